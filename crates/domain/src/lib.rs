@@ -1,0 +1,17 @@
+//! Pure domain types and rules of the Chengxin personal integrity score:
+//! ID numbers, eligibility, the catalogue, records, commitments, score models
+//! and the engine. No I/O, no async, no SQL.
+
+pub mod catalogue;
+pub mod commitment;
+pub mod dates;
+pub mod eligibility;
+pub mod engine;
+pub mod id;
+pub mod model;
+pub mod record;
+
+pub use catalogue::Catalogue;
+pub use id::IdNumber;
+pub use engine::{Engine, Evaluation};
+pub use model::Model;
