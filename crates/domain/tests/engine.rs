@@ -68,8 +68,14 @@ fn baseline_local_scores_by_provincial_band() {
     // No evaluation in the last two years: 600, and the factor says so.
     let mut recs = fx.local(900);
     recs[1] = fx.rec(2, "B01", json!({"score": 900, "evaluated_on": "2024-06-01"}));
+    recs.push(fx.rec(3, "O01", json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"})));
+    recs.push(fx.rec(4, "O01", json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"})));
+    recs.push(fx.rec(5, "O03", json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"})));
+    recs.push(fx.rec(6, "O02", json!({"amount_cny": "50000", "donated_on": "2025-01-01", "recipient": "r"})));
     let e = fx.engine.evaluate(&person(recs), D);
-    assert_eq!(e.score, Some(600));
+    assert_eq!(e.score, Some(600 + 100 + 60 + 40));
+    let provincial = &e.contributions[0];
+    assert_eq!((provincial.points, provincial.records.len()), (600, 0));
     assert!(e.factors.iter().any(|f| f.code == "PROVINCIAL_EVALUATION_MISSING"));
 }
 
