@@ -6,7 +6,9 @@ use rand::Rng;
 use crate::calendar::Span;
 use crate::json::Lines;
 use crate::person::Person;
-use crate::places::{CHARITIES, COUNTY_TITLES, HONOURS, HONOUR_LEVELS, HONOUR_WEIGHTS, VOLUNTEER_ORGS};
+use crate::places::{
+    CHARITIES, COUNTY_TITLES, HONOURS, HONOUR_LEVELS, HONOUR_WEIGHTS, VOLUNTEER_ORGS,
+};
 use crate::population::Context;
 use crate::rates::{self, weighted};
 
@@ -56,10 +58,10 @@ fn honours(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span) {
         lines.begin(p, "SX-CIV", "O01", n);
         lines.text("level", HONOUR_LEVELS[level]);
         match HONOURS.get(level) {
-            Some(titles) => lines.text("title", titles[rng.gen_range(0..titles.len())]),
+            Some(titles) => lines.text("title", rates::one_of::<&str>(rng, titles)),
             None => {
                 let district = p.district(rng);
-                let (prefix, short, suffix) = *weighted(rng, COUNTY_TITLES, |_| 1);
+                let (prefix, short, suffix) = *rates::one_of(rng, COUNTY_TITLES);
                 let place = if short { district.short } else { district.name };
                 lines.text_parts("title", &[prefix, place, suffix]);
             }
@@ -80,7 +82,7 @@ fn donations(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span) {
         lines.begin(p, "SX-CHARITY", "O02", n);
         lines.decimal("amount_cny", cents, 2);
         lines.date("donated_on", window.pick(rng));
-        lines.text("recipient", CHARITIES[rng.gen_range(0..CHARITIES.len())]);
+        lines.text("recipient", rates::one_of::<&str>(rng, CHARITIES));
         lines.end();
     }
 }
@@ -96,20 +98,23 @@ fn volunteering(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span)
         lines.begin(p, "SX-VOL", "O03", n);
         lines.decimal("hours", tenths, 1);
         lines.date("served_on", window.pick(rng));
-        lines.text("organisation", VOLUNTEER_ORGS[rng.gen_range(0..VOLUNTEER_ORGS.len())]);
+        lines.text("organisation", rates::one_of::<&str>(rng, VOLUNTEER_ORGS));
         lines.end();
     }
 }
 
-/// O04: 1–3 donations at least about half a year apart, within four years.
+/// O04: 1–3 donations within four years, at least 190 days apart (whole
+/// blood may be given every six months).
 fn blood(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines) {
-    let window = ctx.last_years(4).not_before(p.adult_since);
+    let Some(window) = ctx.last_years(4).not_before(p.adult_since) else {
+        return;
+    };
     let count = rates::count(rng, &[50, 30, 20]) as i32;
     let mut n = 0;
-    // Oldest first, each in its own ~200-day slot back from the as-of date.
+    // Oldest first, each early in its own 250-day slot back from the as-of date.
     for k in (0..count).rev() {
-        let on = ctx.as_of.plus(-(k * 200 + rng.gen_range(0..150)));
-        if !window.is_some_and(|w| w.first <= on) {
+        let on = ctx.as_of.plus(-(k * 250 + rng.gen_range(0..60)));
+        if on < window.first {
             continue;
         }
         n += 1;

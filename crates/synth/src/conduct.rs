@@ -31,7 +31,10 @@ pub(crate) fn write(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut L
     } else {
         rates::COMMITTED
     };
-    let mut signed = [Signed { template: 0, on: ctx.as_of }; 3];
+    let mut signed = [Signed {
+        template: 0,
+        on: ctx.as_of,
+    }; 3];
     let mut count = 0;
     if rng.gen_bool(signs) {
         count = commitments(ctx, p, rng, lines, &mut signed);
@@ -82,7 +85,7 @@ fn penalties(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines, s
     let count = rates::count(rng, &[80, 15, 5]);
     for n in 1..=count {
         let breach = if n == 1 && !signed.is_empty() && rng.gen_bool(rates::BREACH) {
-            Some(signed[rng.gen_range(0..signed.len())])
+            Some(*rates::one_of(rng, signed))
         } else {
             None
         };
@@ -92,7 +95,11 @@ fn penalties(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines, s
                     first: s.on,
                     last: s.on.add_months(TERM_MONTHS).plus(-1).min(ctx.as_of),
                 };
-                let level = if rng.gen_bool(0.75) { "general" } else { "serious" };
+                let level = if rng.gen_bool(0.75) {
+                    "general"
+                } else {
+                    "serious"
+                };
                 let enforcer = match s.template {
                     1 => &ENFORCERS[TAX],
                     2 => &ENFORCERS[TRAFFIC],

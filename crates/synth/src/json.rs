@@ -179,10 +179,7 @@ mod tests {
         assert_eq!(text_of(|b| push_padded(b, 123_456_789, 8)), "123456789");
         assert_eq!(text_of(|b| push_padded(b, 0, 1)), "0");
         let s = text_of(|b| push_json_str(b, &["绍兴\"", "\\\n"]));
-        assert_eq!(
-            serde_json::from_str::<String>(&s).unwrap(),
-            "绍兴\"\\\n"
-        );
+        assert_eq!(serde_json::from_str::<String>(&s).unwrap(), "绍兴\"\\\n");
     }
 
     #[test]

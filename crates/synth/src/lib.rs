@@ -46,7 +46,11 @@ pub struct GenerateStats {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
     #[error("at most {max} residents can be generated as of {as_of} with unique ID numbers, not {residents}")]
-    TooManyResidents { residents: u64, max: u64, as_of: Date },
+    TooManyResidents {
+        residents: u64,
+        max: u64,
+        as_of: Date,
+    },
     #[error("the as-of date {0} must be between 1987-01-01 and 2099-12-31 so that birth dates fit ID numbers")]
     AsOfOutOfRange(Date),
 }
@@ -61,7 +65,8 @@ impl GenerateOptions {
     /// Checks the options before anything is written.
     pub fn check(&self) -> Result<(), OptionsError> {
         // ID numbers hold birth years 1900–2100; the oldest resident is 85.
-        if !(jiff::civil::date(1987, 1, 1)..=jiff::civil::date(2099, 12, 31)).contains(&self.as_of) {
+        if !(jiff::civil::date(1987, 1, 1)..=jiff::civil::date(2099, 12, 31)).contains(&self.as_of)
+        {
             return Err(OptionsError::AsOfOutOfRange(self.as_of));
         }
         let max = Self::max_residents(self.as_of);

@@ -15,36 +15,72 @@ pub(crate) struct District {
 }
 
 pub(crate) const DISTRICTS: &[District] = &[
-    District { code: "330602", name: "越城区", short: "越城", abbr: "越", weight: 19 },
-    District { code: "330603", name: "柯桥区", short: "柯桥", abbr: "柯", weight: 21 },
-    District { code: "330604", name: "上虞区", short: "上虞", abbr: "虞", weight: 15 },
-    District { code: "330624", name: "新昌县", short: "新昌", abbr: "新", weight: 8 },
-    District { code: "330681", name: "诸暨市", short: "诸暨", abbr: "暨", weight: 23 },
-    District { code: "330683", name: "嵊州市", short: "嵊州", abbr: "嵊", weight: 14 },
+    District {
+        code: "330602",
+        name: "越城区",
+        short: "越城",
+        abbr: "越",
+        weight: 19,
+    },
+    District {
+        code: "330603",
+        name: "柯桥区",
+        short: "柯桥",
+        abbr: "柯",
+        weight: 21,
+    },
+    District {
+        code: "330604",
+        name: "上虞区",
+        short: "上虞",
+        abbr: "虞",
+        weight: 15,
+    },
+    District {
+        code: "330624",
+        name: "新昌县",
+        short: "新昌",
+        abbr: "新",
+        weight: 8,
+    },
+    District {
+        code: "330681",
+        name: "诸暨市",
+        short: "诸暨",
+        abbr: "暨",
+        weight: 23,
+    },
+    District {
+        code: "330683",
+        name: "嵊州市",
+        short: "嵊州",
+        abbr: "嵊",
+        weight: 14,
+    },
 ];
 
 /// Address codes of places outside Shaoxing that people move in from, with
 /// relative weights (neighbouring cities and the big sending provinces).
 pub(crate) const ELSEWHERE: &[(&str, u32)] = &[
-    ("330102", 6),  // 杭州市上城区
-    ("330106", 5),  // 杭州市西湖区
-    ("330203", 4),  // 宁波市海曙区
-    ("330302", 3),  // 温州市鹿城区
-    ("330702", 3),  // 金华市婺城区
-    ("320106", 3),  // 南京市鼓楼区
-    ("340104", 8),  // 合肥市蜀山区
-    ("340202", 5),  // 芜湖市镜湖区
-    ("510107", 7),  // 成都市武侯区
-    ("410105", 7),  // 郑州市金水区
-    ("360102", 6),  // 南昌市东湖区
-    ("420106", 5),  // 武汉市武昌区
-    ("430104", 5),  // 长沙市岳麓区
-    ("520102", 8),  // 贵阳市南明区
-    ("500103", 5),  // 重庆市渝中区
-    ("610113", 3),  // 西安市雁塔区
-    ("350102", 3),  // 福州市鼓楼区
-    ("370102", 2),  // 济南市历下区
-    ("450103", 2),  // 南宁市青秀区
+    ("330102", 6), // 杭州市上城区
+    ("330106", 5), // 杭州市西湖区
+    ("330203", 4), // 宁波市海曙区
+    ("330302", 3), // 温州市鹿城区
+    ("330702", 3), // 金华市婺城区
+    ("320106", 3), // 南京市鼓楼区
+    ("340104", 8), // 合肥市蜀山区
+    ("340202", 5), // 芜湖市镜湖区
+    ("510107", 7), // 成都市武侯区
+    ("410105", 7), // 郑州市金水区
+    ("360102", 6), // 南昌市东湖区
+    ("420106", 5), // 武汉市武昌区
+    ("430104", 5), // 长沙市岳麓区
+    ("520102", 8), // 贵阳市南明区
+    ("500103", 5), // 重庆市渝中区
+    ("610113", 3), // 西安市雁塔区
+    ("350102", 3), // 福州市鼓楼区
+    ("370102", 2), // 济南市历下区
+    ("450103", 2), // 南宁市青秀区
 ];
 
 /// An enforcement field of administrative penalties (P01 `domain`).
@@ -132,9 +168,25 @@ pub(crate) const VOLUNTEER_ORGS: &[&str] = &[
 /// Honour titles by level: national, provincial, city. County-level ones are
 /// built from the district's name with [`COUNTY_TITLES`].
 pub(crate) const HONOURS: [&[&str]; 3] = [
-    &["全国道德模范", "全国优秀志愿者", "全国五一劳动奖章", "全国见义勇为英雄"],
-    &["浙江省道德模范", "浙江省优秀志愿者", "浙江省劳动模范", "浙江好人"],
-    &["绍兴市道德模范", "绍兴好人", "绍兴市优秀志愿者", "绍兴市见义勇为先进个人", "绍兴市文明家庭"],
+    &[
+        "全国道德模范",
+        "全国优秀志愿者",
+        "全国五一劳动奖章",
+        "全国见义勇为英雄",
+    ],
+    &[
+        "浙江省道德模范",
+        "浙江省优秀志愿者",
+        "浙江省劳动模范",
+        "浙江好人",
+    ],
+    &[
+        "绍兴市道德模范",
+        "绍兴好人",
+        "绍兴市优秀志愿者",
+        "绍兴市见义勇为先进个人",
+        "绍兴市文明家庭",
+    ],
 ];
 
 /// County-level honours: `{prefix}{district}{suffix}`, with the district's

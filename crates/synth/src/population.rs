@@ -31,7 +31,7 @@ impl Context {
         }
         // The tag keeps runs with another seed or date from reusing (and so
         // overwriting, on import) this run's source ids.
-        let tag = mix(opts.seed ^ mix(as_of.0 as u64 ^ 0x7461_67));
+        let tag = mix(opts.seed ^ mix(as_of.0 as u64 ^ 0x0074_6167));
         let mut tag_hex = [0u8; 8];
         for (i, b) in tag_hex.iter_mut().enumerate() {
             *b = b"0123456789abcdef"[(tag >> (28 - 4 * i)) as usize & 0xf];

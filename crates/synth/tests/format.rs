@@ -42,13 +42,23 @@ fn every_row_passes_the_catalogue() {
         .iter()
         .filter_map(|r| validate(&catalogue, r).err())
         .collect();
-    assert!(errors.is_empty(), "{} invalid rows, e.g. {:?}", errors.len(), &errors[..errors.len().min(5)]);
+    assert!(
+        errors.is_empty(),
+        "{} invalid rows, e.g. {:?}",
+        errors.len(),
+        &errors[..errors.len().min(5)]
+    );
 
     for person in people(&rows) {
         let id = IdNumber::parse(&person[0].id_number).expect("ID parses");
         let birth = id.birth_date();
         for row in person {
-            assert!(unit_may_push(&row.item, &row.unit), "{} from {}", row.item, row.unit);
+            assert!(
+                unit_may_push(&row.item, &row.unit),
+                "{} from {}",
+                row.item,
+                row.unit
+            );
             assert_eq!(row.name, person[0].name, "one name per person");
             assert!(row.record_date() <= as_of, "{row:?}");
             assert!(row.record_date() >= birth, "{row:?} before birth {birth}");
@@ -101,11 +111,18 @@ fn ids_and_source_ids_are_unique_across_200k_residents() {
         }
         let unit = between(line, "{\"unit\":\"", "\"");
         let source = between(line, "\"source_id\":\"", "\"");
-        assert!(sources.insert((unit, source)), "({unit}, {source}) repeated");
+        assert!(
+            sources.insert((unit, source)),
+            "({unit}, {source}) repeated"
+        );
     }
     assert_eq!(lines, stats.records);
     // Only a few outsider children have no record at all.
-    assert!(ids.len() as f64 > 0.99 * residents as f64, "{} persons", ids.len());
+    assert!(
+        ids.len() as f64 > 0.99 * residents as f64,
+        "{} persons",
+        ids.len()
+    );
 }
 
 fn between<'a>(line: &'a str, start: &str, end: &str) -> &'a str {
@@ -120,16 +137,33 @@ fn impossible_options_are_refused_before_writing() {
     let max = GenerateOptions::max_residents(as_of);
     assert!(max > 6_000_000, "{max}");
     let mut out = Vec::new();
-    let too_many = GenerateOptions { residents: max + 1, seed: 1, as_of };
+    let too_many = GenerateOptions {
+        residents: max + 1,
+        seed: 1,
+        as_of,
+    };
     let err = generate(&too_many, &mut out).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert!(matches!(too_many.check(), Err(OptionsError::TooManyResidents { .. })));
+    assert!(matches!(
+        too_many.check(),
+        Err(OptionsError::TooManyResidents { .. })
+    ));
     assert!(err.to_string().contains("at most"), "{err}");
     assert!(out.is_empty());
 
-    let too_early = GenerateOptions { residents: 1, seed: 1, as_of: date(1950, 1, 1) };
-    assert_eq!(too_early.check(), Err(OptionsError::AsOfOutOfRange(date(1950, 1, 1))));
-    assert_eq!(generate(&too_early, &mut out).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let too_early = GenerateOptions {
+        residents: 1,
+        seed: 1,
+        as_of: date(1950, 1, 1),
+    };
+    assert_eq!(
+        too_early.check(),
+        Err(OptionsError::AsOfOutOfRange(date(1950, 1, 1)))
+    );
+    assert_eq!(
+        generate(&too_early, &mut out).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     assert!(out.is_empty());
 }
 

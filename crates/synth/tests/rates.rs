@@ -18,7 +18,10 @@ fn share(part: usize, whole: usize) -> f64 {
 }
 
 fn assert_between(what: &str, value: f64, low: f64, high: f64) {
-    assert!((low..=high).contains(&value), "{what}: {value:.4} not in [{low}, {high}]");
+    assert!(
+        (low..=high).contains(&value),
+        "{what}: {value:.4} not in [{low}, {high}]"
+    );
 }
 
 fn has(person: &[Row], item: &str) -> bool {
@@ -33,15 +36,25 @@ fn shares_and_cases() {
     let persons = people(&rows);
     let n = RESIDENTS as usize;
 
-    assert_between("records per resident", stats.records as f64 / n as f64, 3.0, 5.0);
+    assert_between(
+        "records per resident",
+        stats.records as f64 / n as f64,
+        3.0,
+        5.0,
+    );
 
     // Every item occurs.
     let mut per_item: HashMap<&str, usize> = HashMap::new();
     for r in &rows {
         *per_item.entry(r.item.as_str()).or_default() += 1;
     }
-    for item in ["B01", "B02", "B03", "B04", "C01", "P01", "S01", "O01", "O02", "O03", "O04"] {
-        assert!(per_item.get(item).copied().unwrap_or(0) > 0, "no {item} rows");
+    for item in [
+        "B01", "B02", "B03", "B04", "C01", "P01", "S01", "O01", "O02", "O03", "O04",
+    ] {
+        assert!(
+            per_item.get(item).copied().unwrap_or(0) > 0,
+            "no {item} rows"
+        );
     }
 
     // Provincial evaluations: 800–849 dominate, the tails exist.
@@ -57,7 +70,10 @@ fn shares_and_cases() {
     assert!(scores.iter().any(|&s| s < 700));
 
     // Who people are.
-    let outsiders = persons.iter().filter(|p| !p[0].id_number.starts_with("3306")).count();
+    let outsiders = persons
+        .iter()
+        .filter(|p| !p[0].id_number.starts_with("3306"))
+        .count();
     assert_between("outsiders", share(outsiders, n), 0.06, 0.10);
     let mut reasons: HashMap<&str, usize> = HashMap::new();
     let mut eligible = 0;
@@ -69,8 +85,16 @@ fn shares_and_cases() {
         }
     }
     assert_between("under 18", share(reasons["UNDER_18"], n), 0.03, 0.05);
-    assert!(reasons.get("LIMITED_CAPACITY").is_some_and(|&c| c >= 20), "{reasons:?}");
-    assert_between("not resident", share(reasons["NOT_RESIDENT"], n), 0.01, 0.06);
+    assert!(
+        reasons.get("LIMITED_CAPACITY").is_some_and(|&c| c >= 20),
+        "{reasons:?}"
+    );
+    assert_between(
+        "not resident",
+        share(reasons["NOT_RESIDENT"], n),
+        0.01,
+        0.06,
+    );
     assert_between("eligible", share(eligible, n), 0.88, 0.96);
 
     // What they did.
@@ -83,7 +107,12 @@ fn shares_and_cases() {
         .iter()
         .filter(|p| ["O01", "O02", "O03"].iter().any(|i| has(p, i)))
         .count();
-    assert_between("honour, donation or volunteering", share(civic, n), 0.16, 0.24);
+    assert_between(
+        "honour, donation or volunteering",
+        share(civic, n),
+        0.16,
+        0.24,
+    );
 }
 
 #[test]
@@ -113,22 +142,51 @@ fn every_case_the_engine_handles_occurs() {
     assert!(lists.iter().any(|r| !r.fields.contains_key("removed_on")));
 
     let permits: Vec<&Row> = rows.iter().filter(|r| r.item == "B04").collect();
-    assert!(permits.iter().any(|r| r.date("valid_until").unwrap() < as_of), "no lapsed permit");
-    assert!(permits.iter().any(|r| r.date("valid_until").unwrap() >= as_of), "no current permit");
+    assert!(
+        permits
+            .iter()
+            .any(|r| r.date("valid_until").unwrap() < as_of),
+        "no lapsed permit"
+    );
+    assert!(
+        permits
+            .iter()
+            .any(|r| r.date("valid_until").unwrap() >= as_of),
+        "no current permit"
+    );
 
-    let moved = rows.iter().filter(|r| r.item == "B03" && r.fields["active"] == false).count();
+    let moved = rows
+        .iter()
+        .filter(|r| r.item == "B03" && r.fields["active"] == false)
+        .count();
     assert!(moved > 50, "{moved} inactive registrations");
 
     for level in ["minor", "general", "serious"] {
-        assert!(rows.iter().any(|r| r.item == "P01" && r.text("level") == Some(level)), "{level}");
+        assert!(
+            rows.iter()
+                .any(|r| r.item == "P01" && r.text("level") == Some(level)),
+            "{level}"
+        );
     }
     for level in ["national", "provincial", "city", "county"] {
-        assert!(rows.iter().any(|r| r.item == "O01" && r.text("level") == Some(level)), "{level}");
+        assert!(
+            rows.iter()
+                .any(|r| r.item == "O01" && r.text("level") == Some(level)),
+            "{level}"
+        );
     }
     for capacity in ["full", "limited", "none"] {
-        assert!(rows.iter().any(|r| r.item == "B02" && r.text("capacity") == Some(capacity)), "{capacity}");
+        assert!(
+            rows.iter()
+                .any(|r| r.item == "B02" && r.text("capacity") == Some(capacity)),
+            "{capacity}"
+        );
     }
     for domain in ["tax", "traffic", "market", "environment"] {
-        assert!(rows.iter().any(|r| r.item == "P01" && r.text("domain") == Some(domain)), "{domain}");
+        assert!(
+            rows.iter()
+                .any(|r| r.item == "P01" && r.text("domain") == Some(domain)),
+            "{domain}"
+        );
     }
 }

@@ -74,7 +74,9 @@ pub fn rows(bytes: &[u8]) -> Vec<Row> {
     assert!(text.is_empty() || text.ends_with('\n'));
     text.lines()
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1))
+        })
         .collect()
 }
 
@@ -89,7 +91,10 @@ pub fn validate(catalogue: &Catalogue, row: &Row) -> Result<(), String> {
         .item(&row.item)
         .ok_or_else(|| format!("unknown item {}", row.item))?;
     catalogue
-        .validate(item, row.fields.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))))
+        .validate(
+            item,
+            row.fields.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))),
+        )
         .map(|_| ())
         .map_err(|e| format!("{}: {} ({})", row.item, e, e.code))
 }
@@ -115,9 +120,8 @@ pub fn ineligibility(person: &[Row], as_of: Date) -> Vec<&'static str> {
             r.fields["active"] == Value::Bool(true)
                 && r.text("region_code").is_some_and(|c| c.starts_with("3306"))
         });
-    let permit = of("B04").any(|r| {
-        r.record_date() <= as_of && r.date("valid_until").is_some_and(|u| as_of <= u)
-    });
+    let permit = of("B04")
+        .any(|r| r.record_date() <= as_of && r.date("valid_until").is_some_and(|u| as_of <= u));
     if !registered && !permit {
         reasons.push("NOT_RESIDENT");
     }
@@ -128,9 +132,10 @@ pub fn ineligibility(person: &[Row], as_of: Date) -> Vec<&'static str> {
 fn monitored(template: &Template, row: &Row) -> bool {
     template.monitors.iter().any(|m| {
         m.item == row.item
-            && m.conditions
-                .iter()
-                .all(|(field, values)| row.text(field).is_some_and(|v| values.iter().any(|x| x == v)))
+            && m.conditions.iter().all(|(field, values)| {
+                row.text(field)
+                    .is_some_and(|v| values.iter().any(|x| x == v))
+            })
     })
 }
 

@@ -1,0 +1,511 @@
+//! The SQLite backend: the embedded default. One writer connection behind a
+//! mutex (SQLite has one writer anyway; queuing on a mutex beats busy-retry),
+//! a pool of readers, WAL journal.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chengxin_domain::dates::parse_date;
+use chengxin_domain::record::RecordStatus;
+use chengxin_domain::IdNumber;
+use jiff::civil::Date;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::crypto::DataKeys;
+use crate::migrate::SQLITE;
+use crate::{
+    content_hash, now_text, Cause, HistoryEntry, Inline, ModelStamp, ModelStatus, NewRecord, Outcome,
+    RawPerson, RawRecord, Result, RowResult, Scan, ScoreRow, ScoreState, Store, StoreError, StoredModel,
+    StoredRecord, StoredScore,
+};
+
+const COUNTING: &str = "('active','disputed')";
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    keys: DataKeys,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path` and migrates it.
+    pub fn open(path: &Path, keys: DataKeys) -> Result<SqliteStore> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        let manager = SqliteConnectionManager::file(path).with_init(|c: &mut Connection| configure(c));
+        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(1)).build(manager)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+            keys,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| StoreError::Corrupt("writer lock poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for m in SQLITE {
+        let done: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [m.version],
+            |r| r.get(0),
+        )?;
+        if !done {
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![m.version, now_text()],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn date_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Date> {
+    let text: String = row.get(i)?;
+    parse_date(&text).ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "date".into(), rusqlite::types::Type::Text))
+}
+
+fn status_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<RecordStatus> {
+    let text: String = row.get(i)?;
+    RecordStatus::parse(&text)
+        .ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "status".into(), rusqlite::types::Type::Text))
+}
+
+fn state_cols(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<ScoreState>> {
+    let eligible: Option<bool> = row.get(i)?;
+    Ok(match eligible {
+        None => None,
+        Some(eligible) => Some(ScoreState { eligible, score: row.get(i + 1)?, grade: row.get(i + 2)? }),
+    })
+}
+
+/// Stores rows in `tx`; returns per-row results and the people touched.
+fn ingest_tx(tx: &Transaction<'_>, keys: &DataKeys, rows: &[NewRecord]) -> Result<(Vec<RowResult>, Vec<i64>)> {
+    let now = now_text();
+    let mut find_person = tx.prepare_cached("SELECT id FROM persons WHERE id_index = ?1")?;
+    let mut insert_person = tx.prepare_cached(
+        "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date, dirty, rev, created_at)
+         VALUES (?1, ?2, ?3, ?4, 1, 1, ?5)",
+    )?;
+    let mut find_head = tx.prepare_cached(
+        "SELECT id, person_id, version, content_hash FROM records
+         WHERE unit = ?1 AND source_id = ?2 ORDER BY version DESC LIMIT 1",
+    )?;
+    let mut insert_record = tx.prepare_cached(
+        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut supersede = tx.prepare_cached(
+        "UPDATE records SET status = 'corrected' WHERE id = ?1 AND status IN ('active','disputed','pending')",
+    )?;
+    let mut people: HashMap<[u8; 32], i64> = HashMap::new();
+    let mut touched = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let index = keys.blind_index(row.id_number.as_str().as_bytes());
+        let person_id = match people.get(&index) {
+            Some(&id) => id,
+            None => {
+                let id = match find_person.query_row([&index[..]], |r| r.get::<_, i64>(0)).optional()? {
+                    Some(id) => id,
+                    None => {
+                        let name = row.name.as_deref().map(|n| keys.encrypt(n.as_bytes()));
+                        insert_person.execute(params![
+                            &index[..],
+                            keys.encrypt(row.id_number.as_str().as_bytes()),
+                            name,
+                            row.id_number.birth_date().to_string(),
+                            now
+                        ])?;
+                        tx.last_insert_rowid()
+                    }
+                };
+                people.insert(index, id);
+                id
+            }
+        };
+        let hash = content_hash(&row.item, &index, &row.fields);
+        let head = find_head
+            .query_row(params![row.unit, row.source_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+            })
+            .optional()?;
+        let (outcome, version) = match &head {
+            Some((id, pid, _, h)) if *h == hash => {
+                out.push(RowResult { outcome: Outcome::Duplicate, record_id: *id, person_id: *pid });
+                continue;
+            }
+            Some((id, pid, v, _)) => {
+                supersede.execute([id])?;
+                touched.push(*pid);
+                (Outcome::Corrected, v + 1)
+            }
+            None => (Outcome::Accepted, 1),
+        };
+        insert_record.execute(params![
+            person_id,
+            row.unit,
+            row.source_id,
+            version,
+            row.item,
+            row.record_date.to_string(),
+            row.fields,
+            hash,
+            row.status.as_str(),
+            now
+        ])?;
+        touched.push(person_id);
+        out.push(RowResult { outcome, record_id: tx.last_insert_rowid(), person_id });
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    let mut bump = tx.prepare_cached("UPDATE persons SET dirty = 1, rev = rev + 1 WHERE id = ?1")?;
+    for p in &touched {
+        bump.execute([p])?;
+    }
+    Ok((out, touched))
+}
+
+fn load_person(conn: &Connection, person_id: i64, model_version: &str) -> Result<Option<RawPerson>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT p.birth_date, p.rev, s.eligible, s.score, s.grade FROM persons p
+             LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?2 WHERE p.id = ?1",
+        )?
+        .query_row(params![person_id, model_version], |r| Ok((date_col(r, 0)?, r.get::<_, i64>(1)?, state_cols(r, 2)?)))
+        .optional()?;
+    let Some((birth_date, rev, stored)) = head else { return Ok(None) };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, item, record_date, status, fields FROM records
+         WHERE person_id = ?1 AND status IN {COUNTING} ORDER BY id"
+    ))?;
+    let records = stmt
+        .query_map([person_id], |r| {
+            Ok(RawRecord { id: r.get(0)?, item: r.get(1)?, date: date_col(r, 2)?, status: status_col(r, 3)?, fields: r.get(4)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(RawPerson { id: person_id, rev, birth_date, records, stored }))
+}
+
+fn save_scores_tx(tx: &Transaction<'_>, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
+    let now = now_text();
+    let as_of = stamp.as_of.to_string();
+    let mut current = tx.prepare_cached(
+        "SELECT p.rev, s.eligible, s.score, s.grade FROM persons p
+         LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?2 WHERE p.id = ?1",
+    )?;
+    let mut history = tx.prepare_cached(
+        "INSERT INTO score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (person_id, model_version) DO UPDATE SET model_hash = excluded.model_hash,
+           as_of = excluded.as_of, eligible = excluded.eligible, score = excluded.score,
+           grade = excluded.grade, reasons = excluded.reasons, computed_at = excluded.computed_at",
+    )?;
+    let mut clean = tx.prepare_cached("UPDATE persons SET dirty = 0 WHERE id = ?1 AND dirty <> 0")?;
+    let mut changed = 0;
+    for row in rows {
+        let cur = current
+            .query_row(params![row.person_id, stamp.version], |r| Ok((r.get::<_, i64>(0)?, state_cols(r, 1)?)))
+            .optional()?;
+        // A record arrived after this score was computed: leave the person marked.
+        let Some((rev, old)) = cur.filter(|(rev, _)| *rev == row.rev) else { continue };
+        let _ = rev;
+        let s = &row.state;
+        if old.as_ref() != Some(s) {
+            history.execute(params![
+                row.person_id, stamp.version, stamp.hash, as_of, s.eligible, s.score, s.grade, cause.as_str(), now
+            ])?;
+            changed += 1;
+        }
+        upsert.execute(params![
+            row.person_id, stamp.version, stamp.hash, as_of, s.eligible, s.score, s.grade, row.reasons, now
+        ])?;
+        clean.execute([row.person_id])?;
+    }
+    Ok(changed)
+}
+
+fn model_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredModel> {
+    let status: String = r.get(4)?;
+    Ok(StoredModel {
+        version: r.get(0)?,
+        hash: r.get(1)?,
+        content: r.get(2)?,
+        effective_from: date_col(r, 3)?,
+        status: ModelStatus::parse(&status).unwrap_or(ModelStatus::Staged),
+    })
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn keys(&self) -> &DataKeys {
+        &self.keys
+    }
+
+    fn ingest(&self, rows: &[NewRecord], cause: Cause, inline: Option<&Inline<'_>>) -> Result<Vec<RowResult>> {
+        self.write(|tx| {
+            let (results, touched) = ingest_tx(tx, &self.keys, rows)?;
+            if let Some(inline) = inline {
+                let mut scores = Vec::with_capacity(touched.len());
+                for p in touched {
+                    if let Some(person) = load_person(tx, p, &inline.stamp.version)? {
+                        scores.push((inline.score)(&person));
+                    }
+                }
+                save_scores_tx(tx, &scores, inline.stamp, cause)?;
+            }
+            Ok(results)
+        })
+    }
+
+    fn find_person(&self, id: &IdNumber) -> Result<Option<i64>> {
+        let index = self.keys.blind_index(id.as_str().as_bytes());
+        let conn = self.readers.get()?;
+        let id = conn
+            .prepare_cached("SELECT id FROM persons WHERE id_index = ?1")?
+            .query_row([&index[..]], |r| r.get(0))
+            .optional()?;
+        Ok(id)
+    }
+
+    fn load_person(&self, person_id: i64, model_version: &str) -> Result<Option<RawPerson>> {
+        let conn = self.readers.get()?;
+        load_person(&conn, person_id, model_version)
+    }
+
+    fn person_records(&self, person_id: i64) -> Result<Vec<StoredRecord>> {
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, unit, source_id, version, item, record_date, status, fields FROM records
+             WHERE person_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([person_id], |r| {
+                let fields: String = r.get(7)?;
+                Ok(StoredRecord {
+                    id: r.get(0)?,
+                    unit: r.get(1)?,
+                    source_id: r.get(2)?,
+                    version: r.get(3)?,
+                    item: r.get(4)?,
+                    date: date_col(r, 5)?,
+                    status: status_col(r, 6)?,
+                    fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn person_identity(&self, person_id: i64) -> Result<(IdNumber, Option<String>)> {
+        let conn = self.readers.get()?;
+        let (id, name): (Vec<u8>, Option<Vec<u8>>) = conn
+            .prepare_cached("SELECT id_cipher, name_cipher FROM persons WHERE id = ?1")?
+            .query_row([person_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("person {person_id}")))?;
+        crate::decrypt_identity(&self.keys, &id, name.as_deref())
+    }
+
+    fn scan(&self, scan: Scan<'_>, batch: usize, sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>) -> Result<()> {
+        let conn = self.readers.get()?;
+        let (version, dirty_only) = match scan {
+            Scan::All { model_version } => (model_version, false),
+            Scan::Dirty { model_version } => (model_version, true),
+        };
+        let filter = if dirty_only { "WHERE p.dirty = 1" } else { "" };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT p.id, p.rev, p.birth_date, s.eligible, s.score, s.grade,
+                    r.id, r.item, r.record_date, r.status, r.fields
+             FROM persons p
+             LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?1
+             LEFT JOIN records r ON r.person_id = p.id AND r.status IN {COUNTING}
+             {filter} ORDER BY p.id"
+        ))?;
+        let mut rows = stmt.query([version])?;
+        let mut out: Vec<RawPerson> = Vec::with_capacity(batch);
+        while let Some(r) = rows.next()? {
+            let pid: i64 = r.get(0)?;
+            if out.last().is_none_or(|p| p.id != pid) {
+                if out.len() >= batch {
+                    sink(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
+                }
+                out.push(RawPerson { id: pid, rev: r.get(1)?, birth_date: date_col(r, 2)?, records: Vec::new(), stored: state_cols(r, 3)? });
+            }
+            if let Some(id) = r.get::<_, Option<i64>>(6)? {
+                let rec = RawRecord { id, item: r.get(7)?, date: date_col(r, 8)?, status: status_col(r, 9)?, fields: r.get(10)? };
+                if let Some(p) = out.last_mut() {
+                    p.records.push(rec);
+                }
+            }
+        }
+        if !out.is_empty() {
+            sink(out)?;
+        }
+        Ok(())
+    }
+
+    fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
+        self.write(|tx| save_scores_tx(tx, rows, stamp, cause))
+    }
+
+    fn score(&self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
+        let conn = self.readers.get()?;
+        let s = conn
+            .prepare_cached(
+                "SELECT model_hash, as_of, eligible, score, grade, reasons FROM scores
+                 WHERE person_id = ?1 AND model_version = ?2",
+            )?
+            .query_row(params![person_id, model_version], |r| {
+                Ok(StoredScore {
+                    person_id,
+                    model_version: model_version.to_owned(),
+                    model_hash: r.get(0)?,
+                    as_of: date_col(r, 1)?,
+                    state: ScoreState { eligible: r.get(2)?, score: r.get(3)?, grade: r.get(4)? },
+                    reasons: r.get(5)?,
+                })
+            })
+            .optional()?;
+        Ok(s)
+    }
+
+    fn score_history(&self, person_id: i64) -> Result<Vec<HistoryEntry>> {
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT h.model_version, h.model_hash, h.as_of, h.eligible, h.score, h.grade, h.cause, h.changed_at
+             FROM score_history h JOIN models m ON m.version = h.model_version AND m.status <> 'staged'
+             WHERE h.person_id = ?1 ORDER BY h.id",
+        )?;
+        let rows = stmt
+            .query_map([person_id], |r| {
+                Ok(HistoryEntry {
+                    model_version: r.get(0)?,
+                    model_hash: r.get(1)?,
+                    as_of: date_col(r, 2)?,
+                    state: ScoreState { eligible: r.get(3)?, score: r.get(4)?, grade: r.get(5)? },
+                    cause: r.get(6)?,
+                    changed_at: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn grade_counts(&self, model_version: &str) -> Result<Vec<(Option<String>, u64)>> {
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT grade, count(*) FROM scores WHERE model_version = ?1 GROUP BY grade ORDER BY grade",
+        )?;
+        let rows = stmt
+            .query_map([model_version], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn counts(&self) -> Result<(u64, u64)> {
+        let conn = self.readers.get()?;
+        let all: i64 = conn.query_row("SELECT count(*) FROM persons", [], |r| r.get(0))?;
+        let dirty: i64 = conn.query_row("SELECT count(*) FROM persons WHERE dirty = 1", [], |r| r.get(0))?;
+        Ok((all as u64, dirty as u64))
+    }
+
+    fn stage_model(&self, m: &StoredModel) -> Result<()> {
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row("SELECT status FROM models WHERE version = ?1", [&m.version], |r| r.get(0))
+                .optional()?;
+            match existing.as_deref() {
+                Some("staged") | None => {}
+                Some(status) => {
+                    return Err(StoreError::Conflict(format!("model {} is already {status}", m.version)));
+                }
+            }
+            tx.execute("DELETE FROM scores WHERE model_version = ?1", [&m.version])?;
+            tx.execute("DELETE FROM score_history WHERE model_version = ?1", [&m.version])?;
+            tx.execute("DELETE FROM models WHERE version = ?1", [&m.version])?;
+            tx.execute(
+                "INSERT INTO models (version, hash, content, effective_from, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'staged', ?5)",
+                params![m.version, m.hash, m.content, m.effective_from.to_string(), now_text()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn activate_model(&self, version: &str) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE models SET status = 'active', activated_at = ?2 WHERE version = ?1 AND status = 'staged'",
+                params![version, now_text()],
+            )?;
+            if n != 1 {
+                return Err(StoreError::NotFound(format!("staged model {version}")));
+            }
+            tx.execute("UPDATE models SET status = 'retired' WHERE status = 'active' AND version <> ?1", [version])?;
+            Ok(())
+        })
+    }
+
+    fn active_model(&self) -> Result<Option<StoredModel>> {
+        let conn = self.readers.get()?;
+        let m = conn
+            .query_row(
+                "SELECT version, hash, content, effective_from, status FROM models WHERE status = 'active'",
+                [],
+                model_row,
+            )
+            .optional()?;
+        Ok(m)
+    }
+
+    fn models(&self) -> Result<Vec<StoredModel>> {
+        let conn = self.readers.get()?;
+        let mut stmt =
+            conn.prepare("SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at")?;
+        let rows = stmt.query_map([], model_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,125 @@
+//! Test harness shared by every crate's tests: a fresh database per test on
+//! each backend, fixed keys, and builders for valid records. Never used in
+//! production code.
+//!
+//! PostgreSQL tests need `CHENGXIN_TEST_POSTGRES_URL` (set by
+//! `scripts/pg-test-env.sh`). Without it they are skipped with a message,
+//! unless `CHENGXIN_REQUIRE_POSTGRES=1`, as in CI, where they fail instead.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chengxin_domain::catalogue::Raw;
+use chengxin_domain::id::check_character;
+use chengxin_domain::record::RecordStatus;
+use chengxin_domain::{Catalogue, IdNumber};
+use chengxin_store::{DataKeys, NewRecord, Store};
+
+/// A fixed master key so tests are reproducible.
+pub fn test_keys() -> DataKeys {
+    DataKeys::from_master([7u8; 32])
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    /// `sqlite://…` or `postgres://…`.
+    pub url: String,
+    /// For SQLite: the database file.
+    pub path: Option<std::path::PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh SQLite database file in a temporary directory.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("test.db");
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            path: Some(path),
+            _dir: Some(dir),
+            drop_pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured
+    /// (a panic instead when `CHENGXIN_REQUIRE_POSTGRES=1`).
+    pub fn postgres() -> Option<TestDb> {
+        let Ok(admin) = std::env::var("CHENGXIN_TEST_POSTGRES_URL") else {
+            if std::env::var("CHENGXIN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("CHENGXIN_REQUIRE_POSTGRES=1 but CHENGXIN_TEST_POSTGRES_URL is not set: run scripts/pg-test-env.sh");
+            }
+            eprintln!("skipping PostgreSQL: CHENGXIN_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+            return None;
+        };
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "chengxin_t_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to {admin}: {e}"));
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let (base, _) = admin.rsplit_once('/').expect("URL has a database name");
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            path: None,
+            _dir: None,
+            drop_pg: Some((admin, name)),
+        })
+    }
+
+    /// Opens the store for this database with the test keys.
+    pub fn open(&self) -> Box<dyn Store> {
+        chengxin_store::open_with_keys(&self.url, test_keys())
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.drop_pg {
+            if let Ok(mut c) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Every backend available to this run: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<TestDb> {
+    let mut v = vec![TestDb::sqlite()];
+    v.extend(TestDb::postgres());
+    v
+}
+
+/// A valid ID number from a region code, birth date `YYYYMMDD` and sequence.
+pub fn id_number(region: &str, birth: &str, seq: u32) -> IdNumber {
+    let body = format!("{region}{birth}{:03}", seq % 1000);
+    let c = check_character(body.as_bytes()) as char;
+    IdNumber::parse(&format!("{body}{c}")).expect("valid test ID")
+}
+
+/// A validated record ready to ingest.
+pub fn record(unit: &str, source_id: &str, id: IdNumber, name: &str, item: &str, fields: serde_json::Value) -> NewRecord {
+    let c = Catalogue::builtin();
+    let it = c.item(item).expect("known item");
+    let map = fields.as_object().expect("object");
+    let f = c
+        .validate(it, map.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))))
+        .expect("valid fields");
+    NewRecord {
+        unit: unit.into(),
+        source_id: source_id.into(),
+        item: item.into(),
+        id_number: id,
+        name: Some(name.into()),
+        fields: it.canonical_json(&f),
+        record_date: it.record_date(&f),
+        status: RecordStatus::Active,
+    }
+}
