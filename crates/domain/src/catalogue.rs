@@ -173,10 +173,16 @@ impl Catalogue {
         let mut index = BTreeMap::new();
         for (i, item) in file.items.iter().enumerate() {
             if index.insert(item.code.clone(), i).is_some() {
-                return Err(CatalogueError::Invalid(item.code.clone(), "duplicate code".into()));
+                return Err(CatalogueError::Invalid(
+                    item.code.clone(),
+                    "duplicate code".into(),
+                ));
             }
             if !item.fields.iter().any(|f| f.ty == FieldType::Date) {
-                return Err(CatalogueError::Invalid(item.code.clone(), "no date field".into()));
+                return Err(CatalogueError::Invalid(
+                    item.code.clone(),
+                    "no date field".into(),
+                ));
             }
         }
         Ok(Catalogue {
@@ -280,7 +286,10 @@ impl Item {
                 "fields must be an object".into(),
             ));
         };
-        self.validate(map.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))), templates)
+        self.validate(
+            map.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))),
+            templates,
+        )
     }
 }
 
@@ -489,15 +498,47 @@ mod tests {
     #[test]
     fn each_kind_of_bad_field_has_its_code() {
         let cases = [
-            ("B01", json!({"score": "high", "evaluated_on": "2026-01-01"}), "invalid_field"),
-            ("B01", json!({"score": 1001, "evaluated_on": "2026-01-01"}), "out_of_range"),
+            (
+                "B01",
+                json!({"score": "high", "evaluated_on": "2026-01-01"}),
+                "invalid_field",
+            ),
+            (
+                "B01",
+                json!({"score": 1001, "evaluated_on": "2026-01-01"}),
+                "out_of_range",
+            ),
             ("B01", json!({"score": 800}), "missing_field"),
-            ("B01", json!({"score": 800, "evaluated_on": "2026-02-30"}), "invalid_date"),
-            ("B01", json!({"score": 800, "evaluated_on": "2026-01-01", "x": 1}), "unknown_field"),
-            ("B02", json!({"capacity": "partial", "decided_on": "2026-01-01"}), "invalid_enum"),
-            ("C01", json!({"template": "T99", "signed_on": "2026-01-01"}), "unknown_template"),
-            ("B03", json!({"region_code": "33060", "registered_on": "2026-01-01", "active": true}), "invalid_field"),
-            ("O02", json!({"amount_cny": -5, "donated_on": "2026-01-01", "recipient": "x"}), "out_of_range"),
+            (
+                "B01",
+                json!({"score": 800, "evaluated_on": "2026-02-30"}),
+                "invalid_date",
+            ),
+            (
+                "B01",
+                json!({"score": 800, "evaluated_on": "2026-01-01", "x": 1}),
+                "unknown_field",
+            ),
+            (
+                "B02",
+                json!({"capacity": "partial", "decided_on": "2026-01-01"}),
+                "invalid_enum",
+            ),
+            (
+                "C01",
+                json!({"template": "T99", "signed_on": "2026-01-01"}),
+                "unknown_template",
+            ),
+            (
+                "B03",
+                json!({"region_code": "33060", "registered_on": "2026-01-01", "active": true}),
+                "invalid_field",
+            ),
+            (
+                "O02",
+                json!({"amount_cny": -5, "donated_on": "2026-01-01", "recipient": "x"}),
+                "out_of_range",
+            ),
         ];
         for (item, v, code) in cases {
             let err = check(item, v.clone()).unwrap_err();

@@ -95,7 +95,10 @@ mod tests {
         );
         assert_eq!(
             outcome(s, end, d, [(date(2026, 1, 9), 7), (date(2025, 3, 1), 8)]),
-            CommitmentOutcome::Breached { on: date(2025, 3, 1), record: 8 }
+            CommitmentOutcome::Breached {
+                on: date(2025, 3, 1),
+                record: 8
+            }
         );
         assert_eq!(
             outcome(s, end, date(2025, 6, 1), [(date(2025, 7, 1), 1)]),

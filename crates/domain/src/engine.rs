@@ -51,15 +51,54 @@ struct Compiled {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    LatestBanded { item: usize, field: usize, window: i32, missing: i32, bands: Vec<Band> },
-    CommitmentsActive { each: i32 },
-    CommitmentsFulfilled { window: i32, each: i32 },
-    CommitmentBreaches { window: i32, each: i32 },
-    InPublicity { item: usize, field: usize, levels: Vec<(String, LevelRule)> },
-    Listed { item: usize, start: usize, end: Option<usize>, each: i32, ceiling: Option<i32> },
-    ByLevel { item: usize, field: usize, window: i32, points: Vec<(String, i32)> },
-    SumSteps { item: usize, field: usize, window: i32, step: Decimal, per_step: i32 },
-    Count { item: usize, window: i32, each: i32 },
+    LatestBanded {
+        item: usize,
+        field: usize,
+        window: i32,
+        missing: i32,
+        bands: Vec<Band>,
+    },
+    CommitmentsActive {
+        each: i32,
+    },
+    CommitmentsFulfilled {
+        window: i32,
+        each: i32,
+    },
+    CommitmentBreaches {
+        window: i32,
+        each: i32,
+    },
+    InPublicity {
+        item: usize,
+        field: usize,
+        levels: Vec<(String, LevelRule)>,
+    },
+    Listed {
+        item: usize,
+        start: usize,
+        end: Option<usize>,
+        each: i32,
+        ceiling: Option<i32>,
+    },
+    ByLevel {
+        item: usize,
+        field: usize,
+        window: i32,
+        points: Vec<(String, i32)>,
+    },
+    SumSteps {
+        item: usize,
+        field: usize,
+        window: i32,
+        step: Decimal,
+        per_step: i32,
+    },
+    Count {
+        item: usize,
+        window: i32,
+        each: i32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +203,14 @@ impl Engine {
                 Ok(())
             };
             let (kind, cap, missing_factor) = match &ind.rule {
-                Rule::LatestBanded { item, field, window_years, missing_points, bands, missing_factor } => {
+                Rule::LatestBanded {
+                    item,
+                    field,
+                    window_years,
+                    missing_points,
+                    bands,
+                    missing_factor,
+                } => {
                     let i = item_idx(item, c)?;
                     let kind = Kind::LatestBanded {
                         item: i,
@@ -175,26 +221,77 @@ impl Engine {
                     };
                     (kind, 0, missing_factor.clone())
                 }
-                Rule::CommitmentsActive { item, points_each, cap } => {
+                Rule::CommitmentsActive {
+                    item,
+                    points_each,
+                    cap,
+                } => {
                     commitment_item(item)?;
                     (Kind::CommitmentsActive { each: *points_each }, *cap, None)
                 }
-                Rule::CommitmentsFulfilled { item, window_years, points_each, cap } => {
+                Rule::CommitmentsFulfilled {
+                    item,
+                    window_years,
+                    points_each,
+                    cap,
+                } => {
                     commitment_item(item)?;
-                    (Kind::CommitmentsFulfilled { window: *window_years, each: *points_each }, *cap, None)
+                    (
+                        Kind::CommitmentsFulfilled {
+                            window: *window_years,
+                            each: *points_each,
+                        },
+                        *cap,
+                        None,
+                    )
                 }
-                Rule::CommitmentBreaches { item, window_years, points_each, cap } => {
+                Rule::CommitmentBreaches {
+                    item,
+                    window_years,
+                    points_each,
+                    cap,
+                } => {
                     commitment_item(item)?;
-                    (Kind::CommitmentBreaches { window: *window_years, each: *points_each }, *cap, None)
+                    (
+                        Kind::CommitmentBreaches {
+                            window: *window_years,
+                            each: *points_each,
+                        },
+                        *cap,
+                        None,
+                    )
                 }
-                Rule::InPublicity { item, field, cap, levels } => {
+                Rule::InPublicity {
+                    item,
+                    field,
+                    cap,
+                    levels,
+                } => {
                     let i = item_idx(item, c)?;
                     let levels = levels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                    (Kind::InPublicity { item: i, field: field_idx(i, field, c)?, levels }, *cap, None)
+                    (
+                        Kind::InPublicity {
+                            item: i,
+                            field: field_idx(i, field, c)?,
+                            levels,
+                        },
+                        *cap,
+                        None,
+                    )
                 }
-                Rule::Listed { item, start_field, end_field, points_each, cap, ceiling } => {
+                Rule::Listed {
+                    item,
+                    start_field,
+                    end_field,
+                    points_each,
+                    cap,
+                    ceiling,
+                } => {
                     let i = item_idx(item, c)?;
-                    let end = end_field.as_deref().map(|e| field_idx(i, e, c)).transpose()?;
+                    let end = end_field
+                        .as_deref()
+                        .map(|e| field_idx(i, e, c))
+                        .transpose()?;
                     let kind = Kind::Listed {
                         item: i,
                         start: field_idx(i, start_field, c)?,
@@ -204,13 +301,31 @@ impl Engine {
                     };
                     (kind, *cap, None)
                 }
-                Rule::ByLevel { item, field, window_years, cap, points } => {
+                Rule::ByLevel {
+                    item,
+                    field,
+                    window_years,
+                    cap,
+                    points,
+                } => {
                     let i = item_idx(item, c)?;
                     let points = points.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                    let kind = Kind::ByLevel { item: i, field: field_idx(i, field, c)?, window: *window_years, points };
+                    let kind = Kind::ByLevel {
+                        item: i,
+                        field: field_idx(i, field, c)?,
+                        window: *window_years,
+                        points,
+                    };
                     (kind, *cap, None)
                 }
-                Rule::SumSteps { item, field, window_years, step, points_per_step, cap } => {
+                Rule::SumSteps {
+                    item,
+                    field,
+                    window_years,
+                    step,
+                    points_per_step,
+                    cap,
+                } => {
                     let i = item_idx(item, c)?;
                     let kind = Kind::SumSteps {
                         item: i,
@@ -221,9 +336,22 @@ impl Engine {
                     };
                     (kind, *cap, None)
                 }
-                Rule::Count { item, window_years, points_each, cap } => {
+                Rule::Count {
+                    item,
+                    window_years,
+                    points_each,
+                    cap,
+                } => {
                     let i = item_idx(item, c)?;
-                    (Kind::Count { item: i, window: *window_years, each: *points_each }, *cap, None)
+                    (
+                        Kind::Count {
+                            item: i,
+                            window: *window_years,
+                            each: *points_each,
+                        },
+                        *cap,
+                        None,
+                    )
                 }
             };
             let best = best_points(&kind, cap);
@@ -304,10 +432,15 @@ impl Engine {
         let mut ceiling: Option<i32> = None;
         let mut factors: Vec<(i32, usize, Factor<'_>)> = Vec::new();
         for rule in &self.rules {
-            let (points, ids, missing) = self.apply(rule, &records, &commitments, as_of, &mut ceiling);
+            let (points, ids, missing) =
+                self.apply(rule, &records, &commitments, as_of, &mut ceiling);
             let gap = rule.best - points;
             if gap > 0 {
-                let text = if missing { rule.missing_factor.as_ref().unwrap_or(&rule.factor) } else { &rule.factor };
+                let text = if missing {
+                    rule.missing_factor.as_ref().unwrap_or(&rule.factor)
+                } else {
+                    &rule.factor
+                };
                 factors.push((gap, factors.len(), factor(&rule.code, text, gap)));
             }
             eval.contributions.push(Contribution {
@@ -323,20 +456,48 @@ impl Engine {
         let sum: i32 = eval.contributions.iter().map(|c| c.points).sum();
         let bounded = sum.clamp(0, MAX_SCORE);
         if bounded != sum {
-            eval.contributions.push(synthetic(BOUNDS_LINE, "adjustment", "分值范围调整", "Kept within 0–1000", bounded - sum));
+            eval.contributions.push(synthetic(
+                BOUNDS_LINE,
+                "adjustment",
+                "分值范围调整",
+                "Kept within 0–1000",
+                bounded - sum,
+            ));
         }
         let mut score = bounded;
         if let Some(c) = ceiling.filter(|&c| bounded > c) {
             let line = c - bounded;
-            eval.contributions.push(synthetic(CEILING_LINE, Category::Serious.as_str(), "严重失信封顶", "Serious dishonesty ceiling", line));
+            eval.contributions.push(synthetic(
+                CEILING_LINE,
+                Category::Serious.as_str(),
+                "严重失信封顶",
+                "Serious dishonesty ceiling",
+                line,
+            ));
             let (code, zh, en) = CEILING_FACTOR;
-            factors.push((-line, factors.len(), Factor { indicator: CEILING_LINE, code, gap: -line, zh, en }));
+            factors.push((
+                -line,
+                factors.len(),
+                Factor {
+                    indicator: CEILING_LINE,
+                    code,
+                    gap: -line,
+                    zh,
+                    en,
+                },
+            ));
             score = c;
         }
         factors.sort_by_key(|(gap, order, _)| (-gap, *order));
         eval.factors = factors.into_iter().take(4).map(|(_, _, f)| f).collect();
         eval.score = Some(score);
-        if let Some(Grade { grade, name_zh, name_en, .. }) = model.grade(score) {
+        if let Some(Grade {
+            grade,
+            name_zh,
+            name_en,
+            ..
+        }) = model.grade(score)
+        {
             eval.grade = Some(grade);
             eval.grade_zh = Some(name_zh);
             eval.grade_en = Some(name_en);
@@ -345,18 +506,32 @@ impl Engine {
     }
 
     /// Each C01's outcome (record id, signed_on, term end, outcome).
-    fn commitment_outcomes(&self, records: &[&Record], as_of: Date) -> Vec<(i64, Date, Date, CommitmentOutcome)> {
-        let Some(cf) = &self.commitment else { return Vec::new() };
+    fn commitment_outcomes(
+        &self,
+        records: &[&Record],
+        as_of: Date,
+    ) -> Vec<(i64, Date, Date, CommitmentOutcome)> {
+        let Some(cf) = &self.commitment else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for r in records.iter().filter(|r| r.item == cf.item) {
-            let Some(t) = r.fields.text(cf.template).and_then(|code| self.templates.iter().find(|t| t.code == code)) else {
+            let Some(t) = r
+                .fields
+                .text(cf.template)
+                .and_then(|code| self.templates.iter().find(|t| t.code == code))
+            else {
                 continue;
             };
             let end = add_months(r.date, t.term_months);
             let monitored = records.iter().filter(|m| {
                 t.monitors.iter().any(|(item, conds)| {
                     m.item == *item
-                        && conds.iter().all(|(f, vals)| m.fields.text(*f).is_some_and(|v| vals.iter().any(|a| a == v)))
+                        && conds.iter().all(|(f, vals)| {
+                            m.fields
+                                .text(*f)
+                                .is_some_and(|v| vals.iter().any(|a| a == v))
+                        })
                 })
             });
             let o = outcome(r.date, end, as_of, monitored.map(|m| (m.date, m.id)));
@@ -376,13 +551,23 @@ impl Engine {
     ) -> (i32, Vec<i64>, bool) {
         let cap = |total: i64| total.clamp(-i64::from(rule.cap), i64::from(rule.cap)) as i32;
         let of = |item: usize| records.iter().filter(move |r| r.item == item);
-        let windowed = |item: usize, years: i32| of(item).filter(move |r| within_years(r.date, as_of, years));
+        let windowed =
+            |item: usize, years: i32| of(item).filter(move |r| within_years(r.date, as_of, years));
         match &rule.kind {
-            Kind::LatestBanded { item, field, window, missing, bands } => {
+            Kind::LatestBanded {
+                item,
+                field,
+                window,
+                missing,
+                bands,
+            } => {
                 let latest = windowed(*item, *window).max_by_key(|r| (r.date, r.id));
                 match latest.and_then(|r| r.fields.number(*field).map(|v| (r, v))) {
                     Some((r, v)) => {
-                        let p = bands.iter().find(|b| b.min <= v && v <= b.max).map_or(*missing, |b| b.points);
+                        let p = bands
+                            .iter()
+                            .find(|b| b.min <= v && v <= b.max)
+                            .map_or(*missing, |b| b.points);
                         (p, vec![r.id], false)
                     }
                     None => (*missing, Vec::new(), true),
@@ -422,11 +607,17 @@ impl Engine {
                 ids.dedup();
                 (cap(n as i64 * i64::from(*each)), ids, false)
             }
-            Kind::InPublicity { item, field, levels } => {
+            Kind::InPublicity {
+                item,
+                field,
+                levels,
+            } => {
                 let mut total = 0i64;
                 let mut ids = Vec::new();
                 for r in of(*item) {
-                    let Some(level) = r.fields.text(*field) else { continue };
+                    let Some(level) = r.fields.text(*field) else {
+                        continue;
+                    };
                     if let Some((_, l)) = levels.iter().find(|(k, _)| k == level) {
                         if r.date <= as_of && as_of < add_months(r.date, l.months) {
                             total += i64::from(l.points);
@@ -436,11 +627,19 @@ impl Engine {
                 }
                 (cap(total), ids, false)
             }
-            Kind::Listed { item, start, end, each, ceiling: c } => {
+            Kind::Listed {
+                item,
+                start,
+                end,
+                each,
+                ceiling: c,
+            } => {
                 let ids: Vec<i64> = of(*item)
                     .filter(|r| {
                         let started = r.fields.date(*start).is_some_and(|s| s <= as_of);
-                        let ended = end.and_then(|e| r.fields.date(e)).is_some_and(|e| e <= as_of);
+                        let ended = end
+                            .and_then(|e| r.fields.date(e))
+                            .is_some_and(|e| e <= as_of);
                         started && !ended
                     })
                     .map(|r| r.id)
@@ -452,11 +651,19 @@ impl Engine {
                 }
                 (cap(ids.len() as i64 * i64::from(*each)), ids, false)
             }
-            Kind::ByLevel { item, field, window, points } => {
+            Kind::ByLevel {
+                item,
+                field,
+                window,
+                points,
+            } => {
                 let mut total = 0i64;
                 let mut ids = Vec::new();
                 for r in windowed(*item, *window) {
-                    let p = r.fields.text(*field).and_then(|l| points.iter().find(|(k, _)| k == l));
+                    let p = r
+                        .fields
+                        .text(*field)
+                        .and_then(|l| points.iter().find(|(k, _)| k == l));
                     if let Some((_, p)) = p {
                         total += i64::from(*p);
                         ids.push(r.id);
@@ -464,7 +671,13 @@ impl Engine {
                 }
                 (cap(total), ids, false)
             }
-            Kind::SumSteps { item, field, window, step, per_step } => {
+            Kind::SumSteps {
+                item,
+                field,
+                window,
+                step,
+                per_step,
+            } => {
                 let mut sum = Decimal::ZERO;
                 let mut ids = Vec::new();
                 for r in windowed(*item, *window) {
@@ -488,23 +701,40 @@ impl Engine {
 fn best_points(kind: &Kind, cap: i32) -> i32 {
     let positive = |each: i32| if each > 0 { cap } else { 0 };
     match kind {
-        Kind::LatestBanded { bands, missing, .. } => bands.iter().map(|b| b.points).chain([*missing]).max().unwrap_or(0),
-        Kind::CommitmentsActive { each } | Kind::CommitmentsFulfilled { each, .. } | Kind::CommitmentBreaches { each, .. } => {
-            positive(*each)
-        }
+        Kind::LatestBanded { bands, missing, .. } => bands
+            .iter()
+            .map(|b| b.points)
+            .chain([*missing])
+            .max()
+            .unwrap_or(0),
+        Kind::CommitmentsActive { each }
+        | Kind::CommitmentsFulfilled { each, .. }
+        | Kind::CommitmentBreaches { each, .. } => positive(*each),
         Kind::Listed { each, .. } | Kind::Count { each, .. } => positive(*each),
         Kind::SumSteps { per_step, .. } => positive(*per_step),
-        Kind::InPublicity { levels, .. } => positive(levels.iter().map(|(_, l)| l.points).max().unwrap_or(0)),
+        Kind::InPublicity { levels, .. } => {
+            positive(levels.iter().map(|(_, l)| l.points).max().unwrap_or(0))
+        }
         Kind::ByLevel { points, .. } => positive(points.iter().map(|(_, p)| *p).max().unwrap_or(0)),
     }
 }
 
 fn reason(r: Ineligibility) -> Reason {
-    Reason { code: r.code(), zh: r.zh(), en: r.en() }
+    Reason {
+        code: r.code(),
+        zh: r.zh(),
+        en: r.en(),
+    }
 }
 
 fn factor<'e>(indicator: &'e str, text: &'e Text, gap: i32) -> Factor<'e> {
-    Factor { indicator, code: &text.code, gap, zh: &text.zh, en: &text.en }
+    Factor {
+        indicator,
+        code: &text.code,
+        gap,
+        zh: &text.zh,
+        en: &text.en,
+    }
 }
 
 fn synthetic(
@@ -514,5 +744,13 @@ fn synthetic(
     en: &'static str,
     points: i32,
 ) -> Contribution<'static> {
-    Contribution { indicator: code, category, name_zh: zh, name_en: en, points, best: 0, records: Vec::new() }
+    Contribution {
+        indicator: code,
+        category,
+        name_zh: zh,
+        name_en: en,
+        points,
+        best: 0,
+        records: Vec::new(),
+    }
 }

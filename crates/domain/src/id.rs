@@ -61,7 +61,9 @@ impl IdNumber {
         let mut out = [0u8; 18];
         out.copy_from_slice(bytes);
         if let Some(position) = out[..17].iter().position(|b| !b.is_ascii_digit()) {
-            return Err(IdError::NotADigit { position: position + 1 });
+            return Err(IdError::NotADigit {
+                position: position + 1,
+            });
         }
         match out[17] {
             b'0'..=b'9' | b'X' => {}
@@ -99,7 +101,8 @@ impl IdNumber {
 
 fn birth_date_of(b: &[u8; 18]) -> Result<Date, IdError> {
     let num = |r: std::ops::Range<usize>| -> i32 {
-        b[r].iter().fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'))
+        b[r].iter()
+            .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'))
     };
     let (y, m, d) = (num(6..10), num(10..12), num(12..14));
     let text = || String::from_utf8_lossy(&b[6..14]).into_owned();

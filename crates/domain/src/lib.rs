@@ -12,6 +12,6 @@ pub mod model;
 pub mod record;
 
 pub use catalogue::Catalogue;
-pub use id::IdNumber;
 pub use engine::{Engine, Evaluation};
+pub use id::IdNumber;
 pub use model::Model;

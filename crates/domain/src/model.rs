@@ -204,7 +204,11 @@ impl Model {
         let mut issues = Vec::new();
         let mut indicators = Vec::new();
         for (i, table) in raw.indicators.into_iter().enumerate() {
-            let code = table.get("code").and_then(|c| c.as_str()).unwrap_or("?").to_owned();
+            let code = table
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("?")
+                .to_owned();
             match Indicator::deserialize(toml::Value::Table(table)) {
                 Ok(ind) => indicators.push((i, ind)),
                 Err(e) => issues.push(issue(
@@ -226,7 +230,10 @@ impl Model {
         for (i, ind) in &indicators {
             let path = format!("indicators[{i}]");
             if !seen.insert(ind.code.clone()) {
-                issues.push(issue(&path, format!("duplicate indicator code `{}`", ind.code)));
+                issues.push(issue(
+                    &path,
+                    format!("duplicate indicator code `{}`", ind.code),
+                ));
             }
             check_rule(&path, &ind.rule, catalogue, &mut issues);
         }
@@ -280,7 +287,10 @@ fn check_header(doc: &ModelDoc, catalogue: &Catalogue, issues: &mut Vec<ModelIss
 fn check_grades(grades: &[Grade], issues: &mut Vec<ModelIssue>) {
     let mut push = |path: String, message: String| issues.push(ModelIssue { path, message });
     if grades.is_empty() {
-        push("grades".into(), "at least one grade band is required".into());
+        push(
+            "grades".into(),
+            "at least one grade band is required".into(),
+        );
         return;
     }
     let mut codes = BTreeSet::new();
@@ -288,11 +298,17 @@ fn check_grades(grades: &[Grade], issues: &mut Vec<ModelIssue>) {
         if g.min > g.max || g.min < 0 || g.max > 1000 {
             push(
                 format!("grades[{i}]"),
-                format!("band {}–{} must lie within 0–1000 with min ≤ max", g.min, g.max),
+                format!(
+                    "band {}–{} must lie within 0–1000 with min ≤ max",
+                    g.min, g.max
+                ),
             );
         }
         if !codes.insert(&g.grade) {
-            push(format!("grades[{i}].grade"), format!("duplicate grade `{}`", g.grade));
+            push(
+                format!("grades[{i}].grade"),
+                format!("duplicate grade `{}`", g.grade),
+            );
         }
     }
     let mut order: Vec<usize> = (0..grades.len()).collect();
@@ -308,13 +324,19 @@ fn check_grades(grades: &[Grade], issues: &mut Vec<ModelIssue>) {
         } else if g.min < expected {
             push(
                 format!("grades[{i}]"),
-                format!("band {}–{} overlaps another band below {expected}", g.min, g.max),
+                format!(
+                    "band {}–{} overlaps another band below {expected}",
+                    g.min, g.max
+                ),
             );
         }
         expected = expected.max(g.max + 1);
     }
     if expected <= 1000 {
-        push("grades".into(), format!("gap: no grade covers {expected}–1000"));
+        push(
+            "grades".into(),
+            format!("gap: no grade covers {expected}–1000"),
+        );
     }
 }
 
@@ -326,17 +348,47 @@ fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<M
         });
     };
     let (item_code, cap, window) = match rule {
-        Rule::LatestBanded { item, window_years, .. } => (item, 0, Some(*window_years)),
+        Rule::LatestBanded {
+            item, window_years, ..
+        } => (item, 0, Some(*window_years)),
         Rule::CommitmentsActive { item, cap, .. } => (item, *cap, None),
-        Rule::CommitmentsFulfilled { item, cap, window_years, .. }
-        | Rule::CommitmentBreaches { item, cap, window_years, .. }
-        | Rule::ByLevel { item, cap, window_years, .. }
-        | Rule::SumSteps { item, cap, window_years, .. }
-        | Rule::Count { item, cap, window_years, .. } => (item, *cap, Some(*window_years)),
+        Rule::CommitmentsFulfilled {
+            item,
+            cap,
+            window_years,
+            ..
+        }
+        | Rule::CommitmentBreaches {
+            item,
+            cap,
+            window_years,
+            ..
+        }
+        | Rule::ByLevel {
+            item,
+            cap,
+            window_years,
+            ..
+        }
+        | Rule::SumSteps {
+            item,
+            cap,
+            window_years,
+            ..
+        }
+        | Rule::Count {
+            item,
+            cap,
+            window_years,
+            ..
+        } => (item, *cap, Some(*window_years)),
         Rule::InPublicity { item, cap, .. } | Rule::Listed { item, cap, .. } => (item, *cap, None),
     };
     if cap < 0 {
-        push(".cap", format!("cap {cap} must not be negative (it bounds the total either way)"));
+        push(
+            ".cap",
+            format!("cap {cap} must not be negative (it bounds the total either way)"),
+        );
     }
     if window.is_some_and(|w| w <= 0) {
         push(".window_years", "must be at least 1".into());
@@ -354,7 +406,10 @@ fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<M
             Some(i) if !allowed.contains(&item.fields[i].ty) => {
                 push(
                     sub,
-                    format!("field `{name}` of {} has the wrong type for this rule", item.code),
+                    format!(
+                        "field `{name}` of {} has the wrong type for this rule",
+                        item.code
+                    ),
                 );
                 None
             }
@@ -362,13 +417,21 @@ fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<M
         }
     };
     match rule {
-        Rule::LatestBanded { field: f, bands, .. } => {
+        Rule::LatestBanded {
+            field: f, bands, ..
+        } => {
             field(".field", f, &[FieldType::Int, FieldType::Decimal]);
             let mut sorted: Vec<&Band> = bands.iter().collect();
             sorted.sort_by_key(|b| b.min);
             for w in sorted.windows(2) {
                 if w[1].min <= w[0].max {
-                    push(".bands", format!("bands {}–{} and {}–{} overlap", w[0].min, w[0].max, w[1].min, w[1].max));
+                    push(
+                        ".bands",
+                        format!(
+                            "bands {}–{} and {}–{} overlap",
+                            w[0].min, w[0].max, w[1].min, w[1].max
+                        ),
+                    );
                 }
             }
             if bands.iter().any(|b| b.min > b.max) {
@@ -379,20 +442,33 @@ fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<M
         | Rule::CommitmentsFulfilled { .. }
         | Rule::CommitmentBreaches { .. } => {
             if !item.fields.iter().any(|f| f.ty == FieldType::Template) {
-                push(".item", format!("item {} is not a commitment (no template field)", item.code));
+                push(
+                    ".item",
+                    format!("item {} is not a commitment (no template field)", item.code),
+                );
             }
         }
-        Rule::InPublicity { field: f, levels, .. } => {
+        Rule::InPublicity {
+            field: f, levels, ..
+        } => {
             if let Some(i) = field(".field", f, &[FieldType::Enum, FieldType::String]) {
                 check_levels(".levels", levels.keys(), &item.fields[i].values, &mut push);
             }
             for (name, l) in levels {
                 if l.months <= 0 {
-                    push(&format!(".levels.{name}.months"), "must be at least 1".into());
+                    push(
+                        &format!(".levels.{name}.months"),
+                        "must be at least 1".into(),
+                    );
                 }
             }
         }
-        Rule::Listed { start_field, end_field, ceiling, .. } => {
+        Rule::Listed {
+            start_field,
+            end_field,
+            ceiling,
+            ..
+        } => {
             field(".start_field", start_field, &[FieldType::Date]);
             if let Some(e) = end_field {
                 field(".end_field", e, &[FieldType::Date]);
@@ -401,7 +477,9 @@ fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<M
                 push(".ceiling", "must lie within 0–1000".into());
             }
         }
-        Rule::ByLevel { field: f, points, .. } => {
+        Rule::ByLevel {
+            field: f, points, ..
+        } => {
             if let Some(i) = field(".field", f, &[FieldType::Enum, FieldType::String]) {
                 check_levels(".points", points.keys(), &item.fields[i].values, &mut push);
             }
@@ -447,7 +525,8 @@ mod tests {
         assert_eq!(m.doc.indicators.len(), 10);
         assert_eq!(m.hash.len(), 64);
         // Formatting does not change the content hash.
-        let reformatted = DEFAULT_MODEL.replace("name_en = \"Excellent\"", "name_en   =   \"Excellent\"");
+        let reformatted =
+            DEFAULT_MODEL.replace("name_en = \"Excellent\"", "name_en   =   \"Excellent\"");
         assert_eq!(Model::parse(&reformatted, &cat()).unwrap().hash, m.hash);
         let changed = DEFAULT_MODEL.replace("points_each = 5", "points_each = 6");
         assert_ne!(Model::parse(&changed, &cat()).unwrap().hash, m.hash);
@@ -463,7 +542,11 @@ mod tests {
             .replace("item = \"O03\"", "item = \"Z99\"");
         let errs = Model::parse(&bad, &cat()).unwrap_err().0;
         let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
-        let text = errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+        let text = errs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(paths.contains(&"grades[1]"), "{text}"); // overlap 690 with A
         assert!(paths.contains(&"grades[3]"), "{text}"); // gap 550–559
         assert!(paths.contains(&"indicators[1].cap"), "{text}");

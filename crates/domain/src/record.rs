@@ -130,7 +130,13 @@ mod tests {
         assert!(S::Withdrawn.apply(E::Repair).is_err());
         assert!(S::Repaired.apply(E::Dispute).is_err());
         assert!(S::Disputed.counts() && S::Active.counts());
-        for s in [S::Corrected, S::Withdrawn, S::Repaired, S::Pending, S::Rejected] {
+        for s in [
+            S::Corrected,
+            S::Withdrawn,
+            S::Repaired,
+            S::Pending,
+            S::Rejected,
+        ] {
             assert!(!s.counts());
             assert_eq!(S::parse(s.as_str()), Some(s));
         }

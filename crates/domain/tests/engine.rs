@@ -29,7 +29,12 @@ impl Fixture {
             .unwrap();
         Record {
             id,
-            item: self.catalogue.items.iter().position(|i| i.code == item).unwrap(),
+            item: self
+                .catalogue
+                .items
+                .iter()
+                .position(|i| i.code == item)
+                .unwrap(),
             date: it.record_date(&f),
             status: RecordStatus::Active,
             fields: f,
@@ -39,18 +44,32 @@ impl Fixture {
     /// An adult local with a household registration and a provincial evaluation.
     fn local(&self, province: i64) -> Vec<Record> {
         vec![
-            self.rec(1, "B03", json!({"region_code": "330602", "registered_on": "2000-01-01", "active": true})),
-            self.rec(2, "B01", json!({"score": province, "evaluated_on": "2026-01-15"})),
+            self.rec(
+                1,
+                "B03",
+                json!({"region_code": "330602", "registered_on": "2000-01-01", "active": true}),
+            ),
+            self.rec(
+                2,
+                "B01",
+                json!({"score": province, "evaluated_on": "2026-01-15"}),
+            ),
         ]
     }
 }
 
 fn person(records: Vec<Record>) -> PersonInput {
-    PersonInput { birth_date: date(1990, 1, 1), records }
+    PersonInput {
+        birth_date: date(1990, 1, 1),
+        records,
+    }
 }
 
 fn points(e: &Evaluation<'_>, code: &str) -> i32 {
-    e.contributions.iter().find(|c| c.indicator == code).map_or(0, |c| c.points)
+    e.contributions
+        .iter()
+        .find(|c| c.indicator == code)
+        .map_or(0, |c| c.points)
 }
 
 const D: Date = date(2026, 6, 1);
@@ -58,7 +77,12 @@ const D: Date = date(2026, 6, 1);
 #[test]
 fn baseline_local_scores_by_provincial_band() {
     let fx = Fixture::new();
-    for (province, expected, grade) in [(900, 620, "A"), (820, 600, "A"), (760, 570, "B"), (650, 480, "C")] {
+    for (province, expected, grade) in [
+        (900, 620, "A"),
+        (820, 600, "A"),
+        (760, 570, "B"),
+        (650, 480, "C"),
+    ] {
         let e = fx.engine.evaluate(&person(fx.local(province)), D);
         assert!(e.eligible);
         assert_eq!(e.score, Some(expected));
@@ -67,43 +91,105 @@ fn baseline_local_scores_by_provincial_band() {
     }
     // No evaluation in the last two years: 600, and the factor says so.
     let mut recs = fx.local(900);
-    recs[1] = fx.rec(2, "B01", json!({"score": 900, "evaluated_on": "2024-06-01"}));
-    recs.push(fx.rec(3, "O01", json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"})));
-    recs.push(fx.rec(4, "O01", json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"})));
-    recs.push(fx.rec(5, "O03", json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"})));
-    recs.push(fx.rec(6, "O02", json!({"amount_cny": "50000", "donated_on": "2025-01-01", "recipient": "r"})));
+    recs[1] = fx.rec(
+        2,
+        "B01",
+        json!({"score": 900, "evaluated_on": "2024-06-01"}),
+    );
+    recs.push(fx.rec(
+        3,
+        "O01",
+        json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        4,
+        "O01",
+        json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        5,
+        "O03",
+        json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"}),
+    ));
+    recs.push(fx.rec(
+        6,
+        "O02",
+        json!({"amount_cny": "50000", "donated_on": "2025-01-01", "recipient": "r"}),
+    ));
     let e = fx.engine.evaluate(&person(recs), D);
     assert_eq!(e.score, Some(600 + 100 + 60 + 40));
     let provincial = &e.contributions[0];
     assert_eq!((provincial.points, provincial.records.len()), (600, 0));
-    assert!(e.factors.iter().any(|f| f.code == "PROVINCIAL_EVALUATION_MISSING"));
+    assert!(e
+        .factors
+        .iter()
+        .any(|f| f.code == "PROVINCIAL_EVALUATION_MISSING"));
 }
 
 #[test]
 fn ineligible_people_have_reasons_and_no_score() {
     let fx = Fixture::new();
-    let child = PersonInput { birth_date: date(2008, 6, 2), records: fx.local(820) };
+    let child = PersonInput {
+        birth_date: date(2008, 6, 2),
+        records: fx.local(820),
+    };
     let e = fx.engine.evaluate(&child, D);
     assert_eq!((e.eligible, e.score), (false, None));
     assert_eq!(e.reasons[0].code, "UNDER_18");
     // The 18th birthday counts.
-    let adult = PersonInput { birth_date: date(2008, 6, 1), records: fx.local(820) };
+    let adult = PersonInput {
+        birth_date: date(2008, 6, 1),
+        records: fx.local(820),
+    };
     assert!(fx.engine.evaluate(&adult, D).eligible);
 
     let mut recs = fx.local(820);
-    recs.push(fx.rec(3, "B02", json!({"capacity": "limited", "decided_on": "2020-01-01"})));
-    assert_eq!(fx.engine.evaluate(&person(recs.clone()), D).reasons[0].code, "LIMITED_CAPACITY");
-    recs.push(fx.rec(4, "B02", json!({"capacity": "full", "decided_on": "2024-01-01"})));
+    recs.push(fx.rec(
+        3,
+        "B02",
+        json!({"capacity": "limited", "decided_on": "2020-01-01"}),
+    ));
+    assert_eq!(
+        fx.engine.evaluate(&person(recs.clone()), D).reasons[0].code,
+        "LIMITED_CAPACITY"
+    );
+    recs.push(fx.rec(
+        4,
+        "B02",
+        json!({"capacity": "full", "decided_on": "2024-01-01"}),
+    ));
     assert!(fx.engine.evaluate(&person(recs), D).eligible);
 
     let outsider = vec![
-        fx.rec(1, "B03", json!({"region_code": "320106", "registered_on": "2000-01-01", "active": true})),
-        fx.rec(2, "B04", json!({"valid_from": "2024-01-01", "valid_until": "2026-05-31"})),
+        fx.rec(
+            1,
+            "B03",
+            json!({"region_code": "320106", "registered_on": "2000-01-01", "active": true}),
+        ),
+        fx.rec(
+            2,
+            "B04",
+            json!({"valid_from": "2024-01-01", "valid_until": "2026-05-31"}),
+        ),
     ];
-    assert_eq!(fx.engine.evaluate(&person(outsider.clone()), D).reasons[0].code, "NOT_RESIDENT");
-    assert!(fx.engine.evaluate(&person(outsider), date(2026, 5, 31)).eligible);
-    let moved = vec![fx.rec(1, "B03", json!({"region_code": "330602", "registered_on": "2000-01-01", "active": false}))];
-    assert_eq!(fx.engine.evaluate(&person(moved), D).reasons[0].code, "NOT_RESIDENT");
+    assert_eq!(
+        fx.engine.evaluate(&person(outsider.clone()), D).reasons[0].code,
+        "NOT_RESIDENT"
+    );
+    assert!(
+        fx.engine
+            .evaluate(&person(outsider), date(2026, 5, 31))
+            .eligible
+    );
+    let moved = vec![fx.rec(
+        1,
+        "B03",
+        json!({"region_code": "330602", "registered_on": "2000-01-01", "active": false}),
+    )];
+    assert_eq!(
+        fx.engine.evaluate(&person(moved), D).reasons[0].code,
+        "NOT_RESIDENT"
+    );
 }
 
 #[test]
@@ -119,7 +205,11 @@ fn penalties_count_only_while_in_publicity() {
     let e = fx.engine.evaluate(&person(recs.clone()), D);
     assert_eq!(points(&e, "administrative_penalties"), -70);
     assert_eq!(e.score, Some(530));
-    let penalty = e.contributions.iter().find(|c| c.indicator == "administrative_penalties").unwrap();
+    let penalty = e
+        .contributions
+        .iter()
+        .find(|c| c.indicator == "administrative_penalties")
+        .unwrap();
     assert_eq!(penalty.records, vec![10, 11]);
     // The serious one leaves publicity after 3 years, the general one after 1,
     // each on the anniversary itself.
@@ -133,13 +223,33 @@ fn penalties_count_only_while_in_publicity() {
 fn serious_listing_caps_the_score_on_its_own_line() {
     let fx = Fixture::new();
     let mut recs = fx.local(900);
-    recs.push(fx.rec(20, "O01", json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"})));
-    recs.push(fx.rec(21, "O01", json!({"level": "provincial", "title": "t", "awarded_on": "2025-01-01"})));
-    recs.push(fx.rec(22, "O03", json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"})));
-    recs.push(fx.rec(23, "O02", json!({"amount_cny": "50000", "donated_on": "2025-01-01", "recipient": "r"})));
+    recs.push(fx.rec(
+        20,
+        "O01",
+        json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        21,
+        "O01",
+        json!({"level": "provincial", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        22,
+        "O03",
+        json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"}),
+    ));
+    recs.push(fx.rec(
+        23,
+        "O02",
+        json!({"amount_cny": "50000", "donated_on": "2025-01-01", "recipient": "r"}),
+    ));
     let e = fx.engine.evaluate(&person(recs.clone()), D);
     assert_eq!(e.score, Some(620 + 100 + 60 + 40));
-    recs.push(fx.rec(30, "S01", json!({"list_type": "court", "listed_on": "2026-01-01"})));
+    recs.push(fx.rec(
+        30,
+        "S01",
+        json!({"list_type": "court", "listed_on": "2026-01-01"}),
+    ));
     let e = fx.engine.evaluate(&person(recs.clone()), D);
     assert_eq!(points(&e, "serious_dishonesty"), -150);
     assert_eq!(points(&e, "serious_dishonesty_ceiling"), 549 - 670);
@@ -149,7 +259,11 @@ fn serious_listing_caps_the_score_on_its_own_line() {
     assert_eq!(e.factors[0].indicator, "serious_dishonesty");
     // Removed from the list: the ceiling goes too.
     recs.pop();
-    recs.push(fx.rec(30, "S01", json!({"list_type": "court", "listed_on": "2026-01-01", "removed_on": "2026-05-01"})));
+    recs.push(fx.rec(
+        30,
+        "S01",
+        json!({"list_type": "court", "listed_on": "2026-01-01", "removed_on": "2026-05-01"}),
+    ));
     assert_eq!(fx.engine.evaluate(&person(recs), D).score, Some(820));
 }
 
@@ -174,9 +288,21 @@ fn commitments_signed_fulfilled_and_breached() {
 fn sums_use_full_steps_of_exact_decimals() {
     let fx = Fixture::new();
     let mut recs = fx.local(820);
-    recs.push(fx.rec(50, "O02", json!({"amount_cny": "999.99", "donated_on": "2025-01-01", "recipient": "r"})));
-    recs.push(fx.rec(51, "O02", json!({"amount_cny": "1000.00", "donated_on": "2025-02-01", "recipient": "r"})));
-    recs.push(fx.rec(52, "O03", json!({"hours": "9.9", "served_on": "2025-01-01", "organisation": "o"})));
+    recs.push(fx.rec(
+        50,
+        "O02",
+        json!({"amount_cny": "999.99", "donated_on": "2025-01-01", "recipient": "r"}),
+    ));
+    recs.push(fx.rec(
+        51,
+        "O02",
+        json!({"amount_cny": "1000.00", "donated_on": "2025-02-01", "recipient": "r"}),
+    ));
+    recs.push(fx.rec(
+        52,
+        "O03",
+        json!({"hours": "9.9", "served_on": "2025-01-01", "organisation": "o"}),
+    ));
     let e = fx.engine.evaluate(&person(recs), D);
     assert_eq!(points(&e, "donations"), 2);
     assert_eq!(points(&e, "volunteer_service"), 0);
@@ -186,10 +312,18 @@ fn sums_use_full_steps_of_exact_decimals() {
 fn withdrawn_and_future_records_do_not_count() {
     let fx = Fixture::new();
     let mut recs = fx.local(820);
-    let mut w = fx.rec(60, "S01", json!({"list_type": "court", "listed_on": "2026-01-01"}));
+    let mut w = fx.rec(
+        60,
+        "S01",
+        json!({"list_type": "court", "listed_on": "2026-01-01"}),
+    );
     w.status = RecordStatus::Withdrawn;
     recs.push(w);
-    recs.push(fx.rec(61, "S01", json!({"list_type": "court", "listed_on": "2026-06-02"})));
+    recs.push(fx.rec(
+        61,
+        "S01",
+        json!({"list_type": "court", "listed_on": "2026-06-02"}),
+    ));
     assert_eq!(fx.engine.evaluate(&person(recs), D).score, Some(600));
 }
 
@@ -199,8 +333,19 @@ fn factors_are_the_four_largest_gaps() {
     let e = fx.engine.evaluate(&person(fx.local(820)), D);
     let codes: Vec<&str> = e.factors.iter().map(|f| f.indicator).collect();
     // Gaps: honours 100, fulfilled 60, volunteer 60, donations 40, blood 30, signed 20, provincial 20.
-    assert_eq!(codes, ["honours", "commitments_fulfilled", "volunteer_service", "donations"]);
-    assert!(e.factors.iter().all(|f| !f.zh.is_empty() && !f.en.is_empty()));
+    assert_eq!(
+        codes,
+        [
+            "honours",
+            "commitments_fulfilled",
+            "volunteer_service",
+            "donations"
+        ]
+    );
+    assert!(e
+        .factors
+        .iter()
+        .all(|f| !f.zh.is_empty() && !f.en.is_empty()));
 }
 
 // ---- invariants ----
@@ -249,7 +394,10 @@ fn build(fx: &Fixture, raw: &[(String, Value, u8)]) -> PersonInput {
         };
         recs.push(r);
     }
-    PersonInput { birth_date: date(1980, 2, 29), records: recs }
+    PersonInput {
+        birth_date: date(1980, 2, 29),
+        records: recs,
+    }
 }
 
 proptest! {

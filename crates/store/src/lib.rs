@@ -58,7 +58,12 @@ pub trait Store: Send + Sync {
 
     /// Stores records in one transaction. Affected people are rescored inside
     /// it when `inline` is given, otherwise marked for rescoring.
-    fn ingest(&self, rows: &[NewRecord], cause: Cause, inline: Option<&Inline<'_>>) -> Result<Vec<RowResult>>;
+    fn ingest(
+        &self,
+        rows: &[NewRecord],
+        cause: Cause,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Vec<RowResult>>;
 
     /// The person with this ID number, if known.
     fn find_person(&self, id: &IdNumber) -> Result<Option<i64>>;
@@ -73,7 +78,12 @@ pub trait Store: Send + Sync {
     fn person_identity(&self, person_id: i64) -> Result<(IdNumber, Option<String>)>;
 
     /// Streams people in id order, `batch` at a time, to `sink`.
-    fn scan(&self, scan: Scan<'_>, batch: usize, sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>) -> Result<()>;
+    fn scan(
+        &self,
+        scan: Scan<'_>,
+        batch: usize,
+        sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>,
+    ) -> Result<()>;
 
     /// Stores computed scores in one transaction, writes history for those
     /// that changed, and clears the people's rescoring mark. Returns how many changed.
@@ -121,7 +131,10 @@ pub fn open_with_keys(url: &str, keys: DataKeys) -> Result<Box<dyn Store>> {
         if path.is_empty() {
             return Err(StoreError::BadUrl(url.into()));
         }
-        Ok(Box::new(sqlite::SqliteStore::open(std::path::Path::new(path), keys)?))
+        Ok(Box::new(sqlite::SqliteStore::open(
+            std::path::Path::new(path),
+            keys,
+        )?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         postgres::PgStore::open(url, keys)
     } else {
@@ -156,9 +169,14 @@ pub(crate) fn decrypt_identity(
     let id = std::str::from_utf8(&id)
         .ok()
         .and_then(|s| IdNumber::parse(s).ok())
-        .ok_or_else(|| StoreError::Corrupt("stored ID number does not decrypt to a valid number".into()))?;
+        .ok_or_else(|| {
+            StoreError::Corrupt("stored ID number does not decrypt to a valid number".into())
+        })?;
     let name = match name_cipher {
-        Some(c) => Some(String::from_utf8(keys.decrypt(c)?).map_err(|_| StoreError::Corrupt("stored name".into()))?),
+        Some(c) => Some(
+            String::from_utf8(keys.decrypt(c)?)
+                .map_err(|_| StoreError::Corrupt("stored name".into()))?,
+        ),
         None => None,
     };
     Ok((id, name))

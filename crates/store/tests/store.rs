@@ -2,13 +2,20 @@
 //! when configured; CI requires it).
 
 use chengxin_domain::record::RecordStatus;
-use chengxin_store::{Cause, Inline, ModelStamp, ModelStatus, Outcome, RawPerson, Scan, ScoreRow, ScoreState, Store, StoredModel};
+use chengxin_store::{
+    Cause, Inline, ModelStamp, ModelStatus, Outcome, RawPerson, Scan, ScoreRow, ScoreState, Store,
+    StoredModel,
+};
 use chengxin_testkit::{backends, id_number, record};
 use jiff::civil::date;
 use serde_json::json;
 
 fn stamp() -> ModelStamp {
-    ModelStamp { version: "2026.1".into(), hash: "h".repeat(64), as_of: date(2026, 6, 1) }
+    ModelStamp {
+        version: "2026.1".into(),
+        hash: "h".repeat(64),
+        as_of: date(2026, 6, 1),
+    }
 }
 
 /// A stand-in scorer: 500 + 10 per counting record.
@@ -16,7 +23,11 @@ fn fake_score(p: &RawPerson) -> ScoreRow {
     ScoreRow {
         person_id: p.id,
         rev: p.rev,
-        state: ScoreState { eligible: true, score: Some(500 + 10 * p.records.len() as i32), grade: Some("C".into()) },
+        state: ScoreState {
+            eligible: true,
+            score: Some(500 + 10 * p.records.len() as i32),
+            grade: Some("C".into()),
+        },
         reasons: String::new(),
     }
 }
@@ -42,12 +53,28 @@ fn each(test: impl Fn(&dyn Store)) {
 #[test]
 fn accepted_duplicate_corrected() {
     each(|s| {
-        let r = s.ingest(&[penalty("a", "general", 1), penalty("b", "general", 1)], Cause::Import, None).unwrap();
-        assert_eq!(r.iter().map(|x| x.outcome).collect::<Vec<_>>(), [Outcome::Accepted, Outcome::Accepted]);
+        let r = s
+            .ingest(
+                &[penalty("a", "general", 1), penalty("b", "general", 1)],
+                Cause::Import,
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            r.iter().map(|x| x.outcome).collect::<Vec<_>>(),
+            [Outcome::Accepted, Outcome::Accepted]
+        );
         assert_eq!(r[0].person_id, r[1].person_id);
-        let again = s.ingest(&[penalty("a", "general", 1)], Cause::Import, None).unwrap();
-        assert_eq!((again[0].outcome, again[0].record_id), (Outcome::Duplicate, r[0].record_id));
-        let fixed = s.ingest(&[penalty("a", "serious", 1)], Cause::Import, None).unwrap();
+        let again = s
+            .ingest(&[penalty("a", "general", 1)], Cause::Import, None)
+            .unwrap();
+        assert_eq!(
+            (again[0].outcome, again[0].record_id),
+            (Outcome::Duplicate, r[0].record_id)
+        );
+        let fixed = s
+            .ingest(&[penalty("a", "serious", 1)], Cause::Import, None)
+            .unwrap();
         assert_eq!(fixed[0].outcome, Outcome::Corrected);
         let recs = s.person_records(r[0].person_id).unwrap();
         assert_eq!(recs.len(), 3);
@@ -69,24 +96,47 @@ fn inline_rescoring_writes_score_and_history() {
         s.stage_model(&model("2026.1")).unwrap();
         s.activate_model("2026.1").unwrap();
         let st = stamp();
-        let inline = Inline { stamp: &st, score: &fake_score };
-        let r = s.ingest(&[penalty("a", "general", 2)], Cause::Push, Some(&inline)).unwrap();
+        let inline = Inline {
+            stamp: &st,
+            score: &fake_score,
+        };
+        let r = s
+            .ingest(&[penalty("a", "general", 2)], Cause::Push, Some(&inline))
+            .unwrap();
         let pid = r[0].person_id;
         let sc = s.score(pid, "2026.1").unwrap().unwrap();
-        assert_eq!((sc.state.score, sc.model_hash.len(), sc.as_of), (Some(510), 64, date(2026, 6, 1)));
-        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline)).unwrap();
+        assert_eq!(
+            (sc.state.score, sc.model_hash.len(), sc.as_of),
+            (Some(510), 64, date(2026, 6, 1))
+        );
+        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline))
+            .unwrap();
         // Duplicate: no change, no history.
-        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline)).unwrap();
-        assert_eq!(s.score(pid, "2026.1").unwrap().unwrap().state.score, Some(520));
+        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline))
+            .unwrap();
+        assert_eq!(
+            s.score(pid, "2026.1").unwrap().unwrap().state.score,
+            Some(520)
+        );
         assert_eq!(s.counts().unwrap(), (1, 0));
         let h = s.score_history(pid).unwrap();
-        assert_eq!(h.iter().map(|e| e.state.score).collect::<Vec<_>>(), [Some(510), Some(520)]);
+        assert_eq!(
+            h.iter().map(|e| e.state.score).collect::<Vec<_>>(),
+            [Some(510), Some(520)]
+        );
         assert_eq!(h[0].cause, "push");
         // Scores under a staged model stay out of the history until it is published.
         s.stage_model(&model("2027.1")).unwrap();
         let p = s.load_person(pid, "2027.1").unwrap().unwrap();
-        let next = ModelStamp { version: "2027.1".into(), ..stamp() };
-        assert_eq!(s.save_scores(&[fake_score(&p)], &next, Cause::ModelPublish).unwrap(), 1);
+        let next = ModelStamp {
+            version: "2027.1".into(),
+            ..stamp()
+        };
+        assert_eq!(
+            s.save_scores(&[fake_score(&p)], &next, Cause::ModelPublish)
+                .unwrap(),
+            1
+        );
         assert_eq!(s.score_history(pid).unwrap().len(), 2);
         s.activate_model("2027.1").unwrap();
         assert_eq!(s.score_history(pid).unwrap().len(), 3);
@@ -96,39 +146,67 @@ fn inline_rescoring_writes_score_and_history() {
 #[test]
 fn scans_batch_and_stale_scores_are_not_saved() {
     each(|s| {
-        let rows: Vec<_> = (0..25).map(|i| penalty(&format!("s{i}"), "general", i)).collect();
+        let rows: Vec<_> = (0..25)
+            .map(|i| penalty(&format!("s{i}"), "general", i))
+            .collect();
         s.ingest(&rows, Cause::Import, None).unwrap();
         let mut seen = Vec::new();
-        s.scan(Scan::Dirty { model_version: "2026.1" }, 10, &mut |batch| {
-            assert!(batch.len() <= 10);
-            seen.extend(batch);
-            Ok(())
-        })
+        s.scan(
+            Scan::Dirty {
+                model_version: "2026.1",
+            },
+            10,
+            &mut |batch| {
+                assert!(batch.len() <= 10);
+                seen.extend(batch);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(seen.len(), 25);
         assert!(seen.windows(2).all(|w| w[0].id < w[1].id));
         let scores: Vec<ScoreRow> = seen.iter().map(fake_score).collect();
         // Person 0 gets a new record after being read: its score is stale.
-        s.ingest(&[penalty("late", "general", 0)], Cause::Import, None).unwrap();
+        s.ingest(&[penalty("late", "general", 0)], Cause::Import, None)
+            .unwrap();
         let changed = s.save_scores(&scores, &stamp(), Cause::Recompute).unwrap();
         assert_eq!(changed, 24);
         assert_eq!(s.counts().unwrap(), (25, 1));
         assert!(s.score(seen[0].id, "2026.1").unwrap().is_none());
         // Saving the same scores again changes nothing.
-        assert_eq!(s.save_scores(&scores[1..], &stamp(), Cause::Recompute).unwrap(), 0);
+        assert_eq!(
+            s.save_scores(&scores[1..], &stamp(), Cause::Recompute)
+                .unwrap(),
+            0
+        );
         let mut all = 0;
-        s.scan(Scan::All { model_version: "2026.1" }, 7, &mut |b| {
-            all += b.len();
-            Ok(())
-        })
+        s.scan(
+            Scan::All {
+                model_version: "2026.1",
+            },
+            7,
+            &mut |b| {
+                all += b.len();
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(all, 25);
-        assert_eq!(s.grade_counts("2026.1").unwrap(), vec![(Some("C".to_string()), 24)]);
+        assert_eq!(
+            s.grade_counts("2026.1").unwrap(),
+            vec![(Some("C".to_string()), 24)]
+        );
     });
 }
 
 fn model(version: &str) -> StoredModel {
-    StoredModel { version: version.into(), hash: "x".into(), content: "c".into(), effective_from: date(2026, 1, 1), status: ModelStatus::Staged }
+    StoredModel {
+        version: version.into(),
+        hash: "x".into(),
+        content: "c".into(),
+        effective_from: date(2026, 1, 1),
+        status: ModelStatus::Staged,
+    }
 }
 
 #[test]
@@ -144,7 +222,10 @@ fn models_stage_then_activate() {
         s.stage_model(&model("2")).unwrap(); // re-staging discards the partial one
         s.activate_model("2").unwrap();
         let all = s.models().unwrap();
-        assert_eq!(all.iter().map(|m| m.status).collect::<Vec<_>>(), [ModelStatus::Retired, ModelStatus::Active]);
+        assert_eq!(
+            all.iter().map(|m| m.status).collect::<Vec<_>>(),
+            [ModelStatus::Retired, ModelStatus::Active]
+        );
         assert!(s.activate_model("3").is_err());
     });
 }
@@ -153,9 +234,25 @@ fn models_stage_then_activate() {
 fn identity_round_trips_and_finds() {
     each(|s| {
         let id = id_number("330681", "19851231", 42);
-        let r = s.ingest(&[record("SX-VOL", "v1", id, "李四", "O03", json!({"hours": "12.5", "served_on": "2026-01-01", "organisation": "o"}))], Cause::Import, None).unwrap();
+        let r = s
+            .ingest(
+                &[record(
+                    "SX-VOL",
+                    "v1",
+                    id,
+                    "李四",
+                    "O03",
+                    json!({"hours": "12.5", "served_on": "2026-01-01", "organisation": "o"}),
+                )],
+                Cause::Import,
+                None,
+            )
+            .unwrap();
         assert_eq!(s.find_person(&id).unwrap(), Some(r[0].person_id));
-        assert_eq!(s.find_person(&id_number("330681", "19851231", 43)).unwrap(), None);
+        assert_eq!(
+            s.find_person(&id_number("330681", "19851231", 43)).unwrap(),
+            None
+        );
         let (back, name) = s.person_identity(r[0].person_id).unwrap();
         assert_eq!((back, name.as_deref()), (id, Some("李四")));
     });

@@ -58,10 +58,10 @@ fn honours(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span) {
         lines.begin(p, "SX-CIV", "O01", n);
         lines.text("level", HONOUR_LEVELS[level]);
         match HONOURS.get(level) {
-            Some(titles) => lines.text("title", rates::one_of::<&str>(rng, titles)),
+            Some(titles) => lines.text("title", rates::one_of(rng, titles)),
             None => {
                 let district = p.district(rng);
-                let (prefix, short, suffix) = *rates::one_of(rng, COUNTY_TITLES);
+                let (prefix, short, suffix) = rates::one_of(rng, COUNTY_TITLES);
                 let place = if short { district.short } else { district.name };
                 lines.text_parts("title", &[prefix, place, suffix]);
             }
@@ -82,7 +82,7 @@ fn donations(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span) {
         lines.begin(p, "SX-CHARITY", "O02", n);
         lines.decimal("amount_cny", cents, 2);
         lines.date("donated_on", window.pick(rng));
-        lines.text("recipient", rates::one_of::<&str>(rng, CHARITIES));
+        lines.text("recipient", rates::one_of(rng, CHARITIES));
         lines.end();
     }
 }
@@ -98,7 +98,7 @@ fn volunteering(p: &Person, rng: &mut impl Rng, lines: &mut Lines, window: Span)
         lines.begin(p, "SX-VOL", "O03", n);
         lines.decimal("hours", tenths, 1);
         lines.date("served_on", window.pick(rng));
-        lines.text("organisation", rates::one_of::<&str>(rng, VOLUNTEER_ORGS));
+        lines.text("organisation", rates::one_of(rng, VOLUNTEER_ORGS));
         lines.end();
     }
 }

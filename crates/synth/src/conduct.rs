@@ -11,8 +11,11 @@ use crate::places::{Enforcer, ENFORCERS, LISTS, TAX, TRAFFIC};
 use crate::population::Context;
 use crate::rates::{self, weighted};
 
-/// Templates T01 遵纪守法, T02 诚信纳税, T03 文明交通 and how often each is signed.
-const TEMPLATES: [&str; 3] = ["T01", "T02", "T03"];
+/// Templates T01 遵纪守法, T02 诚信纳税, T03 文明交通, with the one
+/// enforcement field T02 and T03 watch (T01 watches all of them).
+const TEMPLATES: [(&str, Option<usize>); 3] =
+    [("T01", None), ("T02", Some(TAX)), ("T03", Some(TRAFFIC))];
+/// How often each template is signed.
 const TEMPLATE_WEIGHTS: [u32; 3] = [50, 20, 30];
 /// The default templates' term.
 const TERM_MONTHS: i32 = 12;
@@ -68,7 +71,7 @@ fn commitments(
     signed[..count].sort_by_key(|s| s.on);
     for (n, s) in signed[..count].iter().enumerate() {
         lines.begin(p, "SX-DRC", "C01", n as u32 + 1);
-        lines.text("template", TEMPLATES[s.template]);
+        lines.text("template", TEMPLATES[s.template].0);
         lines.date("signed_on", s.on);
         lines.end();
     }
@@ -85,7 +88,7 @@ fn penalties(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines, s
     let count = rates::count(rng, &[80, 15, 5]);
     for n in 1..=count {
         let breach = if n == 1 && !signed.is_empty() && rng.gen_bool(rates::BREACH) {
-            Some(*rates::one_of(rng, signed))
+            Some(rates::one_of(rng, signed))
         } else {
             None
         };
@@ -100,10 +103,9 @@ fn penalties(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines, s
                 } else {
                     "serious"
                 };
-                let enforcer = match s.template {
-                    1 => &ENFORCERS[TAX],
-                    2 => &ENFORCERS[TRAFFIC],
-                    _ => weighted(rng, ENFORCERS, |e| e.weight),
+                let enforcer = match TEMPLATES[s.template].1 {
+                    Some(watched) => &ENFORCERS[watched],
+                    None => weighted(rng, ENFORCERS, |e| e.weight),
                 };
                 (level, enforcer, term.pick(rng))
             }

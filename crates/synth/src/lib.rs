@@ -51,9 +51,13 @@ pub enum OptionsError {
         max: u64,
         as_of: Date,
     },
-    #[error("the as-of date {0} must be between 1987-01-01 and 2099-12-31 so that birth dates fit ID numbers")]
+    #[error("the as-of date {0} must be between {FIRST_AS_OF} and {LAST_AS_OF} so that birth dates fit ID numbers")]
     AsOfOutOfRange(Date),
 }
+
+/// ID numbers hold birth years 1900–2100 and the oldest resident is 85.
+const FIRST_AS_OF: Date = jiff::civil::date(1987, 1, 1);
+const LAST_AS_OF: Date = jiff::civil::date(2099, 12, 31);
 
 impl GenerateOptions {
     /// The most residents that can get distinct ID numbers as of `as_of`
@@ -64,9 +68,7 @@ impl GenerateOptions {
 
     /// Checks the options before anything is written.
     pub fn check(&self) -> Result<(), OptionsError> {
-        // ID numbers hold birth years 1900–2100; the oldest resident is 85.
-        if !(jiff::civil::date(1987, 1, 1)..=jiff::civil::date(2099, 12, 31)).contains(&self.as_of)
-        {
+        if !(FIRST_AS_OF..=LAST_AS_OF).contains(&self.as_of) {
             return Err(OptionsError::AsOfOutOfRange(self.as_of));
         }
         let max = Self::max_residents(self.as_of);
@@ -85,6 +87,16 @@ impl GenerateOptions {
 /// Lines, person by person; `out` is buffered here. Invalid options are an
 /// [`io::ErrorKind::InvalidInput`] error wrapping an [`OptionsError`], raised
 /// before anything is written.
+///
+/// ```
+/// use chengxin_synth::{generate, GenerateOptions};
+///
+/// let opts = GenerateOptions { residents: 10, seed: 1, as_of: jiff::civil::date(2026, 6, 1) };
+/// let mut out = Vec::new();
+/// let stats = generate(&opts, &mut out)?;
+/// assert_eq!(stats.records as usize, out.iter().filter(|&&b| b == b'\n').count());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn generate<W: io::Write>(opts: &GenerateOptions, out: W) -> io::Result<GenerateStats> {
     opts.check()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

@@ -52,8 +52,8 @@ pub(crate) const BLOOD: f64 = 0.05;
 
 /// One of `items`, all equally likely. Draws a `u32`, not a `usize`, so the
 /// stream is the same on every platform.
-pub(crate) fn one_of<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
-    &items[rng.gen_range(0..items.len() as u32) as usize]
+pub(crate) fn one_of<T: Copy>(rng: &mut impl Rng, items: &[T]) -> T {
+    items[rng.gen_range(0..items.len() as u32) as usize]
 }
 
 /// One of `items`, drawn with the given relative weights.

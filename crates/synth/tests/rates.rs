@@ -135,7 +135,9 @@ fn every_case_the_engine_handles_occurs() {
     }
     let [running, breached, fulfilled] = outcomes;
     assert!(running > 100 && fulfilled > 100, "{outcomes:?}");
-    assert!(breached >= 30, "only {breached} breaches");
+    // Half the penalised signers are made to breach (~230 here), on top of
+    // the ~80 breaches that happen by chance.
+    assert!(breached >= 200, "only {breached} breaches");
 
     let lists: Vec<&Row> = rows.iter().filter(|r| r.item == "S01").collect();
     assert!(lists.iter().any(|r| r.fields.contains_key("removed_on")));

@@ -105,7 +105,14 @@ pub fn id_number(region: &str, birth: &str, seq: u32) -> IdNumber {
 }
 
 /// A validated record ready to ingest.
-pub fn record(unit: &str, source_id: &str, id: IdNumber, name: &str, item: &str, fields: serde_json::Value) -> NewRecord {
+pub fn record(
+    unit: &str,
+    source_id: &str,
+    id: IdNumber,
+    name: &str,
+    item: &str,
+    fields: serde_json::Value,
+) -> NewRecord {
     let c = Catalogue::builtin();
     let it = c.item(item).expect("known item");
     let map = fields.as_object().expect("object");

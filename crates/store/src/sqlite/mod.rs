@@ -16,9 +16,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use crate::crypto::DataKeys;
 use crate::migrate::SQLITE;
 use crate::{
-    content_hash, now_text, Cause, HistoryEntry, Inline, ModelStamp, ModelStatus, NewRecord, Outcome,
-    RawPerson, RawRecord, Result, RowResult, Scan, ScoreRow, ScoreState, Store, StoreError, StoredModel,
-    StoredRecord, StoredScore,
+    content_hash, now_text, Cause, HistoryEntry, Inline, ModelStamp, ModelStatus, NewRecord,
+    Outcome, RawPerson, RawRecord, Result, RowResult, Scan, ScoreRow, ScoreState, Store,
+    StoreError, StoredModel, StoredRecord, StoredScore,
 };
 
 const COUNTING: &str = "('active','disputed')";
@@ -48,8 +48,12 @@ impl SqliteStore {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
         migrate(&mut writer)?;
-        let manager = SqliteConnectionManager::file(path).with_init(|c: &mut Connection| configure(c));
-        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(1)).build(manager)?;
+        let manager =
+            SqliteConnectionManager::file(path).with_init(|c: &mut Connection| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(manager)?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
@@ -64,7 +68,10 @@ impl SqliteStore {
     }
 
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().map_err(|_| StoreError::Corrupt("writer lock poisoned".into()))?;
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Corrupt("writer lock poisoned".into()))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -97,25 +104,36 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 fn date_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Date> {
     let text: String = row.get(i)?;
-    parse_date(&text).ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "date".into(), rusqlite::types::Type::Text))
+    parse_date(&text).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(i, "date".into(), rusqlite::types::Type::Text)
+    })
 }
 
 fn status_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<RecordStatus> {
     let text: String = row.get(i)?;
-    RecordStatus::parse(&text)
-        .ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "status".into(), rusqlite::types::Type::Text))
+    RecordStatus::parse(&text).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(i, "status".into(), rusqlite::types::Type::Text)
+    })
 }
 
 fn state_cols(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<ScoreState>> {
     let eligible: Option<bool> = row.get(i)?;
     Ok(match eligible {
         None => None,
-        Some(eligible) => Some(ScoreState { eligible, score: row.get(i + 1)?, grade: row.get(i + 2)? }),
+        Some(eligible) => Some(ScoreState {
+            eligible,
+            score: row.get(i + 1)?,
+            grade: row.get(i + 2)?,
+        }),
     })
 }
 
 /// Stores rows in `tx`; returns per-row results and the people touched.
-fn ingest_tx(tx: &Transaction<'_>, keys: &DataKeys, rows: &[NewRecord]) -> Result<(Vec<RowResult>, Vec<i64>)> {
+fn ingest_tx(
+    tx: &Transaction<'_>,
+    keys: &DataKeys,
+    rows: &[NewRecord],
+) -> Result<(Vec<RowResult>, Vec<i64>)> {
     let now = now_text();
     let mut find_person = tx.prepare_cached("SELECT id FROM persons WHERE id_index = ?1")?;
     let mut insert_person = tx.prepare_cached(
@@ -141,7 +159,10 @@ fn ingest_tx(tx: &Transaction<'_>, keys: &DataKeys, rows: &[NewRecord]) -> Resul
         let person_id = match people.get(&index) {
             Some(&id) => id,
             None => {
-                let id = match find_person.query_row([&index[..]], |r| r.get::<_, i64>(0)).optional()? {
+                let id = match find_person
+                    .query_row([&index[..]], |r| r.get::<_, i64>(0))
+                    .optional()?
+                {
                     Some(id) => id,
                     None => {
                         let name = row.name.as_deref().map(|n| keys.encrypt(n.as_bytes()));
@@ -162,12 +183,21 @@ fn ingest_tx(tx: &Transaction<'_>, keys: &DataKeys, rows: &[NewRecord]) -> Resul
         let hash = content_hash(&row.item, &index, &row.fields);
         let head = find_head
             .query_row(params![row.unit, row.source_id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
             })
             .optional()?;
         let (outcome, version) = match &head {
             Some((id, pid, _, h)) if *h == hash => {
-                out.push(RowResult { outcome: Outcome::Duplicate, record_id: *id, person_id: *pid });
+                out.push(RowResult {
+                    outcome: Outcome::Duplicate,
+                    record_id: *id,
+                    person_id: *pid,
+                });
                 continue;
             }
             Some((id, pid, v, _)) => {
@@ -190,39 +220,69 @@ fn ingest_tx(tx: &Transaction<'_>, keys: &DataKeys, rows: &[NewRecord]) -> Resul
             now
         ])?;
         touched.push(person_id);
-        out.push(RowResult { outcome, record_id: tx.last_insert_rowid(), person_id });
+        out.push(RowResult {
+            outcome,
+            record_id: tx.last_insert_rowid(),
+            person_id,
+        });
     }
     touched.sort_unstable();
     touched.dedup();
-    let mut bump = tx.prepare_cached("UPDATE persons SET dirty = 1, rev = rev + 1 WHERE id = ?1")?;
+    let mut bump =
+        tx.prepare_cached("UPDATE persons SET dirty = 1, rev = rev + 1 WHERE id = ?1")?;
     for p in &touched {
         bump.execute([p])?;
     }
     Ok((out, touched))
 }
 
-fn load_person(conn: &Connection, person_id: i64, model_version: &str) -> Result<Option<RawPerson>> {
+fn load_person(
+    conn: &Connection,
+    person_id: i64,
+    model_version: &str,
+) -> Result<Option<RawPerson>> {
     let head = conn
         .prepare_cached(
             "SELECT p.birth_date, p.rev, s.eligible, s.score, s.grade FROM persons p
              LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?2 WHERE p.id = ?1",
         )?
-        .query_row(params![person_id, model_version], |r| Ok((date_col(r, 0)?, r.get::<_, i64>(1)?, state_cols(r, 2)?)))
+        .query_row(params![person_id, model_version], |r| {
+            Ok((date_col(r, 0)?, r.get::<_, i64>(1)?, state_cols(r, 2)?))
+        })
         .optional()?;
-    let Some((birth_date, rev, stored)) = head else { return Ok(None) };
+    let Some((birth_date, rev, stored)) = head else {
+        return Ok(None);
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, item, record_date, status, fields FROM records
          WHERE person_id = ?1 AND status IN {COUNTING} ORDER BY id"
     ))?;
     let records = stmt
         .query_map([person_id], |r| {
-            Ok(RawRecord { id: r.get(0)?, item: r.get(1)?, date: date_col(r, 2)?, status: status_col(r, 3)?, fields: r.get(4)? })
+            Ok(RawRecord {
+                id: r.get(0)?,
+                item: r.get(1)?,
+                date: date_col(r, 2)?,
+                status: status_col(r, 3)?,
+                fields: r.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Some(RawPerson { id: person_id, rev, birth_date, records, stored }))
+    Ok(Some(RawPerson {
+        id: person_id,
+        rev,
+        birth_date,
+        records,
+        stored,
+    }))
 }
 
-fn save_scores_tx(tx: &Transaction<'_>, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
+fn save_scores_tx(
+    tx: &Transaction<'_>,
+    rows: &[ScoreRow],
+    stamp: &ModelStamp,
+    cause: Cause,
+) -> Result<u64> {
     let now = now_text();
     let as_of = stamp.as_of.to_string();
     let mut current = tx.prepare_cached(
@@ -240,24 +300,45 @@ fn save_scores_tx(tx: &Transaction<'_>, rows: &[ScoreRow], stamp: &ModelStamp, c
            as_of = excluded.as_of, eligible = excluded.eligible, score = excluded.score,
            grade = excluded.grade, reasons = excluded.reasons, computed_at = excluded.computed_at",
     )?;
-    let mut clean = tx.prepare_cached("UPDATE persons SET dirty = 0 WHERE id = ?1 AND dirty <> 0")?;
+    let mut clean =
+        tx.prepare_cached("UPDATE persons SET dirty = 0 WHERE id = ?1 AND dirty <> 0")?;
     let mut changed = 0;
     for row in rows {
         let cur = current
-            .query_row(params![row.person_id, stamp.version], |r| Ok((r.get::<_, i64>(0)?, state_cols(r, 1)?)))
+            .query_row(params![row.person_id, stamp.version], |r| {
+                Ok((r.get::<_, i64>(0)?, state_cols(r, 1)?))
+            })
             .optional()?;
         // A record arrived after this score was computed: leave the person marked.
-        let Some((rev, old)) = cur.filter(|(rev, _)| *rev == row.rev) else { continue };
+        let Some((rev, old)) = cur.filter(|(rev, _)| *rev == row.rev) else {
+            continue;
+        };
         let _ = rev;
         let s = &row.state;
         if old.as_ref() != Some(s) {
             history.execute(params![
-                row.person_id, stamp.version, stamp.hash, as_of, s.eligible, s.score, s.grade, cause.as_str(), now
+                row.person_id,
+                stamp.version,
+                stamp.hash,
+                as_of,
+                s.eligible,
+                s.score,
+                s.grade,
+                cause.as_str(),
+                now
             ])?;
             changed += 1;
         }
         upsert.execute(params![
-            row.person_id, stamp.version, stamp.hash, as_of, s.eligible, s.score, s.grade, row.reasons, now
+            row.person_id,
+            stamp.version,
+            stamp.hash,
+            as_of,
+            s.eligible,
+            s.score,
+            s.grade,
+            row.reasons,
+            now
         ])?;
         clean.execute([row.person_id])?;
     }
@@ -284,7 +365,12 @@ impl Store for SqliteStore {
         &self.keys
     }
 
-    fn ingest(&self, rows: &[NewRecord], cause: Cause, inline: Option<&Inline<'_>>) -> Result<Vec<RowResult>> {
+    fn ingest(
+        &self,
+        rows: &[NewRecord],
+        cause: Cause,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Vec<RowResult>> {
         self.write(|tx| {
             let (results, touched) = ingest_tx(tx, &self.keys, rows)?;
             if let Some(inline) = inline {
@@ -349,7 +435,12 @@ impl Store for SqliteStore {
         crate::decrypt_identity(&self.keys, &id, name.as_deref())
     }
 
-    fn scan(&self, scan: Scan<'_>, batch: usize, sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>) -> Result<()> {
+    fn scan(
+        &self,
+        scan: Scan<'_>,
+        batch: usize,
+        sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>,
+    ) -> Result<()> {
         let conn = self.readers.get()?;
         let (version, dirty_only) = match scan {
             Scan::All { model_version } => (model_version, false),
@@ -372,10 +463,22 @@ impl Store for SqliteStore {
                 if out.len() >= batch {
                     sink(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
                 }
-                out.push(RawPerson { id: pid, rev: r.get(1)?, birth_date: date_col(r, 2)?, records: Vec::new(), stored: state_cols(r, 3)? });
+                out.push(RawPerson {
+                    id: pid,
+                    rev: r.get(1)?,
+                    birth_date: date_col(r, 2)?,
+                    records: Vec::new(),
+                    stored: state_cols(r, 3)?,
+                });
             }
             if let Some(id) = r.get::<_, Option<i64>>(6)? {
-                let rec = RawRecord { id, item: r.get(7)?, date: date_col(r, 8)?, status: status_col(r, 9)?, fields: r.get(10)? };
+                let rec = RawRecord {
+                    id,
+                    item: r.get(7)?,
+                    date: date_col(r, 8)?,
+                    status: status_col(r, 9)?,
+                    fields: r.get(10)?,
+                };
                 if let Some(p) = out.last_mut() {
                     p.records.push(rec);
                 }
@@ -404,7 +507,11 @@ impl Store for SqliteStore {
                     model_version: model_version.to_owned(),
                     model_hash: r.get(0)?,
                     as_of: date_col(r, 1)?,
-                    state: ScoreState { eligible: r.get(2)?, score: r.get(3)?, grade: r.get(4)? },
+                    state: ScoreState {
+                        eligible: r.get(2)?,
+                        score: r.get(3)?,
+                        grade: r.get(4)?,
+                    },
                     reasons: r.get(5)?,
                 })
             })
@@ -425,7 +532,11 @@ impl Store for SqliteStore {
                     model_version: r.get(0)?,
                     model_hash: r.get(1)?,
                     as_of: date_col(r, 2)?,
-                    state: ScoreState { eligible: r.get(3)?, score: r.get(4)?, grade: r.get(5)? },
+                    state: ScoreState {
+                        eligible: r.get(3)?,
+                        score: r.get(4)?,
+                        grade: r.get(5)?,
+                    },
                     cause: r.get(6)?,
                     changed_at: r.get(7)?,
                 })
@@ -440,7 +551,9 @@ impl Store for SqliteStore {
             "SELECT grade, count(*) FROM scores WHERE model_version = ?1 GROUP BY grade ORDER BY grade",
         )?;
         let rows = stmt
-            .query_map([model_version], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .query_map([model_version], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -448,28 +561,47 @@ impl Store for SqliteStore {
     fn counts(&self) -> Result<(u64, u64)> {
         let conn = self.readers.get()?;
         let all: i64 = conn.query_row("SELECT count(*) FROM persons", [], |r| r.get(0))?;
-        let dirty: i64 = conn.query_row("SELECT count(*) FROM persons WHERE dirty = 1", [], |r| r.get(0))?;
+        let dirty: i64 =
+            conn.query_row("SELECT count(*) FROM persons WHERE dirty = 1", [], |r| {
+                r.get(0)
+            })?;
         Ok((all as u64, dirty as u64))
     }
 
     fn stage_model(&self, m: &StoredModel) -> Result<()> {
         self.write(|tx| {
             let existing: Option<String> = tx
-                .query_row("SELECT status FROM models WHERE version = ?1", [&m.version], |r| r.get(0))
+                .query_row(
+                    "SELECT status FROM models WHERE version = ?1",
+                    [&m.version],
+                    |r| r.get(0),
+                )
                 .optional()?;
             match existing.as_deref() {
                 Some("staged") | None => {}
                 Some(status) => {
-                    return Err(StoreError::Conflict(format!("model {} is already {status}", m.version)));
+                    return Err(StoreError::Conflict(format!(
+                        "model {} is already {status}",
+                        m.version
+                    )));
                 }
             }
             tx.execute("DELETE FROM scores WHERE model_version = ?1", [&m.version])?;
-            tx.execute("DELETE FROM score_history WHERE model_version = ?1", [&m.version])?;
+            tx.execute(
+                "DELETE FROM score_history WHERE model_version = ?1",
+                [&m.version],
+            )?;
             tx.execute("DELETE FROM models WHERE version = ?1", [&m.version])?;
             tx.execute(
                 "INSERT INTO models (version, hash, content, effective_from, status, created_at)
                  VALUES (?1, ?2, ?3, ?4, 'staged', ?5)",
-                params![m.version, m.hash, m.content, m.effective_from.to_string(), now_text()],
+                params![
+                    m.version,
+                    m.hash,
+                    m.content,
+                    m.effective_from.to_string(),
+                    now_text()
+                ],
             )?;
             Ok(())
         })
@@ -503,9 +635,12 @@ impl Store for SqliteStore {
 
     fn models(&self) -> Result<Vec<StoredModel>> {
         let conn = self.readers.get()?;
-        let mut stmt =
-            conn.prepare("SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at")?;
-        let rows = stmt.query_map([], model_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = conn.prepare(
+            "SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at",
+        )?;
+        let rows = stmt
+            .query_map([], model_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

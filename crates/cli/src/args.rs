@@ -1,0 +1,132 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use jiff::civil::Date;
+
+/// 诚信分平台 — Shaoxing personal integrity score platform.
+#[derive(Debug, Parser)]
+#[command(name = "chengxin", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (default) or postgres://USER:PASS@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "CHENGXIN_DATABASE_URL",
+        default_value = "sqlite://chengxin.db"
+    )]
+    pub db: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic city, import it, score everyone and show the grades.
+    Demo(DemoArgs),
+    /// Write a deterministic synthetic population in the import format (JSON Lines).
+    Generate(GenerateArgs),
+    /// Import records from a JSONL or CSV file, then rescore the people affected.
+    Import(ImportArgs),
+    /// Rescore everyone (or only people whose records changed).
+    Recompute(RecomputeArgs),
+    /// Explain one person's score.
+    Score(ScoreArgs),
+    /// Validate, simulate, publish or list score models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many synthetic residents.
+    #[arg(long, default_value_t = 20_000)]
+    pub residents: u64,
+    /// The demo database file (recreated on every run).
+    #[arg(long, default_value = "chengxin-demo.db")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    #[arg(long)]
+    pub residents: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file (`-` for standard output).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The date the population is generated as of (default: today).
+    #[arg(long)]
+    pub as_of: Option<Date>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The file to import (`-` for standard input).
+    pub file: PathBuf,
+    /// jsonl or csv (default: from the file's extension).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Write rejected rows here as JSON Lines.
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// Rescore affected people as of this date (default: today).
+    #[arg(long)]
+    pub as_of: Option<Date>,
+    /// Lines per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    pub chunk: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecomputeArgs {
+    /// Score as of this date (default: today).
+    #[arg(long)]
+    pub as_of: Option<Date>,
+    /// Only people whose records changed since they were last scored.
+    #[arg(long)]
+    pub changed_only: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// The resident ID number (18 characters).
+    pub id_number: String,
+    /// Compute as of this date from the stored records (default: today).
+    #[arg(long)]
+    pub as_of: Option<Date>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Check a model file and report every error with its path.
+    Validate { file: PathBuf },
+    /// Run a candidate model over all current data, beside the model in force, without publishing.
+    Simulate {
+        file: PathBuf,
+        #[arg(long)]
+        as_of: Option<Date>,
+        /// How many of the largest movers to list.
+        #[arg(long, default_value_t = 10)]
+        movers: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a model the one in force and rescore everyone under it.
+    Publish {
+        file: PathBuf,
+        /// The date the model takes effect.
+        #[arg(long)]
+        effective: Date,
+        #[arg(long)]
+        as_of: Option<Date>,
+    },
+    /// List stored models.
+    List,
+}

@@ -1,0 +1,87 @@
+//! One module per command.
+
+mod data;
+mod demo;
+mod model;
+mod score;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chengxin_jobs::Context;
+
+use crate::args::{Cli, Command};
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(a) => demo::run(&a),
+        Command::Generate(a) => data::generate(&a),
+        Command::Import(a) => data::import(&open(&cli.db)?, &a),
+        Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
+        Command::Score(a) => score::run(&open(&cli.db)?, &a),
+        Command::Model(m) => model::run(&open(&cli.db)?, m),
+    }
+}
+
+/// Opens the store and binds the model in force.
+pub fn open(url: &str) -> anyhow::Result<Context> {
+    let store = chengxin_store::open(url)
+        .with_context(|| format!("cannot open the database {}", redact(url)))?;
+    Ok(Context::new(Arc::from(store))?)
+}
+
+/// A URL with any password hidden, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Prints a grade distribution table.
+pub fn print_grades(rows: &[(Option<String>, u64)]) {
+    let total: u64 = rows.iter().map(|r| r.1).sum();
+    println!("等级 Grade        人数 People     占比 Share");
+    for grade in ["AAA", "AA", "A", "B", "C"] {
+        let n = rows
+            .iter()
+            .find(|r| r.0.as_deref() == Some(grade))
+            .map_or(0, |r| r.1);
+        println!("  {grade:<14} {n:>10}    {:>6.2}%", pct(n, total));
+    }
+    let none = rows.iter().find(|r| r.0.is_none()).map_or(0, |r| r.1);
+    println!(
+        "  {:<14} {none:>10}    {:>6.2}%",
+        "无分 none",
+        pct(none, total)
+    );
+    println!("  {:<14} {total:>10}", "合计 total");
+}
+
+fn pct(n: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,156 @@
+//! The catalogue, the model in force and the store, bound together.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chengxin_domain::record::{PersonInput, Record};
+use chengxin_domain::{Catalogue, Engine, Model};
+use chengxin_store::{
+    ModelStamp, ModelStatus, RawPerson, ScoreRow, ScoreState, Store, StoredModel,
+};
+use jiff::civil::Date;
+
+/// What went wrong in a job.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] chengxin_store::StoreError),
+    #[error(transparent)]
+    Read(#[from] chengxin_ingest::ReadError),
+    #[error(transparent)]
+    Model(#[from] chengxin_domain::model::ModelErrors),
+    #[error("the model does not fit the catalogue: {0}")]
+    Engine(#[from] chengxin_domain::engine::EngineError),
+    #[error("cannot write {0}: {1}")]
+    Output(String, std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A store with the catalogue and the engine for the model in force.
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    pub catalogue: Arc<Catalogue>,
+    pub engine: Arc<Engine>,
+    items: HashMap<String, usize>,
+}
+
+impl Context {
+    /// Binds to a store; installs the built-in model `2026.1` on first use.
+    pub fn new(store: Arc<dyn Store>) -> Result<Context, JobError> {
+        let catalogue = Arc::new(Catalogue::builtin());
+        let model = match store.active_model()? {
+            Some(m) => Model::parse(&m.content, &catalogue)?,
+            None => {
+                let m = Model::builtin(&catalogue);
+                let stored = stored_model(
+                    &m,
+                    chengxin_domain::model::DEFAULT_MODEL,
+                    Date::constant(2026, 1, 1),
+                );
+                store.stage_model(&stored)?;
+                store.activate_model(m.version())?;
+                m
+            }
+        };
+        Ok(Context::with_model(store, catalogue, &model)?)
+    }
+
+    /// Binds to a store with a given model (used for simulation and publishing).
+    pub fn with_model(
+        store: Arc<dyn Store>,
+        catalogue: Arc<Catalogue>,
+        model: &Model,
+    ) -> Result<Context, JobError> {
+        let engine = Arc::new(Engine::new(&catalogue, model)?);
+        let items = catalogue
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.code.clone(), i))
+            .collect();
+        Ok(Context {
+            store,
+            catalogue,
+            engine,
+            items,
+        })
+    }
+
+    /// The stamp stored with scores from this model as of `as_of`.
+    pub fn stamp(&self, as_of: Date) -> ModelStamp {
+        let m = self.engine.model();
+        ModelStamp {
+            version: m.version().to_owned(),
+            hash: m.hash.clone(),
+            as_of,
+        }
+    }
+
+    /// Scores a stored person as of `as_of`.
+    pub fn score_row(&self, person: &RawPerson, as_of: Date) -> ScoreRow {
+        let input = decode_person(&self.catalogue, &self.items, person);
+        let e = self.engine.evaluate(&input, as_of);
+        ScoreRow {
+            person_id: person.id,
+            rev: person.rev,
+            state: ScoreState {
+                eligible: e.eligible,
+                score: e.score,
+                grade: e.grade.map(str::to_owned),
+            },
+            reasons: e
+                .reasons
+                .iter()
+                .map(|r| r.code)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    /// The item index map used by [`decode_person`].
+    pub fn items(&self) -> &HashMap<String, usize> {
+        &self.items
+    }
+}
+
+/// A model as stored: its text is kept so that it can be reloaded exactly.
+pub(crate) fn stored_model(m: &Model, content: &str, effective_from: Date) -> StoredModel {
+    StoredModel {
+        version: m.version().to_owned(),
+        hash: m.hash.clone(),
+        content: content.to_owned(),
+        effective_from,
+        status: ModelStatus::Staged,
+    }
+}
+
+/// Turns stored records into the engine's input. A record whose stored
+/// fields no longer decode is left out and logged: it cannot be scored.
+pub fn decode_person(
+    catalogue: &Catalogue,
+    items: &HashMap<String, usize>,
+    p: &RawPerson,
+) -> PersonInput {
+    let mut records = Vec::with_capacity(p.records.len());
+    for r in &p.records {
+        let Some(&idx) = items.get(&r.item) else {
+            tracing::warn!(record = r.id, item = %r.item, "stored record has an item missing from the catalogue");
+            continue;
+        };
+        match catalogue.items[idx].decode(&r.fields, &catalogue.templates) {
+            Ok(fields) => records.push(Record {
+                id: r.id,
+                item: idx,
+                date: r.date,
+                status: r.status,
+                fields,
+            }),
+            Err(e) => tracing::warn!(record = r.id, error = %e, "stored record does not decode"),
+        }
+    }
+    PersonInput {
+        birth_date: p.birth_date,
+        records,
+    }
+}

@@ -1,0 +1,199 @@
+//! Score models: simulate a candidate over all current data, and publish it.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+use chengxin_domain::Model;
+use chengxin_store::{Cause, Scan, ScoreState, StoreError};
+use crossbeam_channel::bounded;
+use jiff::civil::Date;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::context::stored_model;
+use crate::recompute::{recompute, Progress, RecomputeSummary, Target};
+use crate::{Context, JobError};
+
+/// Summary statistics of eligible people's scores.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub eligible: u64,
+    pub mean: f64,
+    pub median: i32,
+    pub p10: i32,
+    pub p90: i32,
+}
+
+/// One of the people whose score moves most.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mover {
+    pub masked_id: String,
+    pub old: Option<i32>,
+    pub new: Option<i32>,
+    pub delta: i32,
+}
+
+/// Old model vs candidate over everyone, as of one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    pub old_version: String,
+    pub new_version: String,
+    pub as_of: Date,
+    pub persons: u64,
+    /// Grade (or `ineligible`) → (old count, new count).
+    pub grades: BTreeMap<String, (u64, u64)>,
+    /// (old grade, new grade) → count.
+    pub transitions: BTreeMap<String, BTreeMap<String, u64>>,
+    pub old: Stats,
+    pub new: Stats,
+    pub movers: Vec<Mover>,
+}
+
+const INELIGIBLE: &str = "ineligible";
+
+fn label(s: &ScoreState) -> String {
+    s.grade.clone().unwrap_or_else(|| INELIGIBLE.to_owned())
+}
+
+fn stats(mut scores: Vec<i32>) -> Stats {
+    if scores.is_empty() {
+        return Stats::default();
+    }
+    scores.sort_unstable();
+    let n = scores.len();
+    let at = |q: f64| scores[((n as f64 - 1.0) * q).round() as usize];
+    let mean = scores.iter().map(|&s| f64::from(s)).sum::<f64>() / n as f64;
+    Stats {
+        eligible: n as u64,
+        mean: (mean * 10.0).round() / 10.0,
+        median: at(0.5),
+        p10: at(0.1),
+        p90: at(0.9),
+    }
+}
+
+/// Runs `candidate` over everyone's current records as of `as_of`, beside the
+/// model in force, without storing anything.
+pub fn simulate(
+    current: &Context,
+    candidate: &Model,
+    as_of: Date,
+    movers: usize,
+) -> Result<Simulation, JobError> {
+    let next = Context::with_model(current.store.clone(), current.catalogue.clone(), candidate)?;
+    let version = current.engine.model().version().to_owned();
+    let (tx, rx) = bounded(4);
+    let store = &current.store;
+    let mut grades: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut transitions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let (mut old_scores, mut new_scores) = (Vec::new(), Vec::new());
+    let mut top: BinaryHeap<Reverse<(i32, i64, Option<i32>, Option<i32>)>> = BinaryHeap::new();
+    let mut persons = 0u64;
+    let scanned = std::thread::scope(|s| {
+        let scanner = s.spawn(move || {
+            store.scan(
+                Scan::All {
+                    model_version: &version,
+                },
+                4096,
+                &mut |b| {
+                    tx.send(b)
+                        .map_err(|_| StoreError::Conflict("simulation stopped".into()))
+                },
+            )
+        });
+        for batch in rx {
+            let pairs: Vec<_> = batch
+                .par_iter()
+                .map(|p| {
+                    (
+                        p.id,
+                        current.score_row(p, as_of).state,
+                        next.score_row(p, as_of).state,
+                    )
+                })
+                .collect();
+            for (id, old, new) in pairs {
+                persons += 1;
+                grades.entry(label(&old)).or_default().0 += 1;
+                grades.entry(label(&new)).or_default().1 += 1;
+                *transitions
+                    .entry(label(&old))
+                    .or_default()
+                    .entry(label(&new))
+                    .or_default() += 1;
+                old_scores.extend(old.score);
+                new_scores.extend(new.score);
+                let delta = new.score.unwrap_or(0) - old.score.unwrap_or(0);
+                top.push(Reverse((delta.abs(), id, old.score, new.score)));
+                if top.len() > movers {
+                    top.pop();
+                }
+            }
+        }
+        scanner
+            .join()
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("scanner panicked".into())))
+    });
+    scanned?;
+    let mut list: Vec<_> = top.into_iter().map(|Reverse(t)| t).collect();
+    list.sort_by_key(|&(d, id, _, _)| (Reverse(d), id));
+    let mut out = Vec::new();
+    for (_, id, old, new) in list {
+        let (idn, _) = current.store.person_identity(id)?;
+        out.push(Mover {
+            masked_id: idn.masked(),
+            old,
+            new,
+            delta: new.unwrap_or(0) - old.unwrap_or(0),
+        });
+    }
+    Ok(Simulation {
+        old_version: current.engine.model().version().to_owned(),
+        new_version: candidate.version().to_owned(),
+        as_of,
+        persons,
+        grades,
+        transitions,
+        old: stats(old_scores),
+        new: stats(new_scores),
+        movers: out,
+    })
+}
+
+/// Publishes a model: stores it staged, scores everyone under it, then makes
+/// it the model in force in one step. A crash before that step leaves the
+/// old model fully in force (its scores untouched); publishing again resumes cleanly.
+pub fn publish(
+    current: &Context,
+    text: &str,
+    effective_from: Date,
+    as_of: Date,
+    progress: &dyn Progress,
+) -> Result<RecomputeSummary, JobError> {
+    let model = Model::parse(text, &current.catalogue)?;
+    if model.version() == current.engine.model().version() {
+        return Err(JobError::Invalid(format!(
+            "model {} is already in force",
+            model.version()
+        )));
+    }
+    let next = Context::with_model(
+        current.store.clone(),
+        Arc::clone(&current.catalogue),
+        &model,
+    )?;
+    current
+        .store
+        .stage_model(&stored_model(&model, text, effective_from))?;
+    let summary = recompute(
+        &next,
+        Target::Everyone,
+        as_of,
+        Cause::ModelPublish,
+        progress,
+    )?;
+    current.store.activate_model(model.version())?;
+    Ok(summary)
+}

@@ -1,0 +1,115 @@
+//! Rescoring many people: a scanning thread, parallel scoring, a writing
+//! thread, joined by bounded channels so memory stays flat.
+
+use std::time::Instant;
+
+use chengxin_store::{Cause, RawPerson, Scan, ScoreRow, StoreError};
+use crossbeam_channel::bounded;
+use jiff::civil::Date;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{Context, JobError};
+
+/// People per batch read, scored and written together.
+const BATCH: usize = 4096;
+
+/// Reports progress to whoever is watching (a terminal bar, a log).
+pub trait Progress: Sync {
+    /// The total is known.
+    fn set_total(&self, _total: u64) {}
+    /// `n` more done.
+    fn inc(&self, _n: u64) {}
+}
+
+/// No progress reporting.
+impl Progress for () {}
+
+/// Whom to rescore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Everyone,
+    /// Only people whose records changed since they were last scored.
+    Changed,
+}
+
+/// What a recompute did.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RecomputeSummary {
+    pub persons: u64,
+    pub changed: u64,
+    pub seconds: f64,
+}
+
+/// Rescores `target` as of `as_of` with the context's model, storing scores
+/// under its version. Crash-safe: each batch commits on its own, and people
+/// stay marked for rescoring until their score is stored.
+pub fn recompute(
+    ctx: &Context,
+    target: Target,
+    as_of: Date,
+    cause: Cause,
+    progress: &dyn Progress,
+) -> Result<RecomputeSummary, JobError> {
+    let start = Instant::now();
+    let stamp = ctx.stamp(as_of);
+    let version = stamp.version.as_str();
+    let scan = match target {
+        Target::Everyone => Scan::All {
+            model_version: version,
+        },
+        Target::Changed => Scan::Dirty {
+            model_version: version,
+        },
+    };
+    let (all, dirty) = ctx.store.counts()?;
+    progress.set_total(if target == Target::Everyone {
+        all
+    } else {
+        dirty
+    });
+    let (read_tx, read_rx) = bounded::<Vec<RawPerson>>(4);
+    let (write_tx, write_rx) = bounded::<Vec<ScoreRow>>(4);
+    let store = &ctx.store;
+    let stamp = &stamp;
+    let (scanned, written, persons) = std::thread::scope(|s| {
+        let scanner = s.spawn(move || {
+            store.scan(scan, BATCH, &mut |batch| {
+                read_tx
+                    .send(batch)
+                    .map_err(|_| StoreError::Conflict("recompute stopped".into()))
+            })
+        });
+        let writer = s.spawn(move || -> Result<u64, JobError> {
+            let mut changed = 0;
+            for rows in write_rx {
+                changed += store.save_scores(&rows, stamp, cause)?;
+                progress.inc(rows.len() as u64);
+            }
+            Ok(changed)
+        });
+        let mut persons = 0u64;
+        for batch in read_rx {
+            persons += batch.len() as u64;
+            let rows: Vec<ScoreRow> = batch.par_iter().map(|p| ctx.score_row(p, as_of)).collect();
+            if write_tx.send(rows).is_err() {
+                break; // the writer failed; its error is reported below
+            }
+        }
+        drop(write_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(JobError::Invalid("score writer panicked".into())));
+        let scanned = scanner
+            .join()
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("scanner panicked".into())));
+        (scanned, written, persons)
+    });
+    let changed = written?;
+    scanned?;
+    Ok(RecomputeSummary {
+        persons,
+        changed,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
