@@ -1,0 +1,128 @@
+//! The `chengxin` binary as an operator uses it: exit codes, one-line errors,
+//! the import → score path, model commands, and the `--json` explanation.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn chengxin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(dir)
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .args(args)
+        .output()
+        .expect("run chengxin")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Fails with a single `error:` line, no panic.
+fn assert_clean_failure(o: &Output) {
+    assert!(!o.status.success(), "expected failure: {}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.trim_end().lines().count() <= 2, "{err}");
+}
+
+const PERSON: &str = r#"{"unit":"ZJ-CREDIT","source_id":"e1","item":"B01","id_number":"11010519491231002X","name":"测试甲","fields":{"score":870,"evaluated_on":"2026-01-10"}}
+{"unit":"SX-PSB","source_id":"h1","item":"B03","id_number":"11010519491231002X","name":"测试甲","fields":{"region_code":"330602","registered_on":"2001-05-01","active":true}}
+{"unit":"SX-TAX","source_id":"p1","item":"P01","id_number":"11010519491231002X","name":"测试甲","fields":{"level":"general","decided_on":"2026-03-01","authority":"绍兴市税务局","case_no":"绍税罚〔2026〕12号","domain":"tax"}}
+{"unit":"SX-DRC","source_id":"c1","item":"C01","id_number":"11010519491231002X","name":"测试甲","fields":{"template":"T02","signed_on":"2025-06-01"}}
+{"unit":"SX-VOL","source_id":"v1","item":"O03","id_number":"11010519491231002X","name":"测试甲","fields":{"hours":"25.5","served_on":"2026-02-01","organisation":"绍兴市志愿者协会"}}
+not json at all
+{"unit":"SX-TAX","source_id":"p2","item":"P01","id_number":"110105194912310021","fields":{}}
+"#;
+
+#[test]
+fn import_then_explain_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rows.jsonl"), PERSON).unwrap();
+    let o = chengxin(dir.path(), &["import", "rows.jsonl", "--errors", "bad.jsonl", "--as-of", "2026-06-01"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("accepted 5  duplicate 0  corrected 0  rejected 2"), "{out}");
+    let bad = std::fs::read_to_string(dir.path().join("bad.jsonl")).unwrap();
+    let codes: Vec<String> = bad.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes, ["malformed_json", "id_check_digit"]);
+    assert!(dir.path().join("chengxin.db.key").exists());
+
+    let o = chengxin(dir.path(), &["score", "11010519491231002x", "--as-of", "2026-06-01", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["eligible", "reasons", "score", "grade", "model_version", "as_of", "contributions", "factors"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    // 620 provincial − 20 penalty (in publicity) − 30 breach (T02, tax) + 4 volunteering;
+    // the commitment's term [2025-06-01, 2026-06-01) no longer covers the date.
+    assert_eq!(v["score"], 574);
+    assert_eq!(v["grade"], "B");
+    let sum: i64 = v["contributions"].as_array().unwrap().iter().map(|c| c["points"].as_i64().unwrap()).sum();
+    assert_eq!(sum, 574);
+    insta::assert_json_snapshot!("explanation", v);
+
+    // As of a date before the penalty, the same stored records give another score.
+    let o = chengxin(dir.path(), &["score", "11010519491231002X", "--as-of", "2026-02-15", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["score"], 620 + 4 + 5);
+
+    let o = chengxin(dir.path(), &["score", "11010519491231002X", "--as-of", "2026-06-01"]);
+    let human = text(&o.stdout);
+    assert!(human.contains("诚信分 Score 574") && human.contains("110105********002X"), "{human}");
+    assert!(!human.contains("11010519491231002X"));
+}
+
+#[test]
+fn bad_input_gives_one_line_and_a_failure_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    assert_clean_failure(&chengxin(p, &["score", "12345"]));
+    assert_clean_failure(&chengxin(p, &["score", "110105194912310021"]));
+    assert_clean_failure(&chengxin(p, &["import", "missing.jsonl"]));
+    assert_clean_failure(&chengxin(p, &["import", "rows.txt"]));
+    assert_clean_failure(&chengxin(p, &["--db", "mysql://x", "recompute"]));
+    assert_clean_failure(&chengxin(p, &["recompute", "--as-of", "2026-02-30"]));
+    assert_clean_failure(&chengxin(p, &["generate", "--residents", "10"]));
+    std::fs::write(p.join("cols.csv"), "unit,source_id,item\nA,1,P01\n").unwrap();
+    let o = chengxin(p, &["import", "cols.csv"]);
+    assert_clean_failure(&o);
+    assert!(text(&o.stderr).contains("id_number"));
+    // Unknown person: a clear message, not a crash.
+    assert_clean_failure(&chengxin(p, &["score", "11010519491231002X"]));
+}
+
+#[test]
+fn model_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let good = include_str!("../../../models/2026.1.toml");
+    std::fs::write(p.join("good.toml"), good).unwrap();
+    let o = chengxin(p, &["model", "validate", "good.toml"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).starts_with("ok: model 2026.1"));
+    let bad = good.replace("cap = 20", "cap = -20").replace("min = 700\nmax = 749", "min = 710\nmax = 749").replace("item = \"O04\"", "item = \"O09\"");
+    std::fs::write(p.join("bad.toml"), bad).unwrap();
+    let o = chengxin(p, &["model", "validate", "bad.toml"]);
+    assert!(!o.status.success());
+    let out = text(&o.stdout);
+    assert!(out.contains("indicators[1].cap"), "{out}");
+    assert!(out.contains("grades[") && out.contains("gap"), "{out}");
+    assert!(out.contains("indicators[9].item") && out.contains("O09"), "{out}");
+
+    std::fs::write(p.join("rows.jsonl"), PERSON).unwrap();
+    assert!(chengxin(p, &["import", "rows.jsonl", "--as-of", "2026-06-01"]).status.success());
+    let next = good.replace("version = \"2026.1\"", "version = \"2027.1\"").replace("points = 620", "points = 640");
+    std::fs::write(p.join("next.toml"), next).unwrap();
+    let o = chengxin(p, &["model", "simulate", "next.toml", "--as-of", "2026-06-01", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let sim: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(sim["movers"][0]["delta"], 20);
+    assert_eq!(sim["grades"]["B"], serde_json::json!([1, 1]));
+    let o = chengxin(p, &["model", "publish", "next.toml", "--effective", "2026-07-01", "--as-of", "2026-06-01"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let list = text(&chengxin(p, &["model", "list"]).stdout);
+    assert!(list.contains("2026.1") && list.contains("retired") && list.contains("2027.1") && list.contains("active"), "{list}");
+    let v: serde_json::Value = serde_json::from_slice(&chengxin(p, &["score", "11010519491231002X", "--as-of", "2026-06-01", "--json"]).stdout).unwrap();
+    assert_eq!((v["score"].as_i64(), v["model_version"].as_str()), (Some(594), Some("2027.1")));
+}
