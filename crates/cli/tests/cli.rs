@@ -39,37 +39,96 @@ not json at all
 fn import_then_explain_as_json() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rows.jsonl"), PERSON).unwrap();
-    let o = chengxin(dir.path(), &["import", "rows.jsonl", "--errors", "bad.jsonl", "--as-of", "2026-06-01"]);
+    let o = chengxin(
+        dir.path(),
+        &[
+            "import",
+            "rows.jsonl",
+            "--errors",
+            "bad.jsonl",
+            "--as-of",
+            "2026-06-01",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("accepted 5  duplicate 0  corrected 0  rejected 2"), "{out}");
+    assert!(
+        out.contains("accepted 5  duplicate 0  corrected 0  rejected 2"),
+        "{out}"
+    );
     let bad = std::fs::read_to_string(dir.path().join("bad.jsonl")).unwrap();
-    let codes: Vec<String> = bad.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].as_str().unwrap().to_owned()).collect();
+    let codes: Vec<String> = bad
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(codes, ["malformed_json", "id_check_digit"]);
     assert!(dir.path().join("chengxin.db.key").exists());
 
-    let o = chengxin(dir.path(), &["score", "11010519491231002x", "--as-of", "2026-06-01", "--json"]);
+    let o = chengxin(
+        dir.path(),
+        &[
+            "score",
+            "11010519491231002x",
+            "--as-of",
+            "2026-06-01",
+            "--json",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    for key in ["eligible", "reasons", "score", "grade", "model_version", "as_of", "contributions", "factors"] {
+    for key in [
+        "eligible",
+        "reasons",
+        "score",
+        "grade",
+        "model_version",
+        "as_of",
+        "contributions",
+        "factors",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     // 620 provincial − 20 penalty (in publicity) − 30 breach (T02, tax) + 4 volunteering;
     // the commitment's term [2025-06-01, 2026-06-01) no longer covers the date.
     assert_eq!(v["score"], 574);
     assert_eq!(v["grade"], "B");
-    let sum: i64 = v["contributions"].as_array().unwrap().iter().map(|c| c["points"].as_i64().unwrap()).sum();
+    let sum: i64 = v["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["points"].as_i64().unwrap())
+        .sum();
     assert_eq!(sum, 574);
     insta::assert_json_snapshot!("explanation", v);
 
     // As of a date before the penalty, the same stored records give another score.
-    let o = chengxin(dir.path(), &["score", "11010519491231002X", "--as-of", "2026-02-15", "--json"]);
+    let o = chengxin(
+        dir.path(),
+        &[
+            "score",
+            "11010519491231002X",
+            "--as-of",
+            "2026-02-15",
+            "--json",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["score"], 620 + 4 + 5);
 
-    let o = chengxin(dir.path(), &["score", "11010519491231002X", "--as-of", "2026-06-01"]);
+    let o = chengxin(
+        dir.path(),
+        &["score", "11010519491231002X", "--as-of", "2026-06-01"],
+    );
     let human = text(&o.stdout);
-    assert!(human.contains("诚信分 Score 574") && human.contains("110105********002X"), "{human}");
+    assert!(
+        human.contains("诚信分 Score 574") && human.contains("110105********002X"),
+        "{human}"
+    );
     assert!(!human.contains("11010519491231002X"));
 }
 
@@ -101,28 +160,83 @@ fn model_commands() {
     let o = chengxin(p, &["model", "validate", "good.toml"]);
     assert!(o.status.success());
     assert!(text(&o.stdout).starts_with("ok: model 2026.1"));
-    let bad = good.replace("cap = 20", "cap = -20").replace("min = 700\nmax = 749", "min = 710\nmax = 749").replace("item = \"O04\"", "item = \"O09\"");
+    let bad = good
+        .replace("cap = 20", "cap = -20")
+        .replace("min = 700\nmax = 749", "min = 710\nmax = 749")
+        .replace("item = \"O04\"", "item = \"O09\"");
     std::fs::write(p.join("bad.toml"), bad).unwrap();
     let o = chengxin(p, &["model", "validate", "bad.toml"]);
     assert!(!o.status.success());
     let out = text(&o.stdout);
     assert!(out.contains("indicators[1].cap"), "{out}");
     assert!(out.contains("grades[") && out.contains("gap"), "{out}");
-    assert!(out.contains("indicators[9].item") && out.contains("O09"), "{out}");
+    assert!(
+        out.contains("indicators[9].item") && out.contains("O09"),
+        "{out}"
+    );
 
     std::fs::write(p.join("rows.jsonl"), PERSON).unwrap();
-    assert!(chengxin(p, &["import", "rows.jsonl", "--as-of", "2026-06-01"]).status.success());
-    let next = good.replace("version = \"2026.1\"", "version = \"2027.1\"").replace("points = 620", "points = 640");
+    assert!(
+        chengxin(p, &["import", "rows.jsonl", "--as-of", "2026-06-01"])
+            .status
+            .success()
+    );
+    let next = good
+        .replace("version = \"2026.1\"", "version = \"2027.1\"")
+        .replace("points = 620", "points = 640");
     std::fs::write(p.join("next.toml"), next).unwrap();
-    let o = chengxin(p, &["model", "simulate", "next.toml", "--as-of", "2026-06-01", "--json"]);
+    let o = chengxin(
+        p,
+        &[
+            "model",
+            "simulate",
+            "next.toml",
+            "--as-of",
+            "2026-06-01",
+            "--json",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let sim: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(sim["movers"][0]["delta"], 20);
     assert_eq!(sim["grades"]["B"], serde_json::json!([1, 1]));
-    let o = chengxin(p, &["model", "publish", "next.toml", "--effective", "2026-07-01", "--as-of", "2026-06-01"]);
+    let o = chengxin(
+        p,
+        &[
+            "model",
+            "publish",
+            "next.toml",
+            "--effective",
+            "2026-07-01",
+            "--as-of",
+            "2026-06-01",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let list = text(&chengxin(p, &["model", "list"]).stdout);
-    assert!(list.contains("2026.1") && list.contains("retired") && list.contains("2027.1") && list.contains("active"), "{list}");
-    let v: serde_json::Value = serde_json::from_slice(&chengxin(p, &["score", "11010519491231002X", "--as-of", "2026-06-01", "--json"]).stdout).unwrap();
-    assert_eq!((v["score"].as_i64(), v["model_version"].as_str()), (Some(594), Some("2027.1")));
+    assert!(
+        list.contains("2026.1")
+            && list.contains("retired")
+            && list.contains("2027.1")
+            && list.contains("active"),
+        "{list}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(
+        &chengxin(
+            p,
+            &[
+                "score",
+                "11010519491231002X",
+                "--as-of",
+                "2026-06-01",
+                "--json",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        (v["score"].as_i64(), v["model_version"].as_str()),
+        (Some(594), Some("2027.1"))
+    );
 }

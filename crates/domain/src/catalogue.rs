@@ -9,6 +9,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::Templates;
+
+mod stored;
 use crate::dates::parse_date;
 
 /// The category of an item (第六条).
@@ -275,7 +277,16 @@ impl Item {
         serde_json::Value::Object(map).to_string()
     }
 
-    /// Decodes fields stored as canonical JSON.
+    /// Decodes fields stored by this platform (canonical JSON written after
+    /// validation) straight into typed values, without building a JSON tree.
+    /// Types are still checked; a mismatch is an error, never a wrong value.
+    pub fn decode_stored(&self, json: &str) -> Result<Fields, FieldError> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde::de::DeserializeSeed::deserialize(stored::FieldsSeed(self), &mut de)
+            .map_err(|e| FieldError::new("malformed_json", "fields", e.to_string()))
+    }
+
+    /// Decodes and fully validates fields given as JSON text.
     pub fn decode(&self, json: &str, templates: &Templates) -> Result<Fields, FieldError> {
         let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|e| FieldError::new("malformed_json", "fields", e.to_string()))?;
@@ -544,6 +555,36 @@ mod tests {
             let err = check(item, v.clone()).unwrap_err();
             assert_eq!(err.code, code, "{item} {v}: {err}");
         }
+    }
+
+    #[test]
+    fn stored_decoding_matches_full_validation() {
+        let c = Catalogue::builtin();
+        for (item, v) in [
+            (
+                "P01",
+                json!({"level":"general","decided_on":"2026-03-01","authority":"局\"甲\"","case_no":"1","domain":"tax"}),
+            ),
+            (
+                "O02",
+                json!({"amount_cny":"1000.10","donated_on":"2026-01-01","recipient":"r"}),
+            ),
+            (
+                "B03",
+                json!({"region_code":"330602","registered_on":"2000-01-01","active":true}),
+            ),
+            ("S01", json!({"list_type":"tax","listed_on":"2020-01-01"})),
+        ] {
+            let it = c.item(item).unwrap();
+            let f = check(item, v).unwrap();
+            let text = it.canonical_json(&f);
+            assert_eq!(it.decode_stored(&text).unwrap(), f, "{text}");
+        }
+        let b01 = c.item("B01").unwrap();
+        assert!(b01
+            .decode_stored(r#"{"score":"x","evaluated_on":"2026-01-01"}"#)
+            .is_err());
+        assert!(b01.decode_stored(r#"{"score":800}"#).is_err());
     }
 
     #[test]

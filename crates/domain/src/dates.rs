@@ -31,7 +31,12 @@ pub fn parse_date(text: &str) -> Option<Date> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    text.parse().ok()
+    let num = |r: std::ops::Range<usize>| -> Option<i16> {
+        b[r].iter().try_fold(0i16, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + i16::from(d - b'0'))
+        })
+    };
+    Date::new(num(0..4)?, num(5..7)? as i8, num(8..10)? as i8).ok()
 }
 
 /// Age in whole years on `on` of someone born on `birth`; a 29 February

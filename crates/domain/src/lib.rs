@@ -2,6 +2,7 @@
 //! ID numbers, eligibility, the catalogue, records, commitments, score models
 //! and the engine. No I/O, no async, no SQL.
 
+pub mod audit;
 pub mod catalogue;
 pub mod commitment;
 pub mod dates;

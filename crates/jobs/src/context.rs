@@ -138,7 +138,7 @@ pub fn decode_person(
             tracing::warn!(record = r.id, item = %r.item, "stored record has an item missing from the catalogue");
             continue;
         };
-        match catalogue.items[idx].decode(&r.fields, &catalogue.templates) {
+        match catalogue.items[idx].decode_stored(&r.fields) {
             Ok(fields) => records.push(Record {
                 id: r.id,
                 item: idx,

@@ -82,20 +82,35 @@ pub fn recompute(
         });
         let writer = s.spawn(move || -> Result<u64, JobError> {
             let mut changed = 0;
+            let mut busy = std::time::Duration::ZERO;
             for rows in write_rx {
+                let t = Instant::now();
                 changed += store.save_scores(&rows, stamp, cause)?;
+                busy += t.elapsed();
                 progress.inc(rows.len() as u64);
             }
+            tracing::info!(seconds = busy.as_secs_f64(), "recompute: writing scores");
             Ok(changed)
         });
         let mut persons = 0u64;
+        let (mut waiting, mut scoring) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        let mut t = Instant::now();
         for batch in read_rx {
+            waiting += t.elapsed();
+            let t2 = Instant::now();
             persons += batch.len() as u64;
             let rows: Vec<ScoreRow> = batch.par_iter().map(|p| ctx.score_row(p, as_of)).collect();
+            scoring += t2.elapsed();
             if write_tx.send(rows).is_err() {
                 break; // the writer failed; its error is reported below
             }
+            t = Instant::now();
         }
+        tracing::info!(
+            waiting_for_reads = waiting.as_secs_f64(),
+            scoring = scoring.as_secs_f64(),
+            "recompute: reading and scoring"
+        );
         drop(write_tx);
         let written = writer
             .join()

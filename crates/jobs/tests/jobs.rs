@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chengxin_domain::IdNumber;
 use chengxin_ingest::Format;
-use chengxin_jobs::{explain, import, publish, recompute, simulate, Context, ImportOptions, Target};
+use chengxin_jobs::{
+    explain, import, publish, recompute, simulate, Context, ImportOptions, Target,
+};
 use chengxin_store::{Cause, Store};
 use chengxin_synth::{generate, GenerateOptions};
 use chengxin_testkit::{backends, TestDb};
@@ -15,7 +17,15 @@ const AS_OF: Date = date(2026, 11, 1);
 
 fn population(residents: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    generate(&GenerateOptions { residents, seed: 7, as_of: AS_OF }, &mut out).unwrap();
+    generate(
+        &GenerateOptions {
+            residents,
+            seed: 7,
+            as_of: AS_OF,
+        },
+        &mut out,
+    )
+    .unwrap();
     out
 }
 
@@ -24,7 +34,12 @@ fn ctx(db: &TestDb) -> Context {
 }
 
 fn run_import(ctx: &Context, data: &[u8], format: Format) -> chengxin_jobs::ImportSummary {
-    let opts = ImportOptions { format, chunk: 97, errors: None, as_of: AS_OF };
+    let opts = ImportOptions {
+        format,
+        chunk: 97,
+        errors: None,
+        as_of: AS_OF,
+    };
     import(ctx, Cursor::new(data.to_vec()), opts, &()).unwrap()
 }
 
@@ -34,7 +49,10 @@ fn ids_and_names(data: &[u8]) -> Vec<(String, String)> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let j: serde_json::Value = serde_json::from_slice(l).unwrap();
-            (j["id_number"].as_str().unwrap().to_owned(), j["name"].as_str().unwrap().to_owned())
+            (
+                j["id_number"].as_str().unwrap().to_owned(),
+                j["name"].as_str().unwrap().to_owned(),
+            )
         })
         .collect();
     v.sort();
@@ -50,13 +68,27 @@ fn import_is_idempotent_and_scores_everyone() {
     for db in backends() {
         let c = ctx(&db);
         let s = run_import(&c, &data, Format::Jsonl);
-        assert_eq!((s.accepted, s.duplicate, s.corrected, s.rejected), (lines, 0, 0, 0), "{}", c.store.backend());
+        assert_eq!(
+            (s.accepted, s.duplicate, s.corrected, s.rejected),
+            (lines, 0, 0, 0),
+            "{}",
+            c.store.backend()
+        );
         assert_eq!(s.rescored, people);
         assert_eq!(c.store.counts().unwrap(), (people, 0));
         let again = run_import(&c, &data, Format::Jsonl);
-        assert_eq!((again.accepted, again.duplicate, again.rescored), (0, lines, 0));
+        assert_eq!(
+            (again.accepted, again.duplicate, again.rescored),
+            (0, lines, 0)
+        );
         // Everyone has a stored score; a full recompute changes nothing.
-        let total: u64 = c.store.grade_counts("2026.1").unwrap().iter().map(|g| g.1).sum();
+        let total: u64 = c
+            .store
+            .grade_counts("2026.1")
+            .unwrap()
+            .iter()
+            .map(|g| g.1)
+            .sum();
         assert_eq!(total, people);
         let r = recompute(&c, Target::Everyone, AS_OF, Cause::Recompute, &()).unwrap();
         assert_eq!((r.persons, r.changed), (people, 0));
@@ -66,7 +98,11 @@ fn import_is_idempotent_and_scores_everyone() {
 #[test]
 fn bad_rows_are_reported_and_the_rest_stored() {
     let good = r#"{"unit":"SX-TAX","source_id":"t1","item":"P01","id_number":"11010519491231002X","name":"张三","fields":{"level":"general","decided_on":"2026-03-01","authority":"绍兴市税务局","case_no":"1","domain":"tax"}}"#;
-    let data = format!("{good}\n{{broken\n{}\n{}\n", good.replace("t1", "t2").replace("P01", "X99"), good.replace("t1", "t3"));
+    let data = format!(
+        "{good}\n{{broken\n{}\n{}\n",
+        good.replace("t1", "t2").replace("P01", "X99"),
+        good.replace("t1", "t3")
+    );
     for db in backends() {
         let c = ctx(&db);
         let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -80,11 +116,19 @@ fn bad_rows_are_reported_and_the_rest_stored() {
                 Ok(())
             }
         }
-        let opts = ImportOptions { format: Format::Jsonl, chunk: 2, errors: Some(Box::new(Sink(errors.clone()))), as_of: AS_OF };
+        let opts = ImportOptions {
+            format: Format::Jsonl,
+            chunk: 2,
+            errors: Some(Box::new(Sink(errors.clone()))),
+            as_of: AS_OF,
+        };
         let s = import(&c, Cursor::new(data.clone().into_bytes()), opts, &()).unwrap();
         assert_eq!((s.accepted, s.rejected), (2, 2));
         let text = String::from_utf8(errors.lock().unwrap().clone()).unwrap();
-        let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(rows[0]["line"], 2);
         assert_eq!(rows[0]["code"], "malformed_json");
         assert_eq!(rows[1]["line"], 3);
@@ -119,16 +163,34 @@ fn explain_as_of_an_earlier_date_ignores_later_records() {
         let c = ctx(&db);
         run_import(&c, format!("{base}\n{pen}\n").as_bytes(), Format::Jsonl);
         let id = IdNumber::parse("11010519491231002X").unwrap();
-        assert_eq!(explain(&c, &id, AS_OF).unwrap().unwrap().evaluation.score, Some(550));
-        assert_eq!(explain(&c, &id, date(2026, 9, 30)).unwrap().unwrap().evaluation.score, Some(600));
-        assert!(explain(&c, &IdNumber::parse("110105194912310021").unwrap_or(id), AS_OF).is_ok());
+        assert_eq!(
+            explain(&c, &id, AS_OF).unwrap().unwrap().evaluation.score,
+            Some(550)
+        );
+        assert_eq!(
+            explain(&c, &id, date(2026, 9, 30))
+                .unwrap()
+                .unwrap()
+                .evaluation
+                .score,
+            Some(600)
+        );
+        assert!(explain(
+            &c,
+            &IdNumber::parse("110105194912310021").unwrap_or(id),
+            AS_OF
+        )
+        .is_ok());
     }
 }
 
 fn candidate() -> String {
     chengxin_domain::model::DEFAULT_MODEL
         .replace("version = \"2026.1\"", "version = \"2027.1\"")
-        .replace("{ min = 800, max = 849, points = 600 }", "{ min = 800, max = 849, points = 610 }")
+        .replace(
+            "{ min = 800, max = 849, points = 600 }",
+            "{ min = 800, max = 849, points = 610 }",
+        )
 }
 
 #[test]
@@ -139,7 +201,10 @@ fn simulate_then_publish_switches_model_and_rescoring() {
         run_import(&c, &data, Format::Jsonl);
         let model = chengxin_domain::Model::parse(&candidate(), &c.catalogue).unwrap();
         let sim = simulate(&c, &model, AS_OF, 5).unwrap();
-        let (old, new): (u64, u64) = sim.grades.values().fold((0, 0), |a, g| (a.0 + g.0, a.1 + g.1));
+        let (old, new): (u64, u64) = sim
+            .grades
+            .values()
+            .fold((0, 0), |a, g| (a.0 + g.0, a.1 + g.1));
         assert_eq!((old, new), (sim.persons, sim.persons));
         assert!(sim.new.mean > sim.old.mean);
         assert_eq!(sim.movers.len(), 5);
@@ -153,7 +218,13 @@ fn simulate_then_publish_switches_model_and_rescoring() {
         assert_eq!(active.version, "2027.1");
         let c2 = Context::new(c.store.clone()).unwrap();
         assert_eq!(c2.engine.model().version(), "2027.1");
-        let total: u64 = c.store.grade_counts("2027.1").unwrap().iter().map(|g| g.1).sum();
+        let total: u64 = c
+            .store
+            .grade_counts("2027.1")
+            .unwrap()
+            .iter()
+            .map(|g| g.1)
+            .sum();
         assert_eq!(total, sim.persons);
         // Publishing the same version again is refused.
         assert!(publish(&c2, &candidate(), date(2027, 1, 1), AS_OF, &()).is_err());
@@ -181,24 +252,43 @@ fn a_publish_that_dies_midway_leaves_the_old_model_in_force() {
             .unwrap();
         let mut first = Vec::new();
         c.store
-            .scan(chengxin_store::Scan::All { model_version: "2027.1" }, 10, &mut |b| {
-                if first.is_empty() {
-                    first = b;
-                }
-                Ok(())
-            })
+            .scan(
+                chengxin_store::Scan::All {
+                    model_version: "2027.1",
+                },
+                10,
+                &mut |b| {
+                    if first.is_empty() {
+                        first = b;
+                    }
+                    Ok(())
+                },
+            )
             .unwrap();
         let rows: Vec<_> = first.iter().map(|p| next.score_row(p, AS_OF)).collect();
-        c.store.save_scores(&rows, &next.stamp(AS_OF), Cause::ModelPublish).unwrap();
+        c.store
+            .save_scores(&rows, &next.stamp(AS_OF), Cause::ModelPublish)
+            .unwrap();
         // "Restart": the old model is fully in force and its scores untouched.
         let again = Context::new(c.store.clone()).unwrap();
         assert_eq!(again.engine.model().version(), "2026.1");
         assert_eq!(again.store.grade_counts("2026.1").unwrap(), before);
         let pid = first[0].id;
-        assert!(again.store.score_history(pid).unwrap().iter().all(|h| h.model_version == "2026.1"));
+        assert!(again
+            .store
+            .score_history(pid)
+            .unwrap()
+            .iter()
+            .all(|h| h.model_version == "2026.1"));
         // Publishing again completes cleanly.
         publish(&again, &candidate(), AS_OF, AS_OF, &()).unwrap();
-        let total: u64 = c.store.grade_counts("2027.1").unwrap().iter().map(|g| g.1).sum();
+        let total: u64 = c
+            .store
+            .grade_counts("2027.1")
+            .unwrap()
+            .iter()
+            .map(|g| g.1)
+            .sum();
         assert_eq!(total, c.store.counts().unwrap().0);
     }
 }
@@ -221,7 +311,11 @@ fn no_id_number_or_name_is_stored_in_plaintext_in_sqlite() {
     for (id, name) in &people {
         for f in &files {
             for needle in [id.as_bytes(), name.as_bytes()] {
-                assert!(!f.windows(needle.len()).any(|w| w == needle), "found {} in the database files", String::from_utf8_lossy(needle));
+                assert!(
+                    !f.windows(needle.len()).any(|w| w == needle),
+                    "found {} in the database files",
+                    String::from_utf8_lossy(needle)
+                );
             }
         }
     }

@@ -27,7 +27,8 @@ CREATE TABLE records (
     received_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (unit, source_id, version)
 );
-CREATE INDEX records_person ON records(person_id, status);
+-- Serves a person's records in id order: loads, listings and the scan's merge join.
+CREATE INDEX records_person ON records(person_id, id);
 
 CREATE TABLE models (
     version        TEXT PRIMARY KEY,

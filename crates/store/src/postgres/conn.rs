@@ -31,7 +31,11 @@ pub(super) struct Conn {
     cache: Cache,
 }
 
-fn prepared(cache: &mut Cache, client: &mut impl GenericClient, sql: &'static str) -> Result<Statement> {
+fn prepared(
+    cache: &mut Cache,
+    client: &mut impl GenericClient,
+    sql: &'static str,
+) -> Result<Statement> {
     if let Some(st) = cache.get(sql) {
         return Ok(st.clone());
     }
@@ -48,14 +52,21 @@ impl Conn {
     }
 
     /// Runs a read that returns at most one row.
-    pub(super) fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+    pub(super) fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Option<Row>> {
         let st = prepared(&mut self.cache, &mut self.client, sql)?;
         Ok(self.client.query_opt(&st, params)?)
     }
 
     /// Starts a read-write transaction.
     pub(super) fn transaction(&mut self) -> Result<Tx<'_>> {
-        Ok(Tx { tx: self.client.transaction()?, cache: &mut self.cache })
+        Ok(Tx {
+            tx: self.client.transaction()?,
+            cache: &mut self.cache,
+        })
     }
 
     /// Starts a read-only transaction that sees one snapshot throughout.
@@ -66,12 +77,10 @@ impl Conn {
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        Ok(Tx { tx, cache: &mut self.cache })
-    }
-
-    /// The raw client, for work that needs no cached statements.
-    pub(super) fn client(&mut self) -> &mut Client {
-        &mut self.client
+        Ok(Tx {
+            tx,
+            cache: &mut self.cache,
+        })
     }
 }
 
@@ -81,13 +90,17 @@ pub(super) struct Tx<'a> {
     cache: &'a mut Cache,
 }
 
-impl Tx<'_> {
+impl<'a> Tx<'a> {
     pub(super) fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
         let st = prepared(self.cache, &mut self.tx, sql)?;
         Ok(self.tx.query(&st, params)?)
     }
 
-    pub(super) fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+    pub(super) fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Option<Row>> {
         let st = prepared(self.cache, &mut self.tx, sql)?;
         Ok(self.tx.query_opt(&st, params)?)
     }
@@ -98,7 +111,7 @@ impl Tx<'_> {
     }
 
     /// The underlying transaction, for COPY and portals.
-    pub(super) fn inner(&mut self) -> &mut Transaction<'_> {
+    pub(super) fn inner(&mut self) -> &mut Transaction<'a> {
         &mut self.tx
     }
 
@@ -124,7 +137,10 @@ impl r2d2::ManageConnection for Manager {
     fn connect(&self) -> Result<Conn, postgres::Error> {
         let mut client = self.0.connect()?;
         client.batch_execute(CREATE_SCORE_IN)?;
-        Ok(Conn { client, cache: HashMap::new() })
+        Ok(Conn {
+            client,
+            cache: HashMap::new(),
+        })
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {

@@ -22,11 +22,17 @@ pub(super) fn migrate(conn: &mut Conn) -> Result<()> {
     )?;
     for m in POSTGRES {
         let done = tx
-            .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[&m.version])?
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[&m.version],
+            )?
             .is_some();
         if !done {
             tx.inner().batch_execute(m.sql)?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&m.version])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&m.version],
+            )?;
         }
     }
     tx.commit()

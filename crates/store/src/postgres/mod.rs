@@ -1,12 +1,188 @@
-//! The PostgreSQL backend (being written).
+//! The PostgreSQL backend: the production store. A pool of sessions; every
+//! write is one transaction that takes a transaction-scoped advisory lock, so
+//! writes are serialised exactly as SQLite serialises them while reads and
+//! scans never wait. Batches are stored with a few set-wise statements each.
+
+mod conn;
+mod ingest;
+mod migrate;
+mod models;
+mod read;
+mod scores;
+mod sqltypes;
+
+use std::str::FromStr;
+
+use chengxin_domain::IdNumber;
+
 use crate::crypto::DataKeys;
-use crate::Store;
+use crate::{
+    Cause, HistoryEntry, Inline, ModelStamp, NewRecord, RawPerson, Result, RowResult, Scan,
+    ScoreRow, Store, StoreError, StoredModel, StoredRecord, StoredScore,
+};
+
+use conn::{Conn, Manager, Tx};
+
+/// Advisory lock key held by every write transaction ("chengxio" in ASCII).
+const WRITE_LOCK: i64 = 0x6368_656e_6778_696f;
+
+/// Sessions in the pool: a scan, the saves it feeds and a few requests.
+const POOL_SIZE: u32 = 12;
+
 /// The PostgreSQL store.
-pub struct PgStore;
+pub struct PgStore {
+    pool: r2d2::Pool<Manager>,
+    keys: DataKeys,
+}
+
 impl PgStore {
-    /// Opens.
-    pub fn open(_url: &str, _keys: DataKeys) -> crate::Result<Box<dyn Store>> {
-        let _ = crate::migrate::POSTGRES;
-        Err(crate::StoreError::BadUrl("postgres not yet".into()))
+    /// Connects to the database at `url` (`postgres://…`, no TLS), migrates
+    /// it and returns the store.
+    pub fn open(url: &str, keys: DataKeys) -> Result<Box<dyn Store>> {
+        let config = postgres::Config::from_str(url)?;
+        let manager = Manager::new(config);
+        // Connect once directly, so a bad URL or password fails at once with
+        // the server's reason instead of after the pool's timeout.
+        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        migrate::migrate(&mut first)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .test_on_check_out(false)
+            .build(manager)?;
+        Ok(Box::new(PgStore { pool, keys }))
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in a write transaction and commits it.
+    fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn keys(&self) -> &DataKeys {
+        &self.keys
+    }
+
+    fn ingest(
+        &self,
+        rows: &[NewRecord],
+        cause: Cause,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Vec<RowResult>> {
+        self.write(|tx| {
+            let (results, touched) = ingest::ingest_tx(tx, &self.keys, rows)?;
+            if let Some(inline) = inline {
+                if !touched.is_empty() {
+                    let people = read::load_people(tx, &touched, &inline.stamp.version)?;
+                    let scores: Vec<ScoreRow> = people.iter().map(|p| (inline.score)(p)).collect();
+                    scores::save_scores_tx(tx, &scores, inline.stamp, cause)?;
+                }
+            }
+            Ok(results)
+        })
+    }
+
+    fn find_person(&self, id: &IdNumber) -> Result<Option<i64>> {
+        let index = self.keys.blind_index(id.as_str().as_bytes());
+        self.read(|c| {
+            c.query_opt("SELECT id FROM persons WHERE id_index = $1", &[&&index[..]])?
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(StoreError::from)
+        })
+    }
+
+    fn load_person(&self, person_id: i64, model_version: &str) -> Result<Option<RawPerson>> {
+        self.read(|c| read::load_person(c, person_id, model_version))
+    }
+
+    fn person_records(&self, person_id: i64) -> Result<Vec<StoredRecord>> {
+        self.read(|c| read::person_records(c, person_id))
+    }
+
+    fn person_identity(&self, person_id: i64) -> Result<(IdNumber, Option<String>)> {
+        let row = self
+            .read(|c| {
+                c.query_opt(
+                    "SELECT id_cipher, name_cipher FROM persons WHERE id = $1",
+                    &[&person_id],
+                )
+            })?
+            .ok_or_else(|| StoreError::NotFound(format!("person {person_id}")))?;
+        let id: &[u8] = row.try_get(0)?;
+        let name: Option<&[u8]> = row.try_get(1)?;
+        crate::decrypt_identity(&self.keys, id, name)
+    }
+
+    fn scan(
+        &self,
+        scan: Scan<'_>,
+        batch: usize,
+        sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>,
+    ) -> Result<()> {
+        let (model_version, dirty_only) = match scan {
+            Scan::All { model_version } => (model_version, false),
+            Scan::Dirty { model_version } => (model_version, true),
+        };
+        self.read(|c| read::scan(c, dirty_only, model_version, batch, sink))
+    }
+
+    fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| scores::save_scores_tx(tx, rows, stamp, cause))
+    }
+
+    fn score(&self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
+        self.read(|c| scores::score(c, person_id, model_version))
+    }
+
+    fn score_history(&self, person_id: i64) -> Result<Vec<HistoryEntry>> {
+        self.read(|c| scores::score_history(c, person_id))
+    }
+
+    fn grade_counts(&self, model_version: &str) -> Result<Vec<(Option<String>, u64)>> {
+        self.read(|c| scores::grade_counts(c, model_version))
+    }
+
+    fn counts(&self) -> Result<(u64, u64)> {
+        self.read(scores::counts)
+    }
+
+    fn stage_model(&self, model: &StoredModel) -> Result<()> {
+        self.write(|tx| models::stage(tx, model))
+    }
+
+    fn activate_model(&self, version: &str) -> Result<()> {
+        self.write(|tx| models::activate(tx, version))
+    }
+
+    fn active_model(&self) -> Result<Option<StoredModel>> {
+        self.read(models::active)
+    }
+
+    fn models(&self) -> Result<Vec<StoredModel>> {
+        self.read(models::all)
     }
 }

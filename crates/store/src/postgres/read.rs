@@ -34,7 +34,8 @@ const SCAN_DIRTY: &str = person_rows!("WHERE p.dirty");
 const SOME: &str = person_rows!("WHERE p.id = ANY($2)");
 
 pub(super) fn status(text: &str) -> Result<RecordStatus> {
-    RecordStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown record status `{text}`")))
+    RecordStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown record status `{text}`")))
 }
 
 /// The stored score columns at `i..i + 3`, if the person has a score.
@@ -42,7 +43,11 @@ pub(super) fn state(row: &Row, i: usize) -> Result<Option<ScoreState>> {
     let eligible: Option<bool> = row.try_get(i)?;
     Ok(match eligible {
         None => None,
-        Some(eligible) => Some(ScoreState { eligible, score: row.try_get(i + 1)?, grade: row.try_get(i + 2)? }),
+        Some(eligible) => Some(ScoreState {
+            eligible,
+            score: row.try_get(i + 1)?,
+            grade: row.try_get(i + 2)?,
+        }),
     })
 }
 
@@ -85,13 +90,21 @@ impl Grouper {
 }
 
 /// The given people, in id order; unknown ids are left out.
-pub(super) fn load_people(tx: &mut Tx<'_>, ids: &[i64], model_version: &str) -> Result<Vec<RawPerson>> {
+pub(super) fn load_people(
+    tx: &mut Tx<'_>,
+    ids: &[i64],
+    model_version: &str,
+) -> Result<Vec<RawPerson>> {
     let rows = tx.query(SOME, &[&model_version, &ids])?;
     group(&rows)
 }
 
 /// One person, outside a transaction.
-pub(super) fn load_person(conn: &mut Conn, id: i64, model_version: &str) -> Result<Option<RawPerson>> {
+pub(super) fn load_person(
+    conn: &mut Conn,
+    id: i64,
+    model_version: &str,
+) -> Result<Option<RawPerson>> {
     let rows = conn.query(SOME, &[&model_version, &[id].as_slice()])?;
     Ok(group(&rows)?.pop())
 }
@@ -121,7 +134,9 @@ pub(super) fn scan(
     let tx = tx.inner();
     let sql = if dirty_only { SCAN_DIRTY } else { SCAN_ALL };
     let portal = tx.bind(sql, &[&model_version])?;
-    let mut g = Grouper { people: Vec::with_capacity(batch) };
+    let mut g = Grouper {
+        people: Vec::with_capacity(batch),
+    };
     loop {
         let rows = tx.query_portal(&portal, FETCH)?;
         for row in &rows {

@@ -37,8 +37,12 @@ pub(super) struct PgTimestamp(pub String);
 impl<'a> FromSql<'a> for PgTimestamp {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<PgTimestamp, BoxError> {
         let micros = i64::from_be_bytes(raw.try_into().map_err(|_| "timestamp is not 8 bytes")?);
-        let micros = micros.checked_add(PG_EPOCH_MICROS).ok_or("timestamp out of range")?;
-        Ok(PgTimestamp(Timestamp::from_microsecond(micros)?.to_string()))
+        let micros = micros
+            .checked_add(PG_EPOCH_MICROS)
+            .ok_or("timestamp out of range")?;
+        Ok(PgTimestamp(
+            Timestamp::from_microsecond(micros)?.to_string(),
+        ))
     }
 
     fn accepts(ty: &Type) -> bool {
@@ -72,15 +76,21 @@ mod tests {
     #[test]
     fn known_days() {
         assert_eq!(date_from_unix_days(0).unwrap(), date(1970, 1, 1));
-        assert_eq!(date_from_unix_days(PG_EPOCH_DAYS).unwrap(), date(2000, 1, 1));
-        assert_eq!(date_from_unix_days(PG_EPOCH_DAYS + 59).unwrap(), date(2000, 2, 29));
+        assert_eq!(
+            date_from_unix_days(PG_EPOCH_DAYS).unwrap(),
+            date(2000, 1, 1)
+        );
+        assert_eq!(
+            date_from_unix_days(PG_EPOCH_DAYS + 59).unwrap(),
+            date(2000, 2, 29)
+        );
         assert_eq!(date_from_unix_days(-1).unwrap(), date(1969, 12, 31));
     }
 
     #[test]
     fn reads_wire_values() {
         let d = PgDate::from_sql(&Type::DATE, &9_648i32.to_be_bytes()).unwrap();
-        assert_eq!(d.0, date(2026, 5, 31));
+        assert_eq!(d.0, date(2026, 6, 1));
         let t = PgTimestamp::from_sql(&Type::TIMESTAMPTZ, &1_500_000i64.to_be_bytes()).unwrap();
         assert_eq!(t.0, "2000-01-01T00:00:01.5Z");
     }

@@ -38,7 +38,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -65536;",
+         PRAGMA cache_size = -262144;
+         PRAGMA mmap_size = 4294967296;",
     )
 }
 
@@ -286,34 +287,33 @@ fn save_scores_tx(
     let now = now_text();
     let as_of = stamp.as_of.to_string();
     let mut current = tx.prepare_cached(
-        "SELECT p.rev, s.eligible, s.score, s.grade FROM persons p
+        "SELECT p.rev, p.dirty, s.eligible, s.score, s.grade FROM persons p
          LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?2 WHERE p.id = ?1",
     )?;
     let mut history = tx.prepare_cached(
         "INSERT INTO score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause, changed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    let mut upsert = tx.prepare_cached(
+    let mut insert = tx.prepare_cached(
         "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (person_id, model_version) DO UPDATE SET model_hash = excluded.model_hash,
-           as_of = excluded.as_of, eligible = excluded.eligible, score = excluded.score,
-           grade = excluded.grade, reasons = excluded.reasons, computed_at = excluded.computed_at",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    let mut clean =
-        tx.prepare_cached("UPDATE persons SET dirty = 0 WHERE id = ?1 AND dirty <> 0")?;
+    let mut update = tx.prepare_cached(
+        "UPDATE scores SET model_hash = ?3, as_of = ?4, eligible = ?5, score = ?6, grade = ?7,
+           reasons = ?8, computed_at = ?9 WHERE person_id = ?1 AND model_version = ?2",
+    )?;
+    let mut clean = tx.prepare_cached("UPDATE persons SET dirty = 0 WHERE id = ?1")?;
     let mut changed = 0;
     for row in rows {
         let cur = current
             .query_row(params![row.person_id, stamp.version], |r| {
-                Ok((r.get::<_, i64>(0)?, state_cols(r, 1)?))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, state_cols(r, 2)?))
             })
             .optional()?;
         // A record arrived after this score was computed: leave the person marked.
-        let Some((rev, old)) = cur.filter(|(rev, _)| *rev == row.rev) else {
+        let Some((_, dirty, old)) = cur.filter(|(rev, _, _)| *rev == row.rev) else {
             continue;
         };
-        let _ = rev;
         let s = &row.state;
         if old.as_ref() != Some(s) {
             history.execute(params![
@@ -329,7 +329,7 @@ fn save_scores_tx(
             ])?;
             changed += 1;
         }
-        upsert.execute(params![
+        let values = params![
             row.person_id,
             stamp.version,
             stamp.hash,
@@ -339,8 +339,15 @@ fn save_scores_tx(
             s.grade,
             row.reasons,
             now
-        ])?;
-        clean.execute([row.person_id])?;
+        ];
+        if old.is_some() {
+            update.execute(values)?;
+        } else {
+            insert.execute(values)?;
+        }
+        if dirty {
+            clean.execute([row.person_id])?;
+        }
     }
     Ok(changed)
 }
@@ -441,53 +448,58 @@ impl Store for SqliteStore {
         batch: usize,
         sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>,
     ) -> Result<()> {
-        let conn = self.readers.get()?;
         let (version, dirty_only) = match scan {
             Scan::All { model_version } => (model_version, false),
             Scan::Dirty { model_version } => (model_version, true),
         };
-        let filter = if dirty_only { "WHERE p.dirty = 1" } else { "" };
-        let mut stmt = conn.prepare(&format!(
+        let filter = if dirty_only { "AND dirty = 1" } else { "" };
+        // Keyset pages, each its own short read transaction: a reader held
+        // open for the whole scan would stop WAL checkpoints while the
+        // writer stores scores, and the WAL would grow without bound.
+        let sql = format!(
             "SELECT p.id, p.rev, p.birth_date, s.eligible, s.score, s.grade,
                     r.id, r.item, r.record_date, r.status, r.fields
-             FROM persons p
+             FROM (SELECT id, rev, birth_date FROM persons WHERE id > ?2 {filter} ORDER BY id LIMIT ?3) p
              LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?1
              LEFT JOIN records r ON r.person_id = p.id AND r.status IN {COUNTING}
-             {filter} ORDER BY p.id"
-        ))?;
-        let mut rows = stmt.query([version])?;
-        let mut out: Vec<RawPerson> = Vec::with_capacity(batch);
-        while let Some(r) = rows.next()? {
-            let pid: i64 = r.get(0)?;
-            if out.last().is_none_or(|p| p.id != pid) {
-                if out.len() >= batch {
-                    sink(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
+             ORDER BY p.id"
+        );
+        let mut last = 0i64;
+        loop {
+            let mut out: Vec<RawPerson> = Vec::with_capacity(batch);
+            {
+                let conn = self.readers.get()?;
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let mut rows = stmt.query(params![version, last, batch as i64])?;
+                while let Some(r) = rows.next()? {
+                    let pid: i64 = r.get(0)?;
+                    if out.last().is_none_or(|p| p.id != pid) {
+                        out.push(RawPerson {
+                            id: pid,
+                            rev: r.get(1)?,
+                            birth_date: date_col(r, 2)?,
+                            records: Vec::new(),
+                            stored: state_cols(r, 3)?,
+                        });
+                    }
+                    if let Some(id) = r.get::<_, Option<i64>>(6)? {
+                        let rec = RawRecord {
+                            id,
+                            item: r.get(7)?,
+                            date: date_col(r, 8)?,
+                            status: status_col(r, 9)?,
+                            fields: r.get(10)?,
+                        };
+                        if let Some(p) = out.last_mut() {
+                            p.records.push(rec);
+                        }
+                    }
                 }
-                out.push(RawPerson {
-                    id: pid,
-                    rev: r.get(1)?,
-                    birth_date: date_col(r, 2)?,
-                    records: Vec::new(),
-                    stored: state_cols(r, 3)?,
-                });
             }
-            if let Some(id) = r.get::<_, Option<i64>>(6)? {
-                let rec = RawRecord {
-                    id,
-                    item: r.get(7)?,
-                    date: date_col(r, 8)?,
-                    status: status_col(r, 9)?,
-                    fields: r.get(10)?,
-                };
-                if let Some(p) = out.last_mut() {
-                    p.records.push(rec);
-                }
-            }
-        }
-        if !out.is_empty() {
+            let Some(p) = out.last() else { return Ok(()) };
+            last = p.id;
             sink(out)?;
         }
-        Ok(())
     }
 
     fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {

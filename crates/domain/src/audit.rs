@@ -1,0 +1,276 @@
+//! The audit log's integrity rules: each entry's hash covers its content and
+//! the previous entry's hash (a chain), and signed checkpoints pin a size and
+//! head so that truncation and wholesale rewriting are caught too.
+
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The hash that precedes the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Something that happened, before it is placed in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Who: `unit:SX-TAX`, `operator:cli`, `system`, `resident:<blind index>`.
+    pub actor: String,
+    /// What: `record.accepted`, `score.changed`, `unit.key_rotated`, `person.read`, …
+    pub action: String,
+    /// The object acted on, e.g. `record:123` or `unit:SX-TAX`.
+    pub subject: Option<String>,
+    /// The person concerned, as the hex blind index (never the ID number).
+    pub person: Option<String>,
+    pub request_id: Option<String>,
+    /// Details (never personal data in clear).
+    pub detail: serde_json::Value,
+}
+
+/// An entry as stored: the event, its place and its hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    pub prev_hash: String,
+    pub hash: String,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+#[derive(Serialize)]
+struct Hashed<'a> {
+    seq: i64,
+    at: &'a str,
+    prev: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    subject: Option<&'a str>,
+    person: Option<&'a str>,
+    request_id: Option<&'a str>,
+    detail: &'a serde_json::Value,
+}
+
+/// The hash of an entry with this place, time, predecessor and content.
+pub fn entry_hash(seq: i64, at: &str, prev: &str, e: &AuditEvent) -> String {
+    let h = Hashed {
+        seq,
+        at,
+        prev,
+        actor: &e.actor,
+        action: &e.action,
+        subject: e.subject.as_deref(),
+        person: e.person.as_deref(),
+        request_id: e.request_id.as_deref(),
+        detail: &e.detail,
+    };
+    let bytes = serde_json::to_vec(&h).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// Places an event after `(prev_seq, prev_hash)`.
+pub fn chain(prev_seq: i64, prev_hash: &str, at: String, event: AuditEvent) -> AuditEntry {
+    let seq = prev_seq + 1;
+    let hash = entry_hash(seq, &at, prev_hash, &event);
+    AuditEntry {
+        seq,
+        at,
+        prev_hash: prev_hash.to_owned(),
+        hash,
+        event,
+    }
+}
+
+/// Where and why the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit entry {seq} is broken: {reason}")]
+pub struct Broken {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks entries in order, checking each against its predecessor.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    pub size: i64,
+    pub head: String,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier {
+            size: 0,
+            head: GENESIS.to_owned(),
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next entry.
+    pub fn push(&mut self, e: &AuditEntry) -> Result<(), Broken> {
+        let broken = |reason: String| Broken { seq: e.seq, reason };
+        if e.seq != self.size + 1 {
+            return Err(broken(format!(
+                "expected entry {} here (missing, moved or reordered)",
+                self.size + 1
+            )));
+        }
+        if e.prev_hash != self.head {
+            return Err(broken("it does not follow the entry before it".into()));
+        }
+        if entry_hash(e.seq, &e.at, &e.prev_hash, &e.event) != e.hash {
+            return Err(broken(
+                "its content does not match its hash (edited)".into(),
+            ));
+        }
+        self.size = e.seq;
+        self.head.clone_from(&e.hash);
+        Ok(())
+    }
+}
+
+/// A signed statement of the log's size and head hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub size: i64,
+    pub head: String,
+    pub signed_at: String,
+    /// Ed25519 public key, base64.
+    pub public_key: String,
+    /// Ed25519 signature over [`Checkpoint::message`], base64.
+    pub signature: String,
+}
+
+/// Why a checkpoint is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("the checkpoint is not signed by this deployment's audit key")]
+    WrongKey,
+    #[error("the checkpoint's signature is invalid")]
+    BadSignature,
+    #[error("the log has {have} entries but the checkpoint vouches for {want}: it was truncated")]
+    Truncated { have: i64, want: i64 },
+    #[error(
+        "entry {size} no longer has the hash the checkpoint vouches for: the log was rewritten"
+    )]
+    Rewritten { size: i64 },
+}
+
+impl Checkpoint {
+    fn message(size: i64, head: &str, signed_at: &str) -> Vec<u8> {
+        format!("chengxin-audit-checkpoint\n{size}\n{head}\n{signed_at}").into_bytes()
+    }
+
+    /// Signs the log's current size and head.
+    pub fn sign(key: &SigningKey, size: i64, head: &str, signed_at: String) -> Checkpoint {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let sig = key.sign(&Self::message(size, head, &signed_at));
+        Checkpoint {
+            size,
+            head: head.to_owned(),
+            signed_at,
+            public_key: b64.encode(key.verifying_key().as_bytes()),
+            signature: b64.encode(sig.to_bytes()),
+        }
+    }
+
+    /// Checks the signature against `key` (the deployment's own public key).
+    pub fn verify_signature(&self, key: &VerifyingKey) -> Result<(), CheckpointError> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        if self.public_key != b64.encode(key.as_bytes()) {
+            return Err(CheckpointError::WrongKey);
+        }
+        let sig = b64
+            .decode(&self.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .map(|b| Signature::from_bytes(&b))
+            .ok_or(CheckpointError::BadSignature)?;
+        key.verify(&Self::message(self.size, &self.head, &self.signed_at), &sig)
+            .map_err(|_| CheckpointError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(i: i64) -> AuditEvent {
+        AuditEvent {
+            actor: "unit:SX-TAX".into(),
+            action: "record.accepted".into(),
+            subject: Some(format!("record:{i}")),
+            person: Some("ab".repeat(32)),
+            request_id: Some(format!("req-{i}")),
+            detail: serde_json::json!({"item": "P01"}),
+        }
+    }
+
+    fn log(n: i64) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let (s, h) = out
+                .last()
+                .map_or((0, GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
+            out.push(chain(s, &h, format!("2026-11-27T08:00:{i:02}Z"), ev(i)));
+        }
+        out
+    }
+
+    fn verify(entries: &[AuditEntry]) -> Result<ChainVerifier, Broken> {
+        let mut v = ChainVerifier::default();
+        for e in entries {
+            v.push(e)?;
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn intact_log_verifies() {
+        let l = log(10);
+        let v = verify(&l).unwrap();
+        assert_eq!((v.size, v.head.as_str()), (10, l[9].hash.as_str()));
+    }
+
+    #[test]
+    fn edits_deletions_and_reordering_are_named() {
+        let mut edited = log(10);
+        edited[4].event.detail = serde_json::json!({"item": "S01"});
+        assert_eq!(verify(&edited).unwrap_err().seq, 5);
+
+        let mut deleted = log(10);
+        deleted.remove(6);
+        assert_eq!(verify(&deleted).unwrap_err().seq, 8);
+
+        let mut swapped = log(10);
+        swapped.swap(2, 3);
+        assert_eq!(verify(&swapped).unwrap_err().seq, 4);
+
+        // Renumbering after a deletion does not help: the hashes no longer chain.
+        let mut renumbered = log(10);
+        renumbered.remove(6);
+        for (i, e) in renumbered.iter_mut().enumerate() {
+            e.seq = i as i64 + 1;
+        }
+        assert_eq!(verify(&renumbered).unwrap_err().seq, 7);
+    }
+
+    #[test]
+    fn checkpoints_catch_truncation_and_rewriting() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let l = log(10);
+        let cp = Checkpoint::sign(&key, 10, &l[9].hash, "2026-11-27T09:00:00Z".into());
+        cp.verify_signature(&key.verifying_key()).unwrap();
+        let other = SigningKey::from_bytes(&[8u8; 32]);
+        assert_eq!(
+            cp.verify_signature(&other.verifying_key()),
+            Err(CheckpointError::WrongKey)
+        );
+        let mut forged = cp.clone();
+        forged.size = 11;
+        assert_eq!(
+            forged.verify_signature(&key.verifying_key()),
+            Err(CheckpointError::BadSignature)
+        );
+    }
+}
