@@ -86,10 +86,15 @@ pub fn import(
                 break;
             }
         });
+        let (mut waiting, mut storing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        let mut t = std::time::Instant::now();
         for parsed in rx {
+            waiting += t.elapsed();
             let (good, bad) = parsed?;
             let bad_count = bad.len();
+            let t2 = std::time::Instant::now();
             let stored = ctx.store.ingest(&good, Cause::Import, None)?;
+            storing += t2.elapsed();
             for r in &stored {
                 match r.outcome {
                     Outcome::Accepted => summary.accepted += 1,
@@ -109,7 +114,13 @@ pub fn import(
             let room = 20usize.saturating_sub(summary.first_errors.len());
             summary.first_errors.extend(bad.into_iter().take(room));
             progress.inc((stored.len() + bad_count) as u64);
+            t = std::time::Instant::now();
         }
+        tracing::info!(
+            waiting_for_parse = waiting.as_secs_f64(),
+            storing = storing.as_secs_f64(),
+            "import: rows stored"
+        );
         Ok(())
     })?;
     if let Some(out) = opts.errors.as_mut() {

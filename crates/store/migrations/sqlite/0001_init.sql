@@ -27,7 +27,7 @@ CREATE TABLE records (
     received_at  TEXT    NOT NULL,
     UNIQUE (unit, source_id, version)
 );
-CREATE INDEX records_person ON records(person_id, status);
+CREATE INDEX records_person ON records(person_id);
 
 CREATE TABLE models (
     version        TEXT PRIMARY KEY,

@@ -58,6 +58,7 @@ fn save_round(
     stamp: &ModelStamp,
     cause: Cause,
 ) -> Result<u64> {
+    let t0 = std::time::Instant::now();
     let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
     // Writers hold the store's write lock, so these stay true until commit.
     let current: HashMap<i64, Current> = tx
@@ -80,6 +81,7 @@ fn save_round(
         })
         .collect::<Result<_>>()?;
 
+    let t1 = t0.elapsed();
     tx.execute("DELETE FROM score_in", &[])?;
     let mut saved = 0u64;
     let mut changed = 0u64;
@@ -125,6 +127,7 @@ fn save_round(
     if saved == 0 {
         return Ok(0);
     }
+    let t2 = t0.elapsed();
     let as_of = stamp.as_of.to_string();
     if changed > 0 {
         tx.execute(
@@ -133,6 +136,7 @@ fn save_round(
             &[&stamp.version, &stamp.hash, &as_of, &cause.as_str()],
         )?;
     }
+    let t3 = t0.elapsed();
     tx.execute(
         "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at)
          SELECT person_id, $1, $2, $3::text::date, eligible, score, grade, reasons, now() FROM score_in

@@ -39,7 +39,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -262144;
-         PRAGMA mmap_size = 4294967296;",
+         PRAGMA mmap_size = 4294967296;
+         PRAGMA wal_autocheckpoint = 8192;",
     )
 }
 
@@ -145,6 +146,10 @@ fn ingest_tx(
         "SELECT id, person_id, version, content_hash FROM records
          WHERE unit = ?1 AND source_id = ?2 ORDER BY version DESC LIMIT 1",
     )?;
+    let mut insert_new = tx.prepare_cached(
+        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at)
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (unit, source_id, version) DO NOTHING",
+    )?;
     let mut insert_record = tx.prepare_cached(
         "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -153,6 +158,8 @@ fn ingest_tx(
         "UPDATE records SET status = 'corrected' WHERE id = ?1 AND status IN ('active','disputed','pending')",
     )?;
     let mut people: HashMap<[u8; 32], i64> = HashMap::new();
+    // People created in this call are already marked for rescoring.
+    let mut created: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut touched = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -174,7 +181,9 @@ fn ingest_tx(
                             row.id_number.birth_date().to_string(),
                             now
                         ])?;
-                        tx.last_insert_rowid()
+                        let id = tx.last_insert_rowid();
+                        created.insert(id);
+                        id
                     }
                 };
                 people.insert(index, id);
@@ -182,39 +191,42 @@ fn ingest_tx(
             }
         };
         let hash = content_hash(&row.item, &index, &row.fields);
-        let head = find_head
-            .query_row(params![row.unit, row.source_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .optional()?;
-        let (outcome, version) = match &head {
-            Some((id, pid, _, h)) if *h == hash => {
-                out.push(RowResult {
-                    outcome: Outcome::Duplicate,
-                    record_id: *id,
-                    person_id: *pid,
-                });
-                continue;
-            }
-            Some((id, pid, v, _)) => {
-                supersede.execute([id])?;
-                touched.push(*pid);
-                (Outcome::Corrected, v + 1)
-            }
-            None => (Outcome::Accepted, 1),
-        };
+        // The common case is a new record: try it first, and only look for
+        // an earlier version when version 1 already exists.
+        let date = row.record_date.to_string();
+        let fresh = insert_new.execute(params![
+            person_id,
+            row.unit,
+            row.source_id,
+            row.item,
+            date,
+            row.fields,
+            hash,
+            row.status.as_str(),
+            now
+        ])?;
+        if fresh == 1 {
+            touched.push(person_id);
+            out.push(RowResult { outcome: Outcome::Accepted, record_id: tx.last_insert_rowid(), person_id });
+            continue;
+        }
+        let (id, pid, v, h) = find_head.query_row(params![row.unit, row.source_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+        })?;
+        if h == hash {
+            out.push(RowResult { outcome: Outcome::Duplicate, record_id: id, person_id: pid });
+            continue;
+        }
+        supersede.execute([id])?;
+        touched.push(pid);
+        let (outcome, version) = (Outcome::Corrected, v + 1);
         insert_record.execute(params![
             person_id,
             row.unit,
             row.source_id,
             version,
             row.item,
-            row.record_date.to_string(),
+            date,
             row.fields,
             hash,
             row.status.as_str(),
@@ -231,7 +243,7 @@ fn ingest_tx(
     touched.dedup();
     let mut bump =
         tx.prepare_cached("UPDATE persons SET dirty = 1, rev = rev + 1 WHERE id = ?1")?;
-    for p in &touched {
+    for p in touched.iter().filter(|p| !created.contains(p)) {
         bump.execute([p])?;
     }
     Ok((out, touched))
