@@ -20,3 +20,7 @@ pub fn today() -> jiff::civil::Date {
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .date()
 }
+
+pub mod batches;
+pub mod push;
+pub mod units;
