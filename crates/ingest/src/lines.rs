@@ -154,6 +154,14 @@ impl<R: BufRead> ChunkReader<R> {
         }
     }
 
+    /// The underlying reader (for CSV, whatever the parser has not buffered).
+    pub fn into_inner(self) -> R {
+        match self.inner {
+            Inner::Jsonl { reader, .. } => reader,
+            Inner::Csv { reader, .. } => reader.into_inner(),
+        }
+    }
+
     /// The next chunk, or `None` at the end of input.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, ReadError> {
         let mut out = Vec::with_capacity(self.chunk.min(65_536));

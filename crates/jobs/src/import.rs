@@ -4,7 +4,9 @@
 use std::io::{BufRead, Write};
 
 use chengxin_ingest::{ChunkReader, Format, RowError, Validator};
-use chengxin_store::{Cause, NewRecord, Outcome};
+use chengxin_store::{Cause, Change, NewRecord, Outcome};
+
+use crate::OPERATOR;
 use crossbeam_channel::bounded;
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -93,7 +95,9 @@ pub fn import(
             let (good, bad) = parsed?;
             let bad_count = bad.len();
             let t2 = std::time::Instant::now();
-            let stored = ctx.store.ingest(&good, Cause::Import, None)?;
+            let stored = ctx
+                .store
+                .ingest(&good, &Change::bulk(Cause::Import, OPERATOR), None)?;
             storing += t2.elapsed();
             for r in &stored {
                 match r.outcome {

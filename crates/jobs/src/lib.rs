@@ -21,6 +21,10 @@ pub fn today() -> jiff::civil::Date {
         .date()
 }
 
+pub mod audit;
 pub mod batches;
 pub mod push;
 pub mod units;
+
+/// The audit actor for jobs run by the agency's operators from the CLI.
+pub const OPERATOR: &str = "operator:cli";

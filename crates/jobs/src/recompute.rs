@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use chengxin_store::{Cause, RawPerson, Scan, ScoreRow, StoreError};
+use chengxin_store::{Cause, Change, RawPerson, Scan, ScoreRow, StoreError};
 use crossbeam_channel::bounded;
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -85,7 +85,8 @@ pub fn recompute(
             let mut busy = std::time::Duration::ZERO;
             for rows in write_rx {
                 let t = Instant::now();
-                changed += store.save_scores(&rows, stamp, cause)?;
+                changed +=
+                    store.save_scores(&rows, stamp, &Change::bulk(cause, crate::OPERATOR))?;
                 busy += t.elapsed();
                 progress.inc(rows.len() as u64);
             }

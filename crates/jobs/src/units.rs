@@ -1,7 +1,11 @@
 //! Cooperating units (协同单位): creation, API keys (stored only as hashes),
 //! rotation, disabling, and authenticating a request's key.
 
+use base64::Engine as _;
+use chengxin_store::{Cause, Change, UnitRow};
+use rand::RngCore;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::{Context, JobError};
 
@@ -15,32 +19,123 @@ pub struct Unit {
     pub disabled: bool,
 }
 
+impl From<UnitRow> for Unit {
+    fn from(u: UnitRow) -> Self {
+        Unit {
+            code: u.code,
+            name: u.name,
+            items: u.items,
+            disabled: u.disabled,
+        }
+    }
+}
+
+/// Prefix of every unit API key, so a leaked key is recognisable.
+const KEY_PREFIX: &str = "cxu_";
+
+/// A fresh random key: 256 bits, URL-safe base64.
+fn new_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Keys are long and random, so a plain SHA-256 is enough (no password stretching needed).
+fn key_hash(key: &str) -> Vec<u8> {
+    Sha256::digest(key.as_bytes()).to_vec()
+}
+
+fn check_code(code: &str) -> Result<(), JobError> {
+    let ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(JobError::Invalid(format!(
+            "unit code `{code}` must be 1–32 of A–Z, 0–9, - and _"
+        )))
+    }
+}
+
 /// Creates a unit and returns it with its new API key (shown once).
-pub fn add_unit(ctx: &Context, code: &str, name: &str, items: &[String], actor: &str) -> Result<(Unit, String), JobError> {
-    let _ = (ctx, code, name, items, actor);
-    todo!("units")
+pub fn add_unit(
+    ctx: &Context,
+    code: &str,
+    name: &str,
+    items: &[String],
+    actor: &str,
+) -> Result<(Unit, String), JobError> {
+    check_code(code)?;
+    if name.trim().is_empty() {
+        return Err(JobError::Invalid("a unit needs a name".into()));
+    }
+    if items.is_empty() {
+        return Err(JobError::Invalid(
+            "a unit needs at least one catalogue item (--items P01,S01)".into(),
+        ));
+    }
+    for i in items {
+        if ctx.catalogue.item(i).is_none() {
+            return Err(JobError::Invalid(format!(
+                "there is no catalogue item `{i}`"
+            )));
+        }
+    }
+    let mut items = items.to_vec();
+    items.sort();
+    items.dedup();
+    let row = UnitRow {
+        code: code.to_owned(),
+        name: name.trim().to_owned(),
+        items,
+        disabled: false,
+    };
+    let key = new_key();
+    ctx.store.add_unit(
+        &row,
+        &key_hash(&key),
+        &Change::request(Cause::Push, actor, None),
+    )?;
+    Ok((row.into(), key))
 }
 
 /// All units.
 pub fn list_units(ctx: &Context) -> Result<Vec<Unit>, JobError> {
-    let _ = ctx;
-    todo!("units")
+    Ok(ctx.store.units()?.into_iter().map(Unit::from).collect())
 }
 
 /// Replaces a unit's key; the old key stops working at once. Returns the new key.
 pub fn rotate_key(ctx: &Context, code: &str, actor: &str) -> Result<String, JobError> {
-    let _ = (ctx, code, actor);
-    todo!("units")
+    let key = new_key();
+    ctx.store.set_unit_key(
+        code,
+        &key_hash(&key),
+        &Change::request(Cause::Push, actor, None),
+    )?;
+    Ok(key)
 }
 
 /// Disables a unit: its key stops working.
 pub fn disable_unit(ctx: &Context, code: &str, actor: &str) -> Result<(), JobError> {
-    let _ = (ctx, code, actor);
-    todo!("units")
+    ctx.store
+        .disable_unit(code, &Change::request(Cause::Push, actor, None))?;
+    Ok(())
 }
 
 /// The enabled unit holding this key, if any.
 pub fn authenticate(ctx: &Context, key: &str) -> Result<Option<Unit>, JobError> {
-    let _ = (ctx, key);
-    todo!("units")
+    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+        return Ok(None);
+    }
+    Ok(ctx
+        .store
+        .unit_by_key(&key_hash(key))?
+        .filter(|u| !u.disabled)
+        .map(Unit::from))
 }

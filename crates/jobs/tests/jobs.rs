@@ -267,7 +267,11 @@ fn a_publish_that_dies_midway_leaves_the_old_model_in_force() {
             .unwrap();
         let rows: Vec<_> = first.iter().map(|p| next.score_row(p, AS_OF)).collect();
         c.store
-            .save_scores(&rows, &next.stamp(AS_OF), Cause::ModelPublish)
+            .save_scores(
+                &rows,
+                &next.stamp(AS_OF),
+                &chengxin_store::Change::bulk(Cause::ModelPublish, "test"),
+            )
             .unwrap();
         // "Restart": the old model is fully in force and its scores untouched.
         let again = Context::new(c.store.clone()).unwrap();

@@ -26,6 +26,8 @@ const HEADER_LEN: usize = AAD_LEN + NONCE_LEN;
 // Changing any of these makes every existing deployment's data unreadable.
 const ENC_INFO: &[u8] = b"chengxin v1 aes-256-gcm data key";
 const INDEX_INFO: &[u8] = b"chengxin v1 hmac-sha256 blind index key";
+/// HKDF info for the audit checkpoint signing key.
+const AUDIT_INFO: &[u8] = b"chengxin v1 ed25519 audit checkpoint key";
 const KEY_ID_PREFIX: &[u8] = b"chengxin key id";
 
 /// What went wrong loading a key or opening a ciphertext.
@@ -65,6 +67,8 @@ pub struct DataKeys {
     cipher: Aes256Gcm,
     /// Keyed once; cloned per index computation.
     index_mac: Hmac<Sha256>,
+    /// Seed of the Ed25519 key that signs audit checkpoints.
+    audit_seed: [u8; 32],
 }
 
 impl std::fmt::Debug for DataKeys {
@@ -87,6 +91,9 @@ impl DataKeys {
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         hkdf.expand(INDEX_INFO, &mut index_key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let mut audit_seed = [0u8; 32];
+        hkdf.expand(AUDIT_INFO, &mut audit_seed)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
 
         let digest = Sha256::new()
             .chain_update(KEY_ID_PREFIX)
@@ -100,7 +107,14 @@ impl DataKeys {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&enc_key)),
             index_mac: <Hmac<Sha256> as Mac>::new_from_slice(&index_key)
                 .expect("HMAC accepts keys of any length"),
+            audit_seed,
         }
+    }
+
+    /// The Ed25519 key that signs audit-log checkpoints (derived from the
+    /// master key, so it needs no file of its own).
+    pub fn audit_signing_key(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&self.audit_seed)
     }
 
     /// Identifies the master key without revealing it; stored in every

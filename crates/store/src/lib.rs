@@ -2,12 +2,14 @@
 //! backends, and encryption of personal data at rest. Knows nothing of HTTP
 //! and makes no scoring decisions: callers pass the scorer in.
 
+mod audit;
 pub mod crypto;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;
 mod types;
 
+use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::IdNumber;
 
 pub use crypto::DataKeys;
@@ -61,9 +63,21 @@ pub trait Store: Send + Sync {
     fn ingest(
         &self,
         rows: &[NewRecord],
-        cause: Cause,
+        change: &Change<'_>,
         inline: Option<&Inline<'_>>,
     ) -> Result<Vec<RowResult>>;
+
+    /// Withdraws the newest version of `(unit, source_id)`: it stops counting,
+    /// the person is marked (or rescored inline), and the change is audited.
+    /// `None` if the unit has no such record.
+    fn withdraw(
+        &self,
+        unit: &str,
+        source_id: &str,
+        reason: &str,
+        change: &Change<'_>,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Option<RowResult>>;
 
     /// The person with this ID number, if known.
     fn find_person(&self, id: &IdNumber) -> Result<Option<i64>>;
@@ -87,7 +101,12 @@ pub trait Store: Send + Sync {
 
     /// Stores computed scores in one transaction, writes history for those
     /// that changed, and clears the people's rescoring mark. Returns how many changed.
-    fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64>;
+    fn save_scores(
+        &self,
+        rows: &[ScoreRow],
+        stamp: &ModelStamp,
+        change: &Change<'_>,
+    ) -> Result<u64>;
 
     /// A person's stored score under `model_version`.
     fn score(&self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>>;
@@ -113,6 +132,55 @@ pub trait Store: Send + Sync {
 
     /// All stored models.
     fn models(&self) -> Result<Vec<StoredModel>>;
+
+    /// Creates a unit with the hash of its API key. A taken code is a conflict.
+    fn add_unit(&self, unit: &UnitRow, key_hash: &[u8], change: &Change<'_>) -> Result<()>;
+
+    /// All units, by code.
+    fn units(&self) -> Result<Vec<UnitRow>>;
+
+    /// The unit whose current key has this hash (disabled ones too; the caller decides).
+    fn unit_by_key(&self, key_hash: &[u8]) -> Result<Option<UnitRow>>;
+
+    /// Replaces a unit's key hash.
+    fn set_unit_key(&self, code: &str, key_hash: &[u8], change: &Change<'_>) -> Result<()>;
+
+    /// Disables a unit.
+    fn disable_unit(&self, code: &str, change: &Change<'_>) -> Result<()>;
+
+    /// Claims a batch: a new id, or the batch already under this idempotency
+    /// key. A processing batch whose lease (unix seconds) lapsed is taken over.
+    fn claim_batch(
+        &self,
+        unit: &str,
+        idempotency_key: Option<&str>,
+        new_id: &str,
+        lease_until: i64,
+    ) -> Result<BatchClaim>;
+
+    /// Extends an owned batch's lease while it is being processed.
+    fn renew_batch(&self, id: &str, lease_until: i64) -> Result<()>;
+
+    /// Stores a batch's receipt and body hash, and audits it.
+    fn finish_batch(
+        &self,
+        id: &str,
+        body_hash: &[u8],
+        receipt: &str,
+        change: &Change<'_>,
+    ) -> Result<()>;
+
+    /// A stored batch.
+    fn batch(&self, id: &str) -> Result<Option<BatchRow>>;
+
+    /// Appends audit entries in their own transaction (reads of personal data).
+    fn append_audit(&self, events: &[AuditEvent]) -> Result<()>;
+
+    /// Up to `limit` audit entries after `after_seq`, in order.
+    fn audit_entries(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    /// The stored head of the audit log: (size, hash of the last entry).
+    fn audit_head(&self) -> Result<(i64, String)>;
 }
 
 /// Opens the store named by a URL (`sqlite://PATH`, `postgres://…`),
@@ -152,6 +220,11 @@ pub(crate) fn content_hash(item: &str, id_index: &[u8], fields: &str) -> Vec<u8>
     h.update([0]);
     h.update(fields.as_bytes());
     h.finalize().to_vec()
+}
+
+/// Hex of a blind index, as audit entries name a person.
+pub fn person_ref(index: &[u8]) -> String {
+    hex::encode(index)
 }
 
 /// Current time as RFC 3339 text in UTC.

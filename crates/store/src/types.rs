@@ -199,3 +199,69 @@ pub struct StoredRecord {
     pub status: RecordStatus,
     pub fields: serde_json::Value,
 }
+
+/// Who makes a change, and how finely it is audited.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub cause: Cause,
+    /// `unit:SX-TAX`, `operator:cli`, `system`.
+    pub actor: &'a str,
+    pub request_id: Option<&'a str>,
+    /// One audit entry per record and per score change (HTTP pushes), or one
+    /// entry per transaction with a digest of what it changed (bulk jobs).
+    pub granular: bool,
+}
+
+impl<'a> Change<'a> {
+    /// A bulk job's change: one audit entry per transaction.
+    pub fn bulk(cause: Cause, actor: &'a str) -> Change<'a> {
+        Change {
+            cause,
+            actor,
+            request_id: None,
+            granular: false,
+        }
+    }
+
+    /// A request's change: one audit entry per record and score change.
+    pub fn request(cause: Cause, actor: &'a str, request_id: Option<&'a str>) -> Change<'a> {
+        Change {
+            cause,
+            actor,
+            request_id,
+            granular: true,
+        }
+    }
+}
+
+/// A cooperating unit as stored (the key only as its hash, elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub items: Vec<String>,
+    pub disabled: bool,
+}
+
+/// A stored batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    pub id: String,
+    pub unit: String,
+    pub idempotency_key: Option<String>,
+    pub body_hash: Option<Vec<u8>>,
+    /// `processing` or `completed`.
+    pub status: String,
+    /// The receipt JSON once completed.
+    pub receipt: Option<String>,
+    pub created_at: String,
+}
+
+/// The result of claiming a batch id / idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchClaim {
+    /// This caller owns the batch (new, or taken over after its lease lapsed).
+    Owned { id: String },
+    /// Another request has (or had) this key.
+    Existing(BatchRow),
+}

@@ -116,7 +116,12 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "first {:?}",
-        s.ingest(&first, Cause::Import, None).unwrap()
+        s.ingest(
+            &first,
+            &chengxin_store::Change::bulk(Cause::Import, "test"),
+            None
+        )
+        .unwrap()
     ));
     snapshot(s, &mut log);
 
@@ -129,7 +134,12 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "second {:?}",
-        s.ingest(&second, Cause::Import, None).unwrap()
+        s.ingest(
+            &second,
+            &chengxin_store::Change::bulk(Cause::Import, "test"),
+            None
+        )
+        .unwrap()
     ));
 
     let mut dirty = Vec::new();
@@ -142,7 +152,11 @@ fn transcript(s: &dyn Store) -> Vec<String> {
             dirty.push(b.iter().map(|p| p.id).collect::<Vec<_>>());
             let rows: Vec<ScoreRow> = b.iter().map(score_of).collect();
             // The recompute job saves from within the scan.
-            s.save_scores(&rows, &stamp(), Cause::Recompute)?;
+            s.save_scores(
+                &rows,
+                &stamp(),
+                &chengxin_store::Change::bulk(Cause::Recompute, "test"),
+            )?;
             Ok(())
         },
     )
@@ -165,8 +179,12 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     let again = score_of(&p1);
     log.push(format!(
         "twice {}",
-        s.save_scores(&[bumped, score_of(&p1), again], &stamp(), Cause::Recompute)
-            .unwrap()
+        s.save_scores(
+            &[bumped, score_of(&p1), again],
+            &stamp(),
+            &chengxin_store::Change::bulk(Cause::Recompute, "test")
+        )
+        .unwrap()
     ));
 
     let st = stamp();
@@ -181,15 +199,30 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "third {:?}",
-        s.ingest(&third, Cause::Push, Some(&inline)).unwrap()
+        s.ingest(
+            &third,
+            &chengxin_store::Change::bulk(Cause::Push, "test"),
+            Some(&inline)
+        )
+        .unwrap()
     ));
     log.push(format!(
         "empty {:?}",
-        s.ingest(&[], Cause::Push, Some(&inline)).unwrap()
+        s.ingest(
+            &[],
+            &chengxin_store::Change::bulk(Cause::Push, "test"),
+            Some(&inline)
+        )
+        .unwrap()
     ));
     log.push(format!(
         "save none {}",
-        s.save_scores(&[], &stamp(), Cause::Recompute).unwrap()
+        s.save_scores(
+            &[],
+            &stamp(),
+            &chengxin_store::Change::bulk(Cause::Recompute, "test")
+        )
+        .unwrap()
     ));
     snapshot(s, &mut log);
 

@@ -64,7 +64,7 @@ fn no_identity_in_plaintext() {
     store
         .ingest(
             &rows,
-            Cause::Import,
+            &chengxin_store::Change::bulk(Cause::Import, "test"),
             Some(&Inline {
                 stamp: &stamp,
                 score: &score,

@@ -3,8 +3,8 @@
 
 use chengxin_domain::record::RecordStatus;
 use chengxin_store::{
-    Cause, Inline, ModelStamp, ModelStatus, Outcome, RawPerson, Scan, ScoreRow, ScoreState, Store,
-    StoredModel,
+    Cause, Change, Inline, ModelStamp, ModelStatus, Outcome, RawPerson, Scan, ScoreRow, ScoreState,
+    Store, StoredModel,
 };
 use chengxin_testkit::{backends, id_number, record};
 use jiff::civil::date;
@@ -56,7 +56,7 @@ fn accepted_duplicate_corrected() {
         let r = s
             .ingest(
                 &[penalty("a", "general", 1), penalty("b", "general", 1)],
-                Cause::Import,
+                &Change::bulk(Cause::Import, "test"),
                 None,
             )
             .unwrap();
@@ -66,14 +66,22 @@ fn accepted_duplicate_corrected() {
         );
         assert_eq!(r[0].person_id, r[1].person_id);
         let again = s
-            .ingest(&[penalty("a", "general", 1)], Cause::Import, None)
+            .ingest(
+                &[penalty("a", "general", 1)],
+                &Change::bulk(Cause::Import, "test"),
+                None,
+            )
             .unwrap();
         assert_eq!(
             (again[0].outcome, again[0].record_id),
             (Outcome::Duplicate, r[0].record_id)
         );
         let fixed = s
-            .ingest(&[penalty("a", "serious", 1)], Cause::Import, None)
+            .ingest(
+                &[penalty("a", "serious", 1)],
+                &Change::bulk(Cause::Import, "test"),
+                None,
+            )
             .unwrap();
         assert_eq!(fixed[0].outcome, Outcome::Corrected);
         let recs = s.person_records(r[0].person_id).unwrap();
@@ -101,7 +109,11 @@ fn inline_rescoring_writes_score_and_history() {
             score: &fake_score,
         };
         let r = s
-            .ingest(&[penalty("a", "general", 2)], Cause::Push, Some(&inline))
+            .ingest(
+                &[penalty("a", "general", 2)],
+                &Change::bulk(Cause::Push, "test"),
+                Some(&inline),
+            )
             .unwrap();
         let pid = r[0].person_id;
         let sc = s.score(pid, "2026.1").unwrap().unwrap();
@@ -109,11 +121,19 @@ fn inline_rescoring_writes_score_and_history() {
             (sc.state.score, sc.model_hash.len(), sc.as_of),
             (Some(510), 64, date(2026, 6, 1))
         );
-        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline))
-            .unwrap();
+        s.ingest(
+            &[penalty("b", "general", 2)],
+            &Change::bulk(Cause::Push, "test"),
+            Some(&inline),
+        )
+        .unwrap();
         // Duplicate: no change, no history.
-        s.ingest(&[penalty("b", "general", 2)], Cause::Push, Some(&inline))
-            .unwrap();
+        s.ingest(
+            &[penalty("b", "general", 2)],
+            &Change::bulk(Cause::Push, "test"),
+            Some(&inline),
+        )
+        .unwrap();
         assert_eq!(
             s.score(pid, "2026.1").unwrap().unwrap().state.score,
             Some(520)
@@ -133,8 +153,12 @@ fn inline_rescoring_writes_score_and_history() {
             ..stamp()
         };
         assert_eq!(
-            s.save_scores(&[fake_score(&p)], &next, Cause::ModelPublish)
-                .unwrap(),
+            s.save_scores(
+                &[fake_score(&p)],
+                &next,
+                &Change::bulk(Cause::ModelPublish, "test")
+            )
+            .unwrap(),
             1
         );
         assert_eq!(s.score_history(pid).unwrap().len(), 2);
@@ -149,7 +173,8 @@ fn scans_batch_and_stale_scores_are_not_saved() {
         let rows: Vec<_> = (0..25)
             .map(|i| penalty(&format!("s{i}"), "general", i))
             .collect();
-        s.ingest(&rows, Cause::Import, None).unwrap();
+        s.ingest(&rows, &Change::bulk(Cause::Import, "test"), None)
+            .unwrap();
         let mut seen = Vec::new();
         s.scan(
             Scan::Dirty {
@@ -167,16 +192,26 @@ fn scans_batch_and_stale_scores_are_not_saved() {
         assert!(seen.windows(2).all(|w| w[0].id < w[1].id));
         let scores: Vec<ScoreRow> = seen.iter().map(fake_score).collect();
         // Person 0 gets a new record after being read: its score is stale.
-        s.ingest(&[penalty("late", "general", 0)], Cause::Import, None)
+        s.ingest(
+            &[penalty("late", "general", 0)],
+            &Change::bulk(Cause::Import, "test"),
+            None,
+        )
+        .unwrap();
+        let changed = s
+            .save_scores(&scores, &stamp(), &Change::bulk(Cause::Recompute, "test"))
             .unwrap();
-        let changed = s.save_scores(&scores, &stamp(), Cause::Recompute).unwrap();
         assert_eq!(changed, 24);
         assert_eq!(s.counts().unwrap(), (25, 1));
         assert!(s.score(seen[0].id, "2026.1").unwrap().is_none());
         // Saving the same scores again changes nothing.
         assert_eq!(
-            s.save_scores(&scores[1..], &stamp(), Cause::Recompute)
-                .unwrap(),
+            s.save_scores(
+                &scores[1..],
+                &stamp(),
+                &Change::bulk(Cause::Recompute, "test")
+            )
+            .unwrap(),
             0
         );
         let mut all = 0;
@@ -244,7 +279,7 @@ fn identity_round_trips_and_finds() {
                     "O03",
                     json!({"hours": "12.5", "served_on": "2026-01-01", "organisation": "o"}),
                 )],
-                Cause::Import,
+                &Change::bulk(Cause::Import, "test"),
                 None,
             )
             .unwrap();

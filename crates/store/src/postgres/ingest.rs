@@ -29,6 +29,7 @@ struct Head {
 /// A record version to insert.
 struct NewVersion<'a> {
     row: &'a NewRecord,
+    index: [u8; 32],
     person_id: i64,
     version: i32,
     hash: Vec<u8>,
@@ -41,6 +42,7 @@ pub(super) fn ingest_tx(
     tx: &mut Tx<'_>,
     keys: &DataKeys,
     rows: &[NewRecord],
+    audit: &mut crate::audit::IngestAudit<'_>,
 ) -> Result<(Vec<RowResult>, Vec<i64>)> {
     if rows.is_empty() {
         return Ok((Vec::new(), Vec::new()));
@@ -49,7 +51,8 @@ pub(super) fn ingest_tx(
         .iter()
         .map(|r| keys.blind_index(r.id_number.as_str().as_bytes()))
         .collect();
-    let people = resolve_people(tx, keys, rows, &indexes)?;
+    // People created here are already marked for rescoring at revision 1.
+    let (people, created) = resolve_people(tx, keys, rows, &indexes)?;
     let mut heads = stored_heads(tx, rows)?;
 
     // Decide each row in order, as if stored one at a time.
@@ -87,6 +90,7 @@ pub(super) fn ingest_tx(
         let record = RecordRef::New(new.len());
         new.push(NewVersion {
             row,
+            index: *index,
             person_id,
             version,
             hash: hash.clone(),
@@ -115,10 +119,15 @@ pub(super) fn ingest_tx(
     let ids = insert_versions(tx, &new)?;
     touched.sort_unstable();
     touched.dedup();
-    if !touched.is_empty() {
+    let bump: Vec<i64> = touched
+        .iter()
+        .copied()
+        .filter(|p| !created.contains(p))
+        .collect();
+    if !bump.is_empty() {
         tx.execute(
             "UPDATE persons SET dirty = true, rev = rev + 1 WHERE id = ANY($1)",
-            &[&touched],
+            &[&bump],
         )?;
     }
     let results = decided
@@ -128,11 +137,20 @@ pub(super) fn ingest_tx(
                 RecordRef::Stored(id) => id,
                 RecordRef::New(i) => ids[i],
             };
-            RowResult {
+            let result = RowResult {
                 outcome,
                 record_id,
                 person_id,
+            };
+            match (outcome, record) {
+                (Outcome::Duplicate, _) => audit.duplicate(),
+                (_, RecordRef::New(i)) => {
+                    let v = &new[i];
+                    audit.stored(v.row, &result, i64::from(v.version), &v.index, &v.hash);
+                }
+                (_, RecordRef::Stored(_)) => {}
             }
+            result
         })
         .collect();
     Ok((results, touched))
@@ -145,7 +163,7 @@ fn resolve_people(
     keys: &DataKeys,
     rows: &[NewRecord],
     indexes: &[[u8; 32]],
-) -> Result<HashMap<[u8; 32], i64>> {
+) -> Result<(HashMap<[u8; 32], i64>, Vec<i64>)> {
     let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(rows.len());
     let mut unique: Vec<&[u8]> = Vec::new();
     for (i, index) in indexes.iter().enumerate() {
@@ -168,7 +186,7 @@ fn resolve_people(
         .filter(|i| !people.contains_key(&indexes[*i]))
         .collect();
     if missing.is_empty() {
-        return Ok(people);
+        return Ok((people, Vec::new()));
     }
     let mut index_col: Vec<&[u8]> = Vec::with_capacity(missing.len());
     let mut id_col: Vec<Vec<u8>> = Vec::with_capacity(missing.len());
@@ -190,10 +208,13 @@ fn resolve_people(
          RETURNING id_index, id",
         &[&index_col, &id_col, &name_col, &birth_col],
     )?;
+    let mut new_ids = Vec::with_capacity(created.len());
     for r in &created {
-        people.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
+        let id: i64 = r.try_get(1)?;
+        people.insert(blind_index(r.try_get(0)?)?, id);
+        new_ids.push(id);
     }
-    Ok(people)
+    Ok((people, new_ids))
 }
 
 fn blind_index(bytes: &[u8]) -> Result<[u8; 32]> {

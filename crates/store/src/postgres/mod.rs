@@ -3,6 +3,7 @@
 //! writes are serialised exactly as SQLite serialises them while reads and
 //! scans never wait. Batches are stored with a few set-wise statements each.
 
+mod audit;
 mod conn;
 mod ingest;
 mod migrate;
@@ -10,15 +11,19 @@ mod models;
 mod read;
 mod scores;
 mod sqltypes;
+mod units;
 
 use std::str::FromStr;
 
+use chengxin_domain::record::RecordStatus;
 use chengxin_domain::IdNumber;
 
 use crate::crypto::DataKeys;
+use chengxin_domain::audit::{AuditEntry, AuditEvent};
+
 use crate::{
-    Cause, HistoryEntry, Inline, ModelStamp, NewRecord, RawPerson, Result, RowResult, Scan,
-    ScoreRow, Store, StoreError, StoredModel, StoredRecord, StoredScore,
+    BatchClaim, BatchRow, Change, HistoryEntry, Inline, ModelStamp, NewRecord, RawPerson, Result,
+    RowResult, Scan, ScoreRow, Store, StoreError, StoredModel, StoredRecord, StoredScore, UnitRow,
 };
 
 use conn::{Conn, Manager, Tx};
@@ -86,19 +91,59 @@ impl Store for PgStore {
     fn ingest(
         &self,
         rows: &[NewRecord],
-        cause: Cause,
+        change: &Change<'_>,
         inline: Option<&Inline<'_>>,
     ) -> Result<Vec<RowResult>> {
         self.write(|tx| {
-            let (results, touched) = ingest::ingest_tx(tx, &self.keys, rows)?;
+            let mut audit = crate::audit::IngestAudit::new(change);
+            let (results, touched) = ingest::ingest_tx(tx, &self.keys, rows, &mut audit)?;
+            audit::append_tx(tx, audit.finish())?;
             if let Some(inline) = inline {
-                if !touched.is_empty() {
-                    let people = read::load_people(tx, &touched, &inline.stamp.version)?;
-                    let scores: Vec<ScoreRow> = people.iter().map(|p| (inline.score)(p)).collect();
-                    scores::save_scores_tx(tx, &scores, inline.stamp, cause)?;
-                }
+                rescore_tx(tx, &touched, inline, change)?;
             }
             Ok(results)
+        })
+    }
+
+    fn withdraw(
+        &self,
+        unit: &str,
+        source_id: &str,
+        reason: &str,
+        change: &Change<'_>,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Option<RowResult>> {
+        self.write(|tx| {
+            let Some(row) = tx.query_opt(
+                "SELECT r.id, r.person_id, r.status, p.id_index FROM records r JOIN persons p ON p.id = r.person_id
+                 WHERE r.unit = $1 AND r.source_id = $2 ORDER BY r.version DESC LIMIT 1",
+                &[&unit, &source_id],
+            )?
+            else {
+                return Ok(None);
+            };
+            let (id, person_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let status: String = row.try_get(2)?;
+            let index: Vec<u8> = row.try_get(3)?;
+            let status = RecordStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("record {id} has status {status}")))?;
+            let result = RowResult { outcome: crate::Outcome::Duplicate, record_id: id, person_id };
+            if status == RecordStatus::Withdrawn {
+                return Ok(Some(result));
+            }
+            let next = status
+                .apply(chengxin_domain::record::RecordEvent::Withdraw)
+                .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            tx.execute(
+                "UPDATE records SET status = $2, status_reason = $3 WHERE id = $1",
+                &[&id, &next.as_str(), &reason],
+            )?;
+            tx.execute("UPDATE persons SET dirty = true, rev = rev + 1 WHERE id = $1", &[&person_id])?;
+            audit::append_tx(tx, vec![crate::audit::withdrawn(change, unit, source_id, id, reason, &index)])?;
+            if let Some(inline) = inline {
+                rescore_tx(tx, &[person_id], inline, change)?;
+            }
+            Ok(Some(RowResult { outcome: crate::Outcome::Corrected, ..result }))
         })
     }
 
@@ -147,11 +192,16 @@ impl Store for PgStore {
         self.read(|c| read::scan(c, dirty_only, model_version, batch, sink))
     }
 
-    fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
+    fn save_scores(
+        &self,
+        rows: &[ScoreRow],
+        stamp: &ModelStamp,
+        change: &Change<'_>,
+    ) -> Result<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
-        self.write(|tx| scores::save_scores_tx(tx, rows, stamp, cause))
+        self.write(|tx| scores::save_scores_tx(tx, rows, stamp, change))
     }
 
     fn score(&self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
@@ -185,4 +235,80 @@ impl Store for PgStore {
     fn models(&self) -> Result<Vec<StoredModel>> {
         self.read(models::all)
     }
+
+    fn add_unit(&self, unit: &UnitRow, key_hash: &[u8], change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::add(tx, unit, key_hash, change))
+    }
+
+    fn units(&self) -> Result<Vec<UnitRow>> {
+        self.read(units::list)
+    }
+
+    fn unit_by_key(&self, key_hash: &[u8]) -> Result<Option<UnitRow>> {
+        self.read(|c| units::by_key(c, key_hash))
+    }
+
+    fn set_unit_key(&self, code: &str, key_hash: &[u8], change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::set_key(tx, code, key_hash, change))
+    }
+
+    fn disable_unit(&self, code: &str, change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::disable(tx, code, change))
+    }
+
+    fn claim_batch(
+        &self,
+        unit: &str,
+        key: Option<&str>,
+        new_id: &str,
+        lease_until: i64,
+    ) -> Result<BatchClaim> {
+        self.write(|tx| units::claim(tx, unit, key, new_id, lease_until))
+    }
+
+    fn renew_batch(&self, id: &str, lease_until: i64) -> Result<()> {
+        self.write(|tx| units::renew(tx, id, lease_until))
+    }
+
+    fn finish_batch(
+        &self,
+        id: &str,
+        body_hash: &[u8],
+        receipt: &str,
+        change: &Change<'_>,
+    ) -> Result<()> {
+        self.write(|tx| units::finish(tx, id, body_hash, receipt, change))
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<BatchRow>> {
+        self.read(|c| units::get(c, id))
+    }
+
+    fn append_audit(&self, events: &[AuditEvent]) -> Result<()> {
+        self.write(|tx| audit::append_tx(tx, events.to_vec()))
+    }
+
+    fn audit_entries(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.read(|c| audit::entries(c, after_seq, limit))
+    }
+
+    fn audit_head(&self) -> Result<(i64, String)> {
+        self.read(audit::head)
+    }
+}
+
+/// Rescores people inside the caller's transaction.
+fn rescore_tx(
+    tx: &mut Tx<'_>,
+    touched: &[i64],
+    inline: &Inline<'_>,
+    change: &Change<'_>,
+) -> Result<()> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let people = read::load_people(tx, touched, &inline.stamp.version)?;
+    let scores: Vec<ScoreRow> = people.iter().map(|p| (inline.score)(p)).collect();
+    scores::save_scores_tx(tx, &scores, inline.stamp, change)?;
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
-use crate::{Cause, HistoryEntry, ModelStamp, Result, ScoreRow, ScoreState, StoredScore};
+use crate::{Change, HistoryEntry, ModelStamp, Result, ScoreRow, ScoreState, StoredScore};
 
 use super::conn::{Conn, Tx};
 use super::read::state;
@@ -19,12 +19,14 @@ pub(super) fn save_scores_tx(
     tx: &mut Tx<'_>,
     rows: &[ScoreRow],
     stamp: &ModelStamp,
-    cause: Cause,
+    change: &Change<'_>,
 ) -> Result<u64> {
+    let mut audit = crate::audit::ScoreAudit::new(change, stamp);
     let mut changed = 0;
     for round in rounds(rows) {
-        changed += save_round(tx, &round, stamp, cause)?;
+        changed += save_round(tx, &round, stamp, change, &mut audit)?;
     }
+    super::audit::append_tx(tx, audit.finish(rows.len()))?;
     Ok(changed)
 }
 
@@ -50,20 +52,22 @@ struct Current {
     rev: i64,
     dirty: bool,
     stored: Option<ScoreState>,
+    index: Vec<u8>,
 }
 
 fn save_round(
     tx: &mut Tx<'_>,
     rows: &[&ScoreRow],
     stamp: &ModelStamp,
-    cause: Cause,
+    change: &Change<'_>,
+    audit: &mut crate::audit::ScoreAudit<'_>,
 ) -> Result<u64> {
-    let t0 = std::time::Instant::now();
+    let cause = change.cause;
     let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
     // Writers hold the store's write lock, so these stay true until commit.
     let current: HashMap<i64, Current> = tx
         .query(
-            "SELECT p.id, p.rev, p.dirty, s.eligible, s.score, s.grade FROM persons p
+            "SELECT p.id, p.rev, p.dirty, s.eligible, s.score, s.grade, p.id_index FROM persons p
              LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $2
              WHERE p.id = ANY($1)",
             &[&ids, &stamp.version],
@@ -76,12 +80,12 @@ fn save_round(
                     rev: r.try_get(1)?,
                     dirty: r.try_get(2)?,
                     stored: state(r, 3)?,
+                    index: r.try_get(6)?,
                 },
             ))
         })
         .collect::<Result<_>>()?;
 
-    let t1 = t0.elapsed();
     tx.execute("DELETE FROM score_in", &[])?;
     let mut saved = 0u64;
     let mut changed = 0u64;
@@ -118,6 +122,9 @@ fn save_round(
             ])?;
             saved += 1;
             changed += u64::from(differs);
+            if differs {
+                audit.changed(row, cur.stored.as_ref(), &cur.index);
+            }
             if cur.dirty {
                 clean.push(row.person_id);
             }
@@ -127,7 +134,6 @@ fn save_round(
     if saved == 0 {
         return Ok(0);
     }
-    let t2 = t0.elapsed();
     let as_of = stamp.as_of.to_string();
     if changed > 0 {
         tx.execute(
@@ -136,7 +142,6 @@ fn save_round(
             &[&stamp.version, &stamp.hash, &as_of, &cause.as_str()],
         )?;
     }
-    let t3 = t0.elapsed();
     tx.execute(
         "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at)
          SELECT person_id, $1, $2, $3::text::date, eligible, score, grade, reasons, now() FROM score_in

@@ -13,12 +13,15 @@ use jiff::civil::Date;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+mod audit;
+mod units;
+
 use crate::crypto::DataKeys;
 use crate::migrate::SQLITE;
 use crate::{
-    content_hash, now_text, Cause, HistoryEntry, Inline, ModelStamp, ModelStatus, NewRecord,
-    Outcome, RawPerson, RawRecord, Result, RowResult, Scan, ScoreRow, ScoreState, Store,
-    StoreError, StoredModel, StoredRecord, StoredScore,
+    content_hash, now_text, BatchClaim, BatchRow, Change, HistoryEntry, Inline, ModelStamp,
+    ModelStatus, NewRecord, Outcome, RawPerson, RawRecord, Result, RowResult, Scan, ScoreRow,
+    ScoreState, Store, StoreError, StoredModel, StoredRecord, StoredScore, UnitRow,
 };
 
 const COUNTING: &str = "('active','disputed')";
@@ -135,8 +138,10 @@ fn ingest_tx(
     tx: &Transaction<'_>,
     keys: &DataKeys,
     rows: &[NewRecord],
+    change: &Change<'_>,
 ) -> Result<(Vec<RowResult>, Vec<i64>)> {
     let now = now_text();
+    let mut audit = crate::audit::IngestAudit::new(change);
     let mut find_person = tx.prepare_cached("SELECT id FROM persons WHERE id_index = ?1")?;
     let mut insert_person = tx.prepare_cached(
         "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date, dirty, rev, created_at)
@@ -207,14 +212,30 @@ fn ingest_tx(
         ])?;
         if fresh == 1 {
             touched.push(person_id);
-            out.push(RowResult { outcome: Outcome::Accepted, record_id: tx.last_insert_rowid(), person_id });
+            let r = RowResult {
+                outcome: Outcome::Accepted,
+                record_id: tx.last_insert_rowid(),
+                person_id,
+            };
+            audit.stored(row, &r, 1, &index, &hash);
+            out.push(r);
             continue;
         }
         let (id, pid, v, h) = find_head.query_row(params![row.unit, row.source_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
         })?;
         if h == hash {
-            out.push(RowResult { outcome: Outcome::Duplicate, record_id: id, person_id: pid });
+            audit.duplicate();
+            out.push(RowResult {
+                outcome: Outcome::Duplicate,
+                record_id: id,
+                person_id: pid,
+            });
             continue;
         }
         supersede.execute([id])?;
@@ -233,12 +254,15 @@ fn ingest_tx(
             now
         ])?;
         touched.push(person_id);
-        out.push(RowResult {
+        let r = RowResult {
             outcome,
             record_id: tx.last_insert_rowid(),
             person_id,
-        });
+        };
+        audit.stored(row, &r, version, &index, &hash);
+        out.push(r);
     }
+    audit::append_tx(tx, audit.finish())?;
     touched.sort_unstable();
     touched.dedup();
     let mut bump =
@@ -247,6 +271,23 @@ fn ingest_tx(
         bump.execute([p])?;
     }
     Ok((out, touched))
+}
+
+/// Rescores people inside the caller's transaction.
+fn rescore_tx(
+    tx: &Transaction<'_>,
+    people: &[i64],
+    inline: &Inline<'_>,
+    change: &Change<'_>,
+) -> Result<()> {
+    let mut scores = Vec::with_capacity(people.len());
+    for &p in people {
+        if let Some(person) = load_person(tx, p, &inline.stamp.version)? {
+            scores.push((inline.score)(&person));
+        }
+    }
+    save_scores_tx(tx, &scores, inline.stamp, change)?;
+    Ok(())
 }
 
 fn load_person(
@@ -294,12 +335,14 @@ fn save_scores_tx(
     tx: &Transaction<'_>,
     rows: &[ScoreRow],
     stamp: &ModelStamp,
-    cause: Cause,
+    change: &Change<'_>,
 ) -> Result<u64> {
+    let cause = change.cause;
+    let mut audit = crate::audit::ScoreAudit::new(change, stamp);
     let now = now_text();
     let as_of = stamp.as_of.to_string();
     let mut current = tx.prepare_cached(
-        "SELECT p.rev, p.dirty, s.eligible, s.score, s.grade FROM persons p
+        "SELECT p.rev, p.dirty, s.eligible, s.score, s.grade, p.id_index FROM persons p
          LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = ?2 WHERE p.id = ?1",
     )?;
     let mut history = tx.prepare_cached(
@@ -319,11 +362,16 @@ fn save_scores_tx(
     for row in rows {
         let cur = current
             .query_row(params![row.person_id, stamp.version], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?, state_cols(r, 2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    state_cols(r, 2)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                ))
             })
             .optional()?;
         // A record arrived after this score was computed: leave the person marked.
-        let Some((_, dirty, old)) = cur.filter(|(rev, _, _)| *rev == row.rev) else {
+        let Some((_, dirty, old, index)) = cur.filter(|(rev, _, _, _)| *rev == row.rev) else {
             continue;
         };
         let s = &row.state;
@@ -340,6 +388,7 @@ fn save_scores_tx(
                 now
             ])?;
             changed += 1;
+            audit.changed(row, old.as_ref(), &index);
         }
         let values = params![
             row.person_id,
@@ -361,6 +410,7 @@ fn save_scores_tx(
             clean.execute([row.person_id])?;
         }
     }
+    audit::append_tx(tx, audit.finish(rows.len()))?;
     Ok(changed)
 }
 
@@ -387,21 +437,53 @@ impl Store for SqliteStore {
     fn ingest(
         &self,
         rows: &[NewRecord],
-        cause: Cause,
+        change: &Change<'_>,
         inline: Option<&Inline<'_>>,
     ) -> Result<Vec<RowResult>> {
         self.write(|tx| {
-            let (results, touched) = ingest_tx(tx, &self.keys, rows)?;
+            let (results, touched) = ingest_tx(tx, &self.keys, rows, change)?;
             if let Some(inline) = inline {
-                let mut scores = Vec::with_capacity(touched.len());
-                for p in touched {
-                    if let Some(person) = load_person(tx, p, &inline.stamp.version)? {
-                        scores.push((inline.score)(&person));
-                    }
-                }
-                save_scores_tx(tx, &scores, inline.stamp, cause)?;
+                rescore_tx(tx, &touched, inline, change)?;
             }
             Ok(results)
+        })
+    }
+
+    fn withdraw(
+        &self,
+        unit: &str,
+        source_id: &str,
+        reason: &str,
+        change: &Change<'_>,
+        inline: Option<&Inline<'_>>,
+    ) -> Result<Option<RowResult>> {
+        self.write(|tx| {
+            let head = tx
+                .query_row(
+                    "SELECT r.id, r.person_id, r.status, p.id_index FROM records r JOIN persons p ON p.id = r.person_id
+                     WHERE r.unit = ?1 AND r.source_id = ?2 ORDER BY r.version DESC LIMIT 1",
+                    params![unit, source_id],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, status_col(r, 2)?, r.get::<_, Vec<u8>>(3)?)),
+                )
+                .optional()?;
+            let Some((id, person_id, status, index)) = head else { return Ok(None) };
+            let result = RowResult { outcome: Outcome::Duplicate, record_id: id, person_id };
+            if status == RecordStatus::Withdrawn {
+                return Ok(Some(result)); // withdrawing twice changes nothing
+            }
+            let next = status
+                .apply(chengxin_domain::record::RecordEvent::Withdraw)
+                .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            tx.execute(
+                "UPDATE records SET status = ?2, status_reason = ?3 WHERE id = ?1",
+                params![id, next.as_str(), reason],
+            )?;
+            tx.execute("UPDATE persons SET dirty = 1, rev = rev + 1 WHERE id = ?1", [person_id])?;
+            audit::append_tx(tx, vec![crate::audit::withdrawn(change, unit, source_id, id, reason, &index)])?;
+            if let Some(inline) = inline {
+                rescore_tx(tx, &[person_id], inline, change)?;
+            }
+            Ok(Some(RowResult { outcome: Outcome::Corrected, ..result }))
         })
     }
 
@@ -514,8 +596,13 @@ impl Store for SqliteStore {
         }
     }
 
-    fn save_scores(&self, rows: &[ScoreRow], stamp: &ModelStamp, cause: Cause) -> Result<u64> {
-        self.write(|tx| save_scores_tx(tx, rows, stamp, cause))
+    fn save_scores(
+        &self,
+        rows: &[ScoreRow],
+        stamp: &ModelStamp,
+        change: &Change<'_>,
+    ) -> Result<u64> {
+        self.write(|tx| save_scores_tx(tx, rows, stamp, change))
     }
 
     fn score(&self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
@@ -666,5 +753,77 @@ impl Store for SqliteStore {
             .query_map([], model_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn add_unit(&self, unit: &UnitRow, key_hash: &[u8], change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::add(tx, unit, key_hash, change))
+    }
+
+    fn units(&self) -> Result<Vec<UnitRow>> {
+        let conn = self.readers.get()?;
+        units::list(&conn)
+    }
+
+    fn unit_by_key(&self, key_hash: &[u8]) -> Result<Option<UnitRow>> {
+        let conn = self.readers.get()?;
+        units::by_key(&conn, key_hash)
+    }
+
+    fn set_unit_key(&self, code: &str, key_hash: &[u8], change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::set_key(tx, code, key_hash, change))
+    }
+
+    fn disable_unit(&self, code: &str, change: &Change<'_>) -> Result<()> {
+        self.write(|tx| units::disable(tx, code, change))
+    }
+
+    fn claim_batch(
+        &self,
+        unit: &str,
+        key: Option<&str>,
+        new_id: &str,
+        lease_until: i64,
+    ) -> Result<BatchClaim> {
+        self.write(|tx| units::claim(tx, unit, key, new_id, lease_until))
+    }
+
+    fn renew_batch(&self, id: &str, lease_until: i64) -> Result<()> {
+        self.write(|tx| units::renew(tx, id, lease_until))
+    }
+
+    fn finish_batch(
+        &self,
+        id: &str,
+        body_hash: &[u8],
+        receipt: &str,
+        change: &Change<'_>,
+    ) -> Result<()> {
+        self.write(|tx| units::finish(tx, id, body_hash, receipt, change))
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<BatchRow>> {
+        let conn = self.readers.get()?;
+        units::get(&conn, id)
+    }
+
+    fn append_audit(&self, events: &[chengxin_domain::audit::AuditEvent]) -> Result<()> {
+        self.write(|tx| audit::append_tx(tx, events.to_vec()))
+    }
+
+    fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<chengxin_domain::audit::AuditEntry>> {
+        let conn = self.readers.get()?;
+        audit::entries(&conn, after_seq, limit)
+    }
+
+    fn audit_head(&self) -> Result<(i64, String)> {
+        let conn = self.readers.get()?;
+        let head = conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(head)
     }
 }

@@ -1,0 +1,120 @@
+//! Verifying the audit log's hash chain, signing checkpoints, and recording
+//! reads of personal data.
+
+use chengxin_domain::audit::{AuditEvent, Broken, ChainVerifier, Checkpoint, CheckpointError};
+use serde::Serialize;
+
+use crate::{Context, JobError};
+
+/// What a verification found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub head: String,
+    /// Set when a checkpoint was checked.
+    pub checkpoint_size: Option<i64>,
+}
+
+/// Why the log does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditFailure {
+    #[error(transparent)]
+    Broken(#[from] Broken),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("the log ends at entry {entries} with hash {found}, but its recorded head is entry {head_seq}: entries were removed from the end")]
+    HeadMismatch {
+        entries: i64,
+        found: String,
+        head_seq: i64,
+    },
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+impl From<chengxin_store::StoreError> for AuditFailure {
+    fn from(e: chengxin_store::StoreError) -> Self {
+        AuditFailure::Job(e.into())
+    }
+}
+
+/// Walks the whole chain (and, given a checkpoint, proves the log still extends it).
+pub fn verify(
+    ctx: &Context,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<VerifyReport, AuditFailure> {
+    if let Some(cp) = checkpoint {
+        cp.verify_signature(&ctx.store.keys().audit_signing_key().verifying_key())?;
+    }
+    let mut v = ChainVerifier::default();
+    let mut at_checkpoint: Option<String> = None;
+    loop {
+        let page = ctx.store.audit_entries(v.size, 10_000)?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            v.push(e)?;
+            if checkpoint.is_some_and(|cp| cp.size == e.seq) {
+                at_checkpoint = Some(e.hash.clone());
+            }
+        }
+    }
+    let (head_seq, head_hash) = ctx.store.audit_head()?;
+    if head_seq != v.size || head_hash != v.head {
+        return Err(AuditFailure::HeadMismatch {
+            entries: v.size,
+            found: v.head,
+            head_seq,
+        });
+    }
+    if let Some(cp) = checkpoint {
+        if v.size < cp.size {
+            return Err(CheckpointError::Truncated {
+                have: v.size,
+                want: cp.size,
+            }
+            .into());
+        }
+        if cp.size > 0 && at_checkpoint.as_deref() != Some(cp.head.as_str()) {
+            return Err(CheckpointError::Rewritten { size: cp.size }.into());
+        }
+    }
+    Ok(VerifyReport {
+        entries: v.size,
+        head: v.head,
+        checkpoint_size: checkpoint.map(|c| c.size),
+    })
+}
+
+/// A signed checkpoint of the log as it stands.
+pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
+    let (size, head) = ctx.store.audit_head()?;
+    Ok(Checkpoint::sign(
+        &ctx.store.keys().audit_signing_key(),
+        size,
+        &head,
+        jiff::Timestamp::now().to_string(),
+    ))
+}
+
+/// Records that `actor` read a person's data.
+pub fn record_read(
+    ctx: &Context,
+    actor: &str,
+    person_id: i64,
+    request_id: Option<&str>,
+    what: &str,
+) -> Result<(), JobError> {
+    let (id, _) = ctx.store.person_identity(person_id)?;
+    let person = chengxin_store::person_ref(&ctx.store.keys().blind_index(id.as_str().as_bytes()));
+    ctx.store.append_audit(&[AuditEvent {
+        actor: actor.to_owned(),
+        action: "person.read".into(),
+        subject: Some(format!("person:{person_id}")),
+        person: Some(person),
+        request_id: request_id.map(str::to_owned),
+        detail: serde_json::json!({ "what": what }),
+    }])?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Building the audit events that accompany changes, the same way for every
+//! backend. Requests get one entry per record and per score change; bulk
+//! jobs get one entry per transaction with a digest of everything it changed.
+
+use chengxin_domain::audit::AuditEvent;
+use serde_json::json;
+
+use crate::{person_ref, Change, ModelStamp, NewRecord, Outcome, RowResult, ScoreRow, ScoreState};
+
+fn event(
+    change: &Change<'_>,
+    action: &str,
+    subject: Option<String>,
+    person: Option<String>,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
+        actor: change.actor.to_owned(),
+        action: action.to_owned(),
+        subject,
+        person,
+        request_id: change.request_id.map(str::to_owned),
+        detail,
+    }
+}
+
+/// Collects the audit of one ingest transaction.
+pub(crate) struct IngestAudit<'c> {
+    change: &'c Change<'c>,
+    events: Vec<AuditEvent>,
+    accepted: u64,
+    corrected: u64,
+    duplicate: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    digest: sha2::Sha256,
+}
+
+impl<'c> IngestAudit<'c> {
+    pub(crate) fn new(change: &'c Change<'c>) -> Self {
+        use sha2::Digest;
+        IngestAudit {
+            change,
+            events: Vec::new(),
+            accepted: 0,
+            corrected: 0,
+            duplicate: 0,
+            first: None,
+            last: None,
+            digest: sha2::Sha256::new(),
+        }
+    }
+
+    /// A record version was stored.
+    pub(crate) fn stored(
+        &mut self,
+        row: &NewRecord,
+        r: &RowResult,
+        version: i64,
+        index: &[u8],
+        hash: &[u8],
+    ) {
+        use sha2::Digest;
+        let action = if r.outcome == Outcome::Corrected {
+            "record.corrected"
+        } else {
+            "record.accepted"
+        };
+        match r.outcome {
+            Outcome::Corrected => self.corrected += 1,
+            _ => self.accepted += 1,
+        }
+        self.first.get_or_insert(r.record_id);
+        self.last = Some(r.record_id);
+        if self.change.granular {
+            let detail = json!({"unit": row.unit, "source_id": row.source_id, "item": row.item, "version": version});
+            self.events.push(event(
+                self.change,
+                action,
+                Some(format!("record:{}", r.record_id)),
+                Some(person_ref(index)),
+                detail,
+            ));
+        } else {
+            self.digest.update(r.record_id.to_le_bytes());
+            self.digest.update(hash);
+        }
+    }
+
+    /// A duplicate was ignored.
+    pub(crate) fn duplicate(&mut self) {
+        self.duplicate += 1;
+    }
+
+    /// The events to append.
+    pub(crate) fn finish(self) -> Vec<AuditEvent> {
+        use sha2::Digest;
+        if self.change.granular || self.accepted + self.corrected == 0 {
+            return self.events;
+        }
+        let detail = json!({
+            "cause": self.change.cause.as_str(),
+            "accepted": self.accepted, "corrected": self.corrected, "duplicate": self.duplicate,
+            "first_record": self.first, "last_record": self.last,
+            "sha256": hex::encode(self.digest.finalize()),
+        });
+        vec![event(self.change, "records.ingested", None, None, detail)]
+    }
+}
+
+/// Collects the audit of one score-saving transaction.
+pub(crate) struct ScoreAudit<'c> {
+    change: &'c Change<'c>,
+    stamp: &'c ModelStamp,
+    events: Vec<AuditEvent>,
+    changed: u64,
+    digest: sha2::Sha256,
+}
+
+fn state_json(s: Option<&ScoreState>) -> serde_json::Value {
+    match s {
+        None => serde_json::Value::Null,
+        Some(s) => json!({"eligible": s.eligible, "score": s.score, "grade": s.grade}),
+    }
+}
+
+impl<'c> ScoreAudit<'c> {
+    pub(crate) fn new(change: &'c Change<'c>, stamp: &'c ModelStamp) -> Self {
+        use sha2::Digest;
+        ScoreAudit {
+            change,
+            stamp,
+            events: Vec::new(),
+            changed: 0,
+            digest: sha2::Sha256::new(),
+        }
+    }
+
+    /// A person's score changed.
+    pub(crate) fn changed(&mut self, row: &ScoreRow, old: Option<&ScoreState>, index: &[u8]) {
+        use sha2::Digest;
+        self.changed += 1;
+        if self.change.granular {
+            let detail = json!({
+                "cause": self.change.cause.as_str(), "model_version": self.stamp.version,
+                "as_of": self.stamp.as_of.to_string(), "old": state_json(old), "new": state_json(Some(&row.state)),
+            });
+            self.events.push(event(
+                self.change,
+                "score.changed",
+                Some(format!("person:{}", row.person_id)),
+                Some(person_ref(index)),
+                detail,
+            ));
+        } else {
+            self.digest.update(row.person_id.to_le_bytes());
+            self.digest
+                .update(row.state.score.unwrap_or(-1).to_le_bytes());
+        }
+    }
+
+    /// The events to append.
+    pub(crate) fn finish(self, saved: usize) -> Vec<AuditEvent> {
+        use sha2::Digest;
+        if self.change.granular || self.changed == 0 {
+            return self.events;
+        }
+        let detail = json!({
+            "cause": self.change.cause.as_str(), "model_version": self.stamp.version,
+            "as_of": self.stamp.as_of.to_string(), "saved": saved, "changed": self.changed,
+            "sha256": hex::encode(self.digest.finalize()),
+        });
+        vec![event(self.change, "scores.changed", None, None, detail)]
+    }
+}
+
+/// The entry for a withdrawal.
+pub(crate) fn withdrawn(
+    change: &Change<'_>,
+    unit: &str,
+    source_id: &str,
+    record: i64,
+    reason: &str,
+    index: &[u8],
+) -> AuditEvent {
+    let detail = json!({"unit": unit, "source_id": source_id, "reason": reason});
+    event(
+        change,
+        "record.withdrawn",
+        Some(format!("record:{record}")),
+        Some(person_ref(index)),
+        detail,
+    )
+}
