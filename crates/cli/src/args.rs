@@ -37,6 +37,62 @@ pub enum Command {
     /// Validate, simulate, publish or list score models.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Manage cooperating units and their API keys.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+    /// Verify the audit log or sign a checkpoint of it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// Create a unit and print its API key (shown only once).
+    Add {
+        /// Unit code, e.g. SX-TAX.
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Catalogue items it is responsible for, e.g. P01,S01.
+        #[arg(long, value_delimiter = ',', required = true)]
+        items: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List units.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a unit a new key; the old one stops working at once.
+    RotateKey {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a unit: its key stops working.
+    Disable { code: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and name the first broken entry.
+    Verify {
+        /// Also prove that the log still extends this signed checkpoint.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint (size and head hash) as JSON.
+    Checkpoint,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +103,12 @@ pub struct DemoArgs {
     /// The demo database file (recreated on every run).
     #[arg(long, default_value = "chengxin-demo.db")]
     pub file: PathBuf,
+    /// Address the demo server listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Stop after scoring, without creating units or starting the server.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 #[derive(Debug, clap::Args)]

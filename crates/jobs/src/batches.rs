@@ -66,7 +66,7 @@ pub enum BatchError {
 /// Rows per transaction when processing a batch.
 const CHUNK: usize = 2000;
 /// How long a claim on a batch lasts without renewal, in seconds.
-const LEASE_SECONDS: i64 = 60;
+const LEASE_SECONDS: i64 = 15;
 /// How long a second request with the same key waits for the first to finish.
 const WAIT_SECONDS: u64 = 600;
 /// At most this many rejected rows are listed in a receipt.

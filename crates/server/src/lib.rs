@@ -1,1 +1,108 @@
-//! The HTTP service (being written).
+//! The HTTP service: axum routes for cooperating units, Bearer-key
+//! authentication, RFC 9457 problem errors from one code table, the layers
+//! every request passes (request id, tracing, limits, timeouts, compression,
+//! panic catching) and the OpenAPI document generated from the handlers.
+//! Holds no SQL and no business rules: handlers call `chengxin-jobs` on the
+//! blocking pool.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+
+use axum::http::StatusCode;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ErrorCode, Problem};
+pub use state::{AppState, Limits};
+
+/// Where `chengxin serve` listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The whole service as a router, ready to serve or to call in-process.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = api(&state.limits).split_for_parts();
+    middleware::apply(router.fallback(middleware::not_found).with_state(state))
+}
+
+/// The OpenAPI document of every route [`app`] serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api(&Limits::default()).into_openapi()
+}
+
+/// Every route, each registered with `routes!` so that it is in the document.
+/// Batches get their own size limit (enforced while streaming) and timeout.
+fn api(limits: &Limits) -> OpenApiRouter<AppState> {
+    let small = OpenApiRouter::new()
+        .routes(routes!(routes::health::health))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(routes::records::push_record))
+        .routes(routes!(routes::records::withdraw))
+        .routes(routes!(routes::batches::get_batch))
+        .layer(RequestBodyLimitLayer::new(limits.body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ));
+    let batches = OpenApiRouter::new()
+        .routes(routes!(routes::batches::submit_batch))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.batch_timeout,
+        ));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(small)
+        .merge(batches)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,15 +1,29 @@
-//! `chengxin demo`: a synthetic city end to end on the embedded SQLite store.
+//! `chengxin demo`: a synthetic city end to end on the embedded SQLite store,
+//! then the HTTP service with demo units, a live push and its effect.
 
+use std::io::{BufRead, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use chengxin_domain::IdNumber;
 use chengxin_ingest::Format;
-use chengxin_jobs::{ImportOptions, Target};
+use chengxin_jobs::{units, Context, ImportOptions, Target, OPERATOR};
 use chengxin_store::Cause;
 use chengxin_synth::GenerateOptions;
 
 use crate::args::DemoArgs;
 use crate::progress::Bar;
+
+/// Demo units: code, name, items.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("SX-TAX", "绍兴市税务局", "P01,S01"),
+    ("SX-AMR", "绍兴市市场监督管理局", "P01,S01"),
+    ("SX-COURT", "绍兴市中级人民法院", "S01,B02"),
+    ("SX-CIV", "绍兴市文明办", "O01"),
+    ("SX-VOL", "绍兴市志愿者联合会", "O03"),
+];
 
 /// Runs the demo.
 pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -68,5 +82,124 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     let version = ctx.engine.model().version().to_owned();
     println!("\n诚信分等级分布 Grade distribution (model {version}):");
     super::print_grades(&ctx.store.grade_counts(&version)?);
-    Ok(ExitCode::SUCCESS)
+    if a.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    println!("\n4. demo units (协同单位) and their API keys:");
+    let mut tax_key = String::new();
+    for (code, name, items) in UNITS {
+        let items: Vec<String> = items.split(',').map(str::to_owned).collect();
+        let (_, key) = units::add_unit(&ctx, code, name, &items, OPERATOR)?;
+        println!("   {code:<9} {:<10} {key}", items.join(","));
+        if *code == "SX-TAX" {
+            tax_key = key;
+        }
+    }
+    let (id, name) = pick_person(&ctx, &data, as_of)?;
+    let ctx = Arc::new(ctx);
+    let watcher = Arc::clone(&ctx);
+    let db = a.file.display().to_string();
+    let ready = Box::new(move |addr: SocketAddr| {
+        std::thread::spawn(move || {
+            if let Err(e) = show_push(&watcher, addr, &tax_key, &id, &name, &db) {
+                eprintln!("demo push failed: {e:#}");
+            }
+        });
+    });
+    super::serve::run(ctx, a.listen, Some(ready))
+}
+
+/// An eligible resident without penalties, from the generated file.
+fn pick_person(
+    ctx: &Context,
+    data: &std::path::Path,
+    as_of: jiff::civil::Date,
+) -> anyhow::Result<(IdNumber, String)> {
+    let file = std::io::BufReader::new(std::fs::File::open(data)?);
+    for line in file.lines().take(5000) {
+        let v: serde_json::Value = serde_json::from_str(&line?)?;
+        let Some(id) = v["id_number"]
+            .as_str()
+            .and_then(|s| IdNumber::parse(s).ok())
+        else {
+            continue;
+        };
+        if let Some(x) = chengxin_jobs::explain(ctx, &id, as_of)? {
+            let penalised = x.evaluation.contributions.iter().any(|c| c.points < 0);
+            if x.evaluation.eligible && !penalised && x.evaluation.score.unwrap_or(0) >= 600 {
+                return Ok((id, v["name"].as_str().unwrap_or_default().to_owned()));
+            }
+        }
+    }
+    anyhow::bail!("no suitable demo resident found")
+}
+
+fn penalty_json(source_id: &str, id: &IdNumber, name: &str, on: jiff::civil::Date) -> String {
+    serde_json::json!({
+        "source_id": source_id, "item": "P01", "id_number": id.as_str(), "name": name,
+        "fields": {"level": "serious", "decided_on": on.to_string(), "authority": "绍兴市税务局",
+                   "case_no": format!("绍税罚〔{}〕{}号", on.year(), source_id.len()), "domain": "tax"}
+    })
+    .to_string()
+}
+
+/// Pushes a penalty through the running server and shows the score before and after.
+fn show_push(
+    ctx: &Context,
+    addr: SocketAddr,
+    key: &str,
+    id: &IdNumber,
+    name: &str,
+    db: &str,
+) -> anyhow::Result<()> {
+    let today = chengxin_jobs::today();
+    let score_of = || -> anyhow::Result<i32> {
+        let x = chengxin_jobs::explain(ctx, id, today)?.context("demo person vanished")?;
+        Ok(x.stored.and_then(|s| s.state.score).unwrap_or_default())
+    };
+    let before = score_of()?;
+    let body = penalty_json("DEMO-PENALTY-1", id, name, today);
+    let (status, response) = post(addr, key, &body)?;
+    let after = score_of()?;
+    println!(
+        "\n5. the demo pushed a serious tax penalty for {} over HTTP:",
+        id.masked()
+    );
+    println!("   HTTP {status} {response}");
+    println!("   诚信分 score {before} → {after}");
+    println!("\nTry it yourself (another penalty for the same resident), then see the score fall again:\n");
+    let body = penalty_json("DEMO-PENALTY-2", id, name, today);
+    println!(
+        "curl -s -X POST http://{addr}/api/v1/records -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{body}'\n"
+    );
+    println!("chengxin --db sqlite://{db} score {}\n", id.as_str());
+    println!(
+        "(The ID number above is synthetic, from the demo generator.) Ctrl-C stops the server."
+    );
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 POST, so the demo needs no HTTP client library.
+fn post(addr: SocketAddr, key: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    write!(
+        s,
+        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    Ok((status, body))
 }

@@ -1,9 +1,11 @@
 //! One module per command.
 
+mod admin;
 mod data;
 mod demo;
 mod model;
 mod score;
+mod serve;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,6 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
         Command::Score(a) => score::run(&open(&cli.db)?, &a),
         Command::Model(m) => model::run(&open(&cli.db)?, m),
+        Command::Serve(a) => serve::run(Arc::new(open(&cli.db)?), a.listen, None),
+        Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
+        Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
     }
 }
 

@@ -16,6 +16,14 @@ pub fn run(ctx: &Context, a: &ScoreArgs) -> anyhow::Result<ExitCode> {
     let Some(x) = chengxin_jobs::explain(ctx, &id, as_of)? else {
         anyhow::bail!("no records for {} (查无此人)", id.masked());
     };
+    // Reading a person's data is itself audited.
+    chengxin_jobs::audit::record_read(
+        ctx,
+        chengxin_jobs::OPERATOR,
+        x.person_id,
+        None,
+        "score explanation",
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&id, &x))?);
     } else {

@@ -1,0 +1,102 @@
+//! `chengxin unit …` and `chengxin audit …`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chengxin_domain::audit::Checkpoint;
+use chengxin_jobs::{audit, units, Context, OPERATOR};
+
+use crate::args::{AuditCommand, UnitCommand};
+
+/// Runs a unit subcommand.
+pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        UnitCommand::Add {
+            code,
+            name,
+            items,
+            json,
+        } => {
+            let (u, key) = units::add_unit(ctx, &code, &name, &items, OPERATOR)?;
+            if json {
+                println!("{}", serde_json::json!({"code": u.code, "key": key}));
+            } else {
+                println!(
+                    "created unit {} ({}) for items {}",
+                    u.code,
+                    u.name,
+                    u.items.join(",")
+                );
+                println!("API key (shown once, keep it secret): {key}");
+            }
+        }
+        UnitCommand::List { json } => {
+            let all = units::list_units(ctx)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for u in all {
+                    let state = if u.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<14} {:<9} {:<24} {}",
+                        u.code,
+                        state,
+                        u.items.join(","),
+                        u.name
+                    );
+                }
+            }
+        }
+        UnitCommand::RotateKey { code, json } => {
+            let key = units::rotate_key(ctx, &code, OPERATOR)?;
+            if json {
+                println!("{}", serde_json::json!({"code": code, "key": key}));
+            } else {
+                println!("new API key for {code} (the old one no longer works): {key}");
+            }
+        }
+        UnitCommand::Disable { code } => {
+            units::disable_unit(ctx, &code, OPERATOR)?;
+            println!("unit {code} disabled");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs an audit subcommand.
+pub fn audit(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Verify { checkpoint } => {
+            let cp: Option<Checkpoint> = match checkpoint {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{} is not a checkpoint", p.display()))?,
+                    )
+                }
+                None => None,
+            };
+            match audit::verify(ctx, cp.as_ref()) {
+                Ok(r) => {
+                    print!("audit log intact: {} entries, head {}", r.entries, r.head);
+                    match r.checkpoint_size {
+                        Some(n) => println!(", extends the checkpoint at {n}"),
+                        None => println!(),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: audit log verification failed: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Checkpoint => {
+            let cp = audit::checkpoint(ctx)?;
+            println!("{}", serde_json::to_string_pretty(&cp)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

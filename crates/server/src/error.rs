@@ -1,0 +1,376 @@
+//! Every error the HTTP API returns: one table of stable codes, each with its
+//! status and title, rendered as RFC 9457 `application/problem+json`.
+//!
+//! The table below is the only place a code is defined; `ERRORS.md` is
+//! generated from it (a test keeps the two equal). Row-validation codes from
+//! `chengxin-ingest` and `chengxin-domain` appear here under the same names so
+//! a single pushed record and a batch row fail with the same code.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Prefix of a problem's `type` URI; the code follows it.
+pub const TYPE_PREFIX: &str = "urn:chengxin:error:";
+
+macro_rules! error_table {
+    ($( $variant:ident = $code:literal, $status:ident, $title:literal, $doc:literal; )*) => {
+        /// A stable error code. Each maps to exactly one HTTP status and title.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        pub enum ErrorCode {
+            $(
+                #[doc = $doc]
+                #[serde(rename = $code)]
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code as it appears in problem bodies.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The HTTP status this code is always returned with.
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+
+            /// A short, fixed, human-readable summary.
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+
+            /// When the code is returned, for `ERRORS.md`.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)* }
+            }
+
+            /// The code with this name, if it is in the table.
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+error_table! {
+    BadRequest = "bad_request", BAD_REQUEST, "Bad request",
+        "The request is malformed in a way no more specific code covers (e.g. an undecodable path).";
+    UnreadableInput = "unreadable_input", BAD_REQUEST, "Unreadable input",
+        "The request body could not be read (e.g. the client broke off the upload).";
+    InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST, "Invalid Idempotency-Key",
+        "The `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.";
+    Unauthenticated = "unauthenticated", UNAUTHORIZED, "Unauthenticated",
+        "No `Authorization: Bearer KEY` header, or the key is unknown, rotated away or belongs to a disabled unit. Sent with `WWW-Authenticate: Bearer`.";
+    ItemNotPermitted = "item_not_permitted", FORBIDDEN, "Item not permitted",
+        "The record is for a catalogue item the unit is not responsible for.";
+    NotFound = "not_found", NOT_FOUND, "Not found",
+        "No such endpoint.";
+    RecordNotFound = "record_not_found", NOT_FOUND, "Record not found",
+        "The unit has no record with this `source_id`.";
+    BatchNotFound = "batch_not_found", NOT_FOUND, "Batch not found",
+        "No batch with this id was submitted by the calling unit.";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
+        "The endpoint exists but not with this method; the `Allow` header lists the methods it has.";
+    RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",
+        "The request was not completed within the server's time limit.";
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
+        "The body exceeds the limit: 100 MB for `/api/v1/batches`, 64 KiB elsewhere.";
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
+        "The `Content-Type` is not one the endpoint accepts (`application/json` for records; `application/x-ndjson`, `application/jsonl` or `text/csv` for batches).";
+    MalformedJson = "malformed_json", UNPROCESSABLE_ENTITY, "Malformed JSON",
+        "The body (or a batch line) is not a JSON object.";
+    InvalidUtf8 = "invalid_utf8", UNPROCESSABLE_ENTITY, "Invalid UTF-8",
+        "The body (or a batch line or cell) is not valid UTF-8.";
+    MissingField = "missing_field", UNPROCESSABLE_ENTITY, "Missing field",
+        "A required field is absent.";
+    InvalidField = "invalid_field", UNPROCESSABLE_ENTITY, "Invalid field",
+        "A field has the wrong type or shape.";
+    UnknownField = "unknown_field", UNPROCESSABLE_ENTITY, "Unknown field",
+        "A field or CSV column that the format or the item does not define.";
+    UnknownItem = "unknown_item", UNPROCESSABLE_ENTITY, "Unknown item",
+        "`item` is not a code in the information catalogue.";
+    InvalidIdNumber = "invalid_id_number", UNPROCESSABLE_ENTITY, "Invalid ID number",
+        "`id_number` is not 18 characters, has a non-digit, or encodes an impossible birth date.";
+    IdCheckDigit = "id_check_digit", UNPROCESSABLE_ENTITY, "Wrong ID check character",
+        "The last character of `id_number` does not match its ISO 7064 MOD 11-2 check.";
+    InvalidDate = "invalid_date", UNPROCESSABLE_ENTITY, "Invalid date",
+        "A date field is not an existing YYYY-MM-DD date.";
+    InvalidEnum = "invalid_enum", UNPROCESSABLE_ENTITY, "Invalid value",
+        "A field's value is not one of the values the catalogue allows.";
+    OutOfRange = "out_of_range", UNPROCESSABLE_ENTITY, "Out of range",
+        "A number or length is outside the range the catalogue allows.";
+    UnknownTemplate = "unknown_template", UNPROCESSABLE_ENTITY, "Unknown commitment template",
+        "A C01 record names a commitment template that does not exist.";
+    UnitMismatch = "unit_mismatch", UNPROCESSABLE_ENTITY, "Unit mismatch",
+        "The record names a `unit` other than the one the API key belongs to.";
+    LineTooLong = "line_too_long", UNPROCESSABLE_ENTITY, "Line too long",
+        "A batch line or CSV record is longer than 64 KiB (reported per row in batch receipts).";
+    MalformedCsv = "malformed_csv", UNPROCESSABLE_ENTITY, "Malformed CSV",
+        "The CSV header or a record cannot be parsed, or a row has the wrong number of cells.";
+    MissingColumn = "missing_column", UNPROCESSABLE_ENTITY, "Missing column",
+        "The CSV header lacks a required column (`source_id`, `item`, `id_number`); nothing was read.";
+    InvalidRecord = "invalid_record", UNPROCESSABLE_ENTITY, "Invalid record",
+        "The record is invalid for a reason without a more specific code.";
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "Idempotency-Key reused",
+        "The `Idempotency-Key` was already used by this unit with a different body.";
+    Internal = "internal", INTERNAL_SERVER_ERROR, "Internal error",
+        "An unexpected failure. Details are logged under the `request_id`, never returned.";
+    ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "Service unavailable",
+        "The server cannot reach its database.";
+}
+
+impl ErrorCode {
+    /// The problem `type` URI for this code.
+    pub fn type_uri(self) -> String {
+        format!("{TYPE_PREFIX}{}", self.as_str())
+    }
+
+    /// The code a response with this status gets when nothing more specific
+    /// produced it (e.g. a layer's own rejection).
+    pub fn for_status(status: StatusCode) -> ErrorCode {
+        match status {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ServiceUnavailable,
+            s if s.is_server_error() => ErrorCode::Internal,
+            _ => ErrorCode::BadRequest,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:chengxin:error:id_check_digit",
+    "title": "Wrong ID check character",
+    "status": 422,
+    "detail": "the check character of the ID number is wrong",
+    "code": "id_check_digit",
+    "request_id": "4f1c2a8e-8d7b-4a51-9f0e-2b5d9c3e7a10"
+}))]
+pub struct Problem {
+    /// `urn:chengxin:error:` followed by the code.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fixed summary of the code.
+    pub title: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The stable error code.
+    pub code: ErrorCode,
+    /// The request id (also in the `x-request-id` response header).
+    pub request_id: String,
+}
+
+impl Problem {
+    /// A problem for `code` with a request-specific `detail`.
+    pub fn new(code: ErrorCode, detail: impl Into<String>, request_id: impl Into<String>) -> Problem {
+        Problem {
+            type_: code.type_uri(),
+            title: code.title().to_owned(),
+            status: code.status().as_u16(),
+            detail: detail.into(),
+            code,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// The complete HTTP response for this problem.
+    pub fn into_response_with(self, mut headers: axum::http::HeaderMap) -> Response {
+        let status = self.code.status();
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        headers.remove(header::CONTENT_LENGTH);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.code == ErrorCode::Unauthenticated {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"chengxin\""),
+            );
+        }
+        let mut res = Response::new(axum::body::Body::from(body));
+        *res.status_mut() = status;
+        *res.headers_mut() = headers;
+        res
+    }
+}
+
+/// A problem not yet rendered: the middleware adds the request id and writes
+/// the body, so handlers and extractors need not know the id.
+#[derive(Debug, Clone)]
+pub struct PendingProblem {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+/// The error type of every handler and extractor.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: String,
+}
+
+impl ApiError {
+    /// An error with a stable code and a detail safe to show the caller.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// An unexpected failure: `cause` is logged (in the request's span, so with
+    /// its id) and replaced by a generic detail.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(
+            ErrorCode::Internal,
+            "an unexpected error occurred; quote the request_id when reporting it",
+        )
+    }
+
+    /// A rejected row or record: its reason code becomes the problem code.
+    pub fn from_row_code(code: &str, message: impl Into<String>) -> ApiError {
+        let known = ErrorCode::from_code(code).unwrap_or_else(|| {
+            tracing::warn!(code, "a validation code is missing from the error table");
+            ErrorCode::InvalidRecord
+        });
+        ApiError::new(known, message)
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The detail.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = self.code.status().into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.extensions_mut().insert(PendingProblem {
+            code: self.code,
+            detail: self.detail,
+        });
+        res
+    }
+}
+
+/// The error table as Markdown; `crates/server/ERRORS.md` holds exactly this.
+pub fn errors_markdown() -> String {
+    let mut out = String::from(
+        "# HTTP API error codes\n\n\
+         <!-- Generated from `ErrorCode` in `src/error.rs`; a test fails when they differ.\n     \
+         Regenerate with `UPDATE_ERRORS_MD=1 cargo test -p chengxin-server --test openapi`. -->\n\n\
+         Every error is an RFC 9457 `application/problem+json` body:\n\n\
+         ```json\n\
+         {\"type\": \"urn:chengxin:error:id_check_digit\", \"title\": \"Wrong ID check character\", \
+         \"status\": 422, \"detail\": \"the check character of the ID number is wrong\", \
+         \"code\": \"id_check_digit\", \"request_id\": \"4f1c2a8e-8d7b-4a51-9f0e-2b5d9c3e7a10\"}\n\
+         ```\n\n\
+         `code` is stable and always comes with the status below; `type` is \
+         `urn:chengxin:error:` followed by the code; `detail` is specific to the \
+         request; `request_id` equals the `x-request-id` response header. In batch \
+         receipts, rejected rows carry the same validation codes.\n\n\
+         | code | status | title | when |\n|---|---|---|---|\n",
+    );
+    for c in ErrorCode::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.as_str(),
+            c.status().as_u16(),
+            c.title(),
+            c.description().replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_names_and_round_trip() {
+        for c in ErrorCode::ALL {
+            let json = serde_json::to_value(c).unwrap();
+            assert_eq!(json, serde_json::json!(c.as_str()));
+            assert_eq!(ErrorCode::from_code(c.as_str()), Some(*c));
+            assert!(c.status().is_client_error() || c.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+
+    #[test]
+    fn row_codes_from_validation_are_all_in_the_table() {
+        // The codes `chengxin-ingest` and `chengxin-domain` emit for a row.
+        for code in [
+            "malformed_json",
+            "invalid_field",
+            "missing_field",
+            "unknown_item",
+            "invalid_id_number",
+            "id_check_digit",
+            "invalid_date",
+            "invalid_enum",
+            "out_of_range",
+            "unknown_field",
+            "unknown_template",
+            "invalid_utf8",
+            "unit_mismatch",
+            "item_not_permitted",
+            "line_too_long",
+            "malformed_csv",
+            "missing_column",
+            "unreadable_input",
+        ] {
+            assert!(ErrorCode::from_code(code).is_some(), "{code}");
+        }
+        assert_eq!(
+            ErrorCode::from_code("item_not_permitted").unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+}

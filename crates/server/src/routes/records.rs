@@ -1,0 +1,233 @@
+//! Single records pushed by units: `POST /api/v1/records` (idempotent on the
+//! unit and `source_id`; a changed body is a correction) and
+//! `POST /api/v1/records/{source_id}/withdraw`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chengxin_jobs::push::{self, Caller, PushError, RecordReceipt};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUnit;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::{JsonBody, PathParam};
+use crate::middleware::RequestId;
+use crate::state::AppState;
+
+/// One record, in the import format without `unit` (the key says which unit).
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({
+    "source_id": "2026-000123",
+    "item": "P01",
+    "id_number": "33060219900101123X",
+    "name": "张三",
+    "fields": {"level": "general", "decided_on": "2026-03-01", "authority": "绍兴市税务局",
+               "case_no": "绍税罚〔2026〕12号", "domain": "tax"}
+}))]
+pub struct RecordInput {
+    /// The unit's own id of the record; with the unit it identifies the record.
+    pub source_id: String,
+    /// Catalogue item code (e.g. `P01`); the unit must be responsible for it.
+    pub item: String,
+    /// The person's 18-character resident ID number.
+    pub id_number: String,
+    /// The person's name.
+    pub name: Option<String>,
+    /// The item's fields, as the catalogue defines them.
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Optional; if present it must be the calling unit's code.
+    pub unit: Option<String>,
+}
+
+/// What happened to a pushed or withdrawn record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new record was stored.
+    Accepted,
+    /// The same content was already stored: nothing changed.
+    Duplicate,
+    /// Different content for a known `source_id`: stored as a new version.
+    Corrected,
+    /// The record was withdrawn and no longer counts.
+    Withdrawn,
+}
+
+/// The answer to a push or a withdrawal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordReceiptBody {
+    pub source_id: String,
+    /// The stored record version's id.
+    pub record_id: i64,
+    pub outcome: Outcome,
+    /// The person was rescored in the same transaction. The score itself is
+    /// never disclosed to a unit (第十六条).
+    pub rescored: bool,
+}
+
+impl TryFrom<RecordReceipt> for RecordReceiptBody {
+    type Error = ApiError;
+
+    fn try_from(r: RecordReceipt) -> Result<Self, ApiError> {
+        let outcome = match r.outcome.as_str() {
+            "accepted" => Outcome::Accepted,
+            "duplicate" => Outcome::Duplicate,
+            "corrected" => Outcome::Corrected,
+            "withdrawn" => Outcome::Withdrawn,
+            other => return Err(ApiError::internal(format_args!("unknown outcome `{other}`"))),
+        };
+        Ok(RecordReceiptBody {
+            source_id: r.source_id,
+            record_id: r.record_id,
+            outcome,
+            rescored: r.rescored,
+        })
+    }
+}
+
+/// Why a record is withdrawn.
+#[derive(Debug, ToSchema)]
+pub struct WithdrawInput {
+    /// Required, not blank, at most 500 characters.
+    #[schema(example = "decision revoked on review")]
+    pub reason: String,
+}
+
+const MAX_REASON: usize = 500;
+
+/// Pushes one record; the person is rescored before the answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/records",
+    tag = super::UNITS_TAG,
+    security(("unit_key" = [])),
+    request_body(content = RecordInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored: `accepted` (new) or `corrected` (a new version).", body = RecordReceiptBody),
+        (status = 200, description = "`duplicate`: identical to what is stored; nothing changed.", body = RecordReceiptBody),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`item_not_permitted`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large` (64 KiB)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record is invalid; `code` is the row's reason code.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn push_record(
+    State(state): State<AppState>,
+    AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<RecordReceiptBody>), ApiError> {
+    let receipt = state
+        .blocking(move |ctx| {
+            let caller = Caller {
+                unit: &unit,
+                request_id: Some(&request_id),
+            };
+            push::push_record(ctx, caller, &body)
+        })
+        .await?
+        .map_err(push_error)?;
+    let body = RecordReceiptBody::try_from(receipt)?;
+    let status = match body.outcome {
+        Outcome::Accepted | Outcome::Corrected => StatusCode::CREATED,
+        Outcome::Duplicate | Outcome::Withdrawn => StatusCode::OK,
+    };
+    Ok((status, Json(body)))
+}
+
+/// Withdraws a record: it stops counting and the person is rescored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/records/{source_id}/withdraw",
+    tag = super::UNITS_TAG,
+    security(("unit_key" = [])),
+    params(("source_id" = String, Path, description = "The unit's own id of the record.")),
+    request_body(content = WithdrawInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Withdrawn.", body = RecordReceiptBody),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`record_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`reason` is missing, blank or too long, or the body is not JSON.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    PathParam(source_id): PathParam,
+    JsonBody(body): JsonBody,
+) -> Result<Json<RecordReceiptBody>, ApiError> {
+    let reason = parse_reason(&body)?;
+    let receipt = state
+        .blocking(move |ctx| {
+            let caller = Caller {
+                unit: &unit,
+                request_id: Some(&request_id),
+            };
+            push::withdraw(ctx, caller, &source_id, &reason)
+        })
+        .await?
+        .map_err(push_error)?;
+    Ok(Json(RecordReceiptBody::try_from(receipt)?))
+}
+
+fn push_error(e: PushError) -> ApiError {
+    match e {
+        PushError::Invalid(row) => ApiError::from_row_code(row.code, row.message),
+        PushError::NotFound(source_id) => ApiError::new(
+            ErrorCode::RecordNotFound,
+            format!("this unit has no record with source_id `{source_id}`"),
+        ),
+        PushError::Job(e) => ApiError::internal(e),
+    }
+}
+
+/// Reads `{"reason": "..."}` strictly, with the same codes as record validation.
+fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidUtf8, format!("the body is not valid UTF-8 ({e})")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
+    let Some(obj) = value.as_object() else {
+        return Err(ApiError::new(ErrorCode::MalformedJson, "the body must be a JSON object"));
+    };
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "reason") {
+        return Err(ApiError::new(ErrorCode::UnknownField, format!("unknown field `{k}`")));
+    }
+    match obj.get("reason") {
+        None | Some(serde_json::Value::Null) => {
+            Err(ApiError::new(ErrorCode::MissingField, "`reason` is required"))
+        }
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
+            Err(ApiError::new(ErrorCode::InvalidField, "`reason` must not be blank"))
+        }
+        Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
+            ErrorCode::OutOfRange,
+            format!("`reason` is longer than {MAX_REASON} characters"),
+        )),
+        Some(serde_json::Value::String(s)) => Ok(s.trim().to_owned()),
+        Some(_) => Err(ApiError::new(ErrorCode::InvalidField, "`reason` must be a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_checked_with_record_codes() {
+        let code = |b: &[u8]| parse_reason(b).unwrap_err().code();
+        assert_eq!(parse_reason(br#"{"reason":" typo "}"#).unwrap(), "typo");
+        assert_eq!(code(b"{"), ErrorCode::MalformedJson);
+        assert_eq!(code(b"[]"), ErrorCode::MalformedJson);
+        assert_eq!(code(b"{}"), ErrorCode::MissingField);
+        assert_eq!(code(br#"{"reason":"  "}"#), ErrorCode::InvalidField);
+        assert_eq!(code(br#"{"reason":1}"#), ErrorCode::InvalidField);
+        assert_eq!(code(br#"{"reason":"x","y":1}"#), ErrorCode::UnknownField);
+        assert_eq!(code(b"{\"reason\":\"\xff\"}"), ErrorCode::InvalidUtf8);
+    }
+}

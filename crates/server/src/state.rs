@@ -1,0 +1,83 @@
+//! What every handler can reach: the jobs context (store, catalogue, engine)
+//! and the request limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use chengxin_jobs::Context;
+
+use crate::error::ApiError;
+
+/// Size and time limits on requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest body accepted by `POST /api/v1/batches`.
+    pub batch_body: usize,
+    /// Largest body accepted anywhere else.
+    pub body: usize,
+    /// Time allowed for a batch request, upload included.
+    pub batch_timeout: Duration,
+    /// Time allowed for any other request.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            batch_body: 100 * 1024 * 1024,
+            body: 64 * 1024,
+            batch_timeout: Duration::from_secs(15 * 60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of the service; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases' context. Its store blocks: use [`AppState::blocking`].
+    pub ctx: Arc<Context>,
+    /// Request limits.
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    /// State over a context, with the default limits.
+    pub fn new(ctx: Arc<Context>) -> AppState {
+        AppState::with_limits(ctx, Limits::default())
+    }
+
+    /// State over a context with the given limits.
+    pub fn with_limits(ctx: Arc<Context>, limits: Limits) -> AppState {
+        AppState {
+            ctx,
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// Runs blocking work (anything touching the store) on the blocking pool.
+    /// A panic there becomes an internal error, logged, not a dropped connection.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = Arc::clone(&self.ctx);
+        tokio::task::spawn_blocking(move || f(&ctx))
+            .await
+            .map_err(|e| ApiError::internal(format_args!("blocking task failed: {e}")))
+    }
+}
+
+impl FromRef<AppState> for Arc<Context> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.ctx)
+    }
+}
+
+impl FromRef<AppState> for Arc<Limits> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.limits)
+    }
+}

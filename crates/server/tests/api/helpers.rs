@@ -1,0 +1,279 @@
+//! A running server on a random port over a fresh database, and helpers to
+//! call it.
+
+use std::sync::Arc;
+
+use chengxin_jobs::units::{self, Unit};
+use chengxin_jobs::Context;
+use chengxin_server::{AppState, Limits};
+use chengxin_testkit::TestDb;
+use jiff::civil::Date;
+use jiff::ToSpan;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A server running in this process, reached over 127.0.0.1.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub ctx: Arc<Context>,
+    pub backend: &'static str,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _db: TestDb,
+}
+
+impl TestApp {
+    /// Starts a server over `db` with the default limits.
+    pub async fn spawn(db: TestDb) -> TestApp {
+        TestApp::spawn_with(db, Limits::default()).await
+    }
+
+    /// Starts a server over `db` with the given limits.
+    pub async fn spawn_with(db: TestDb, limits: Limits) -> TestApp {
+        let store = db.open();
+        let ctx = tokio::task::spawn_blocking(move || Context::new(Arc::from(store)).unwrap())
+            .await
+            .unwrap();
+        let ctx = Arc::new(ctx);
+        let backend = ctx.store.backend();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::with_limits(Arc::clone(&ctx), limits);
+        let server = tokio::spawn(chengxin_server::serve(state, listener, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            ctx,
+            backend,
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: db,
+        }
+    }
+
+    /// Asks the server to stop and waits until it has.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = self.server.take().unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .expect("the server stops within 10 s")
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs blocking code against the context (the store blocks).
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Context) -> T + Send + 'static) -> T {
+        let ctx = Arc::clone(&self.ctx);
+        tokio::task::spawn_blocking(move || f(&ctx)).await.unwrap()
+    }
+
+    /// Creates a unit responsible for `items`; returns it and its key.
+    pub async fn unit(&self, code: &str, items: &[&str]) -> (Unit, String) {
+        let code = code.to_owned();
+        let items: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        self.run(move |ctx| units::add_unit(ctx, &code, "测试单位", &items, "test").unwrap())
+            .await
+    }
+
+    /// `POST /api/v1/records` with a JSON value.
+    pub async fn push(&self, key: &str, record: &Value) -> reqwest::Response {
+        self.push_raw(key, "application/json", serde_json::to_vec(record).unwrap())
+            .await
+    }
+
+    /// `POST /api/v1/records` with raw bytes.
+    pub async fn push_raw(&self, key: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/records"))
+            .header(AUTHORIZATION, format!("Bearer {key}"))
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/v1/batches`.
+    pub async fn batch(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        idempotency_key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/api/v1/batches"))
+            .header(AUTHORIZATION, format!("Bearer {key}"))
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// `POST /api/v1/records/{source_id}/withdraw`.
+    pub async fn withdraw(&self, key: &str, source_id: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/v1/records/{source_id}/withdraw")))
+            .header(AUTHORIZATION, format!("Bearer {key}"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` with a key.
+    pub async fn get(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {key}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// How many stored record versions the person with `id` has.
+    pub async fn record_count(&self, id: &str) -> usize {
+        let id = chengxin_domain::IdNumber::parse(id).unwrap();
+        self.run(move |ctx| match ctx.store.find_person(&id).unwrap() {
+            Some(p) => ctx.store.person_records(p).unwrap().len(),
+            None => 0,
+        })
+        .await
+    }
+
+    /// The stored score of the person with `id` under the model in force.
+    pub async fn stored_score(&self, id: &str) -> Option<i32> {
+        let id = chengxin_domain::IdNumber::parse(id).unwrap();
+        self.run(move |ctx| {
+            let p = ctx.store.find_person(&id).unwrap()?;
+            let version = ctx.engine.model().version().to_owned();
+            ctx.store.score(p, &version).unwrap()?.state.score
+        })
+        .await
+    }
+
+    /// The score computed now from the stored records, as the resident sees it.
+    pub async fn explained_score(&self, id: &str) -> Option<i32> {
+        let id = chengxin_domain::IdNumber::parse(id).unwrap();
+        self.run(move |ctx| {
+            chengxin_jobs::explain(ctx, &id, chengxin_jobs::today())
+                .unwrap()
+                .and_then(|e| e.evaluation.score)
+        })
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs `test` against a fresh server on every backend.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for db in chengxin_testkit::backends() {
+        let app = TestApp::spawn(db).await;
+        eprintln!("backend: {}", app.backend);
+        test(app).await;
+    }
+}
+
+/// A valid ID number, different for each `n`.
+pub fn id(n: u32) -> String {
+    chengxin_testkit::id_number("330602", "19900101", n)
+        .as_str()
+        .to_owned()
+}
+
+/// A date `days` before today.
+pub fn days_ago(days: i64) -> Date {
+    chengxin_jobs::today().checked_sub(days.days()).unwrap()
+}
+
+/// A P01 (administrative penalty) record in the push format.
+pub fn p01(source_id: &str, id_number: &str, level: &str) -> Value {
+    json!({
+        "source_id": source_id,
+        "item": "P01",
+        "id_number": id_number,
+        "name": "张三",
+        "fields": {
+            "level": level,
+            "decided_on": days_ago(30).to_string(),
+            "authority": "绍兴市税务局",
+            "case_no": format!("绍税罚〔2026〕{source_id}号"),
+            "domain": "tax"
+        }
+    })
+}
+
+/// A B03 (household registration) record making the person a resident.
+pub fn b03(source_id: &str, id_number: &str) -> Value {
+    json!({
+        "source_id": source_id,
+        "item": "B03",
+        "id_number": id_number,
+        "name": "张三",
+        "fields": {"region_code": "330602", "registered_on": "2000-01-01", "active": true}
+    })
+}
+
+/// Asserts that `res` is a well-formed problem with `status` and `code`;
+/// returns its body.
+pub async fn assert_problem(res: reqwest::Response, status: StatusCode, code: &str) -> Value {
+    let got = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    assert_eq!(
+        headers[CONTENT_TYPE], "application/problem+json",
+        "body: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["code"], code, "body: {text}");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], format!("urn:chengxin:error:{code}"));
+    let table = chengxin_server::ErrorCode::from_code(code).expect("code in the table");
+    assert_eq!(table.status().as_u16(), status.as_u16());
+    assert_eq!(body["title"], table.title());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(
+        body["request_id"].as_str().unwrap(),
+        headers["x-request-id"].to_str().unwrap()
+    );
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 6, "only the RFC 9457 members plus code and request_id: {keys:?}");
+    if status == StatusCode::UNAUTHORIZED {
+        assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    }
+    body
+}
+
+/// The JSON body of a successful response with `status`.
+pub async fn assert_json(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    serde_json::from_str(&text).unwrap()
+}

@@ -1,0 +1,7 @@
+//! Black-box tests of the HTTP service over real HTTP, on every backend.
+
+mod auth;
+mod batches;
+mod helpers;
+mod records;
+mod service;

@@ -1,0 +1,76 @@
+//! The API's documents cannot drift: the OpenAPI document is snapshot-tested,
+//! lists exactly the routes the router serves, and `ERRORS.md` equals the
+//! error table.
+
+use std::collections::BTreeSet;
+
+use chengxin_server::error::errors_markdown;
+use chengxin_server::ErrorCode;
+
+#[test]
+fn openapi_document_snapshot() {
+    let doc = serde_json::to_value(chengxin_server::openapi()).unwrap();
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[test]
+fn openapi_lists_every_endpoint() {
+    let doc = chengxin_server::openapi();
+    let mut found = BTreeSet::new();
+    for (path, item) in &doc.paths.paths {
+        let item = serde_json::to_value(item).unwrap();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                found.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "GET /api/v1/health",
+        "GET /api/v1/openapi.json",
+        "POST /api/v1/records",
+        "POST /api/v1/records/{source_id}/withdraw",
+        "POST /api/v1/batches",
+        "GET /api/v1/batches/{id}",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn every_error_code_is_in_the_document() {
+    let doc = serde_json::to_value(chengxin_server::openapi()).unwrap();
+    let codes = &doc["components"]["schemas"]["ErrorCode"];
+    let listed: BTreeSet<&str> = codes
+        .pointer("/enum")
+        .or_else(|| codes.pointer("/oneOf"))
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().or_else(|| v.pointer("/enum/0").and_then(|s| s.as_str())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let table: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, table);
+}
+
+#[test]
+fn errors_md_matches_the_error_table() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ERRORS.md");
+    let generated = errors_markdown();
+    if std::env::var("UPDATE_ERRORS_MD").as_deref() == Ok("1") {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "ERRORS.md differs from the ErrorCode table; regenerate it with \
+         `UPDATE_ERRORS_MD=1 cargo test -p chengxin-server --test openapi`"
+    );
+    for c in ErrorCode::ALL {
+        assert!(committed.contains(&format!("| `{}` | {} |", c.as_str(), c.status().as_u16())));
+    }
+}
