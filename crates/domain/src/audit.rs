@@ -266,7 +266,7 @@ mod tests {
             cp.verify_signature(&other.verifying_key()),
             Err(CheckpointError::WrongKey)
         );
-        let mut forged = cp.clone();
+        let mut forged = cp;
         forged.size = 11;
         assert_eq!(
             forged.verify_signature(&key.verifying_key()),

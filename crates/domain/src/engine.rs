@@ -111,9 +111,14 @@ struct CommitmentFields {
 struct CompiledTemplate {
     code: String,
     term_months: i32,
-    /// (item, [(field, accepted values)])
-    monitors: Vec<(usize, Vec<(usize, Vec<String>)>)>,
+    monitors: Vec<Monitor>,
 }
+
+/// A monitored item and the (field, accepted values) conditions on it.
+type Monitor = (usize, Vec<(usize, Vec<String>)>);
+
+/// A signed commitment: its record, signing date, term end and outcome.
+type Signed = (i64, Date, Date, CommitmentOutcome);
 
 /// Why a person is not eligible, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -506,11 +511,7 @@ impl Engine {
     }
 
     /// Each C01's outcome (record id, signed_on, term end, outcome).
-    fn commitment_outcomes(
-        &self,
-        records: &[&Record],
-        as_of: Date,
-    ) -> Vec<(i64, Date, Date, CommitmentOutcome)> {
+    fn commitment_outcomes(&self, records: &[&Record], as_of: Date) -> Vec<Signed> {
         let Some(cf) = &self.commitment else {
             return Vec::new();
         };
@@ -545,7 +546,7 @@ impl Engine {
         &self,
         rule: &Compiled,
         records: &[&Record],
-        commitments: &[(i64, Date, Date, CommitmentOutcome)],
+        commitments: &[Signed],
         as_of: Date,
         ceiling: &mut Option<i32>,
     ) -> (i32, Vec<i64>, bool) {

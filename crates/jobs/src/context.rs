@@ -53,7 +53,7 @@ impl Context {
                 m
             }
         };
-        Ok(Context::with_model(store, catalogue, &model)?)
+        Context::with_model(store, catalogue, &model)
     }
 
     /// Binds to a store with a given model (used for simulation and publishing).

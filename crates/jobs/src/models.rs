@@ -52,6 +52,9 @@ pub struct Simulation {
 
 const INELIGIBLE: &str = "ineligible";
 
+/// (|delta|, person id, old score, new score), ordered by the size of the move.
+type Move = (i32, i64, Option<i32>, Option<i32>);
+
 fn label(s: &ScoreState) -> String {
     s.grade.clone().unwrap_or_else(|| INELIGIBLE.to_owned())
 }
@@ -88,7 +91,7 @@ pub fn simulate(
     let mut grades: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut transitions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let (mut old_scores, mut new_scores) = (Vec::new(), Vec::new());
-    let mut top: BinaryHeap<Reverse<(i32, i64, Option<i32>, Option<i32>)>> = BinaryHeap::new();
+    let mut top: BinaryHeap<Reverse<Move>> = BinaryHeap::new();
     let mut persons = 0u64;
     let scanned = std::thread::scope(|s| {
         let scanner = s.spawn(move || {

@@ -98,10 +98,7 @@ fn no_identity_in_plaintext() {
             dump.push(format!("{t}: {}", r.get::<_, String>(0)));
         }
     }
-    assert!(
-        dump.len() >= 3 + 3 + 3 + 3 + 1,
-        "too few rows dumped: {dump:#?}"
-    );
+    assert!(dump.len() > 12, "too few rows dumped: {dump:#?}");
 
     for (id, name) in &people {
         let id = id.as_str();

@@ -156,6 +156,9 @@ pub(super) fn ingest_tx(
     Ok((results, touched))
 }
 
+/// Person ids by blind index.
+type People = HashMap<[u8; 32], i64>;
+
 /// The person id for every blind index in the batch, creating the people not
 /// yet known (from the first row naming them, in order of appearance).
 fn resolve_people(
@@ -163,7 +166,7 @@ fn resolve_people(
     keys: &DataKeys,
     rows: &[NewRecord],
     indexes: &[[u8; 32]],
-) -> Result<(HashMap<[u8; 32], i64>, Vec<i64>)> {
+) -> Result<(People, Vec<i64>)> {
     let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(rows.len());
     let mut unique: Vec<&[u8]> = Vec::new();
     for (i, index) in indexes.iter().enumerate() {

@@ -34,15 +34,18 @@ pub struct SqliteStore {
     keys: DataKeys,
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+/// Page cache of the writer, in KiB; readers get a quarter each. Memory,
+/// not mmap, so the process's footprint stays bounded whatever the file size.
+const WRITER_CACHE_KIB: i64 = 262_144;
+
+fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -262144;
-         PRAGMA mmap_size = 4294967296;
          PRAGMA wal_autocheckpoint = 8192;",
     )
 }
@@ -51,10 +54,10 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `path` and migrates it.
     pub fn open(path: &Path, keys: DataKeys) -> Result<SqliteStore> {
         let mut writer = Connection::open(path)?;
-        configure(&writer)?;
+        configure(&writer, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
-        let manager =
-            SqliteConnectionManager::file(path).with_init(|c: &mut Connection| configure(c));
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(|c: &mut Connection| configure(c, WRITER_CACHE_KIB / 4));
         let readers = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))

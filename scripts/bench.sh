@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Reproduces the figures in BENCHMARKS.md. Slow (tens of minutes) and needs a
+# quiet machine: run it alone. Sections: engine | import | recompute | http | all.
+#   scripts/bench.sh all
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+what=${1:-all}
+residents=${RESIDENTS:-1000000}
+data=bench-data
+mkdir -p "$data"
+cargo build -q --release -p chengxin -p chengxin-jobs --bins --examples
+bin=target/release/chengxin
+timed() { /usr/bin/time -f "  wall %e s, peak RSS %M KB, user %U s, sys %S s" "$@"; }
+say() { printf '\n== %s\n' "$*"; }
+
+if [[ $what == engine || $what == all ]]; then
+    say "(a) engine, one core"
+    target/release/examples/engine_bench 200000
+fi
+
+if [[ ! -f $data/pop.jsonl ]]; then
+    $bin generate --residents "$residents" --seed 1 --out "$data/pop.jsonl" --as-of 2026-11-01
+fi
+rows=$(wc -l < "$data/pop.jsonl")
+
+if [[ $what == import || $what == all ]]; then
+    say "(b) import of $residents residents ($rows rows) into SQLite, rescoring included"
+    rm -f "$data"/bench.db*
+    timed $bin --db "sqlite://$data/bench.db" import "$data/pop.jsonl" --as-of 2026-11-01
+fi
+
+if [[ $what == recompute || $what == all ]]; then
+    say "(c) full recompute of $residents residents on SQLite"
+    [[ -f $data/bench.db ]] || $bin --db "sqlite://$data/bench.db" import "$data/pop.jsonl" --as-of 2026-11-01 >/dev/null
+    timed $bin --db "sqlite://$data/bench.db" recompute --as-of 2026-11-02
+    timed $bin --db "sqlite://$data/bench.db" recompute --as-of 2026-11-03
+    say "(c) the same on PostgreSQL"
+    . scripts/pg-test-env.sh
+    pg="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_bench"
+    psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_bench WITH (FORCE)" -c "CREATE DATABASE chengxin_bench"
+    export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000001
+    echo "  import (setup):"
+    timed $bin --db "$pg" import "$data/pop.jsonl" --as-of 2026-11-01
+    timed $bin --db "$pg" recompute --as-of 2026-11-02
+    timed $bin --db "$pg" recompute --as-of 2026-11-03
+fi
+
+if [[ $what == http || $what == all ]]; then
+    say "HTTP: batch ingest, single-push latency at 500 requests/s"
+    python3 - "$data/pop.jsonl" "$data/batch.jsonl" "$data/ids.txt" <<'PY'
+import json, sys
+n = 0
+with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out, open(sys.argv[3], "w") as ids:
+    seen = set()
+    for line in src:
+        row = json.loads(line)
+        del row["unit"]
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if row["id_number"] not in seen and len(seen) < 50000:
+            seen.add(row["id_number"]); ids.write(row["id_number"] + "\n")
+        n += 1
+        if n >= 400000:
+            break
+PY
+    for backend in sqlite postgres; do
+        if [[ $backend == sqlite ]]; then
+            rm -f "$data"/http.db*; db="sqlite://$data/http.db"
+        else
+            . scripts/pg-test-env.sh
+            psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_http WITH (FORCE)" -c "CREATE DATABASE chengxin_http"
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_http"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000002
+        fi
+        key=$($bin --db "$db" unit add BENCH --name 基准测试 --items B01,B02,B03,B04,C01,P01,S01,O01,O02,O03,O04 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+        $bin --db "$db" serve --listen 127.0.0.1:18181 2>/dev/null & pid=$!
+        sleep 2
+        echo "  $backend: batch of $(wc -l < "$data/batch.jsonl") rows ($(du -h "$data/batch.jsonl" | cut -f1)):"
+        /usr/bin/time -f "  wall %e s" curl -sS -o "$data/receipt.json" -X POST http://127.0.0.1:18181/api/v1/batches \
+            -H "Authorization: Bearer $key" -H 'Content-Type: application/x-ndjson' --data-binary @"$data/batch.jsonl"
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  receipt:", {k: r[k] for k in ("accepted","duplicate","rejected")})' "$data/receipt.json"
+        echo "  $backend: single pushes at 500/s for 20 s from a second process:"
+        target/release/examples/push_load 127.0.0.1:18181 "$key" "$data/ids.txt" 500 20 32
+        kill $pid; wait $pid 2>/dev/null || true
+    done
+fi
