@@ -45,9 +45,7 @@ fn bearer_key(parts: &Parts) -> Result<String, ApiError> {
         .map_err(|_| unauthenticated("the Authorization header is not ASCII"))?;
     let (scheme, key) = value.trim().split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(unauthenticated(
-            "the Authorization scheme must be `Bearer`",
-        ));
+        return Err(unauthenticated("the Authorization scheme must be `Bearer`"));
     }
     let key = key.trim();
     if key.is_empty() || key.len() > MAX_KEY_LEN {

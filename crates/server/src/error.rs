@@ -20,11 +20,10 @@ pub const TYPE_PREFIX: &str = "urn:chengxin:error:";
 macro_rules! error_table {
     ($( $variant:ident = $code:literal, $status:ident, $title:literal, $doc:literal; )*) => {
         /// A stable error code. Each maps to exactly one HTTP status and title.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
             $(
                 #[doc = $doc]
-                #[serde(rename = $code)]
                 $variant,
             )*
         }
@@ -151,6 +150,27 @@ impl ErrorCode {
     }
 }
 
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+// Written by hand because the derive cannot see names produced by the table macro.
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A stable error code; each always comes with the same status (see ERRORS.md).",
+            ))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -185,7 +205,11 @@ pub struct Problem {
 
 impl Problem {
     /// A problem for `code` with a request-specific `detail`.
-    pub fn new(code: ErrorCode, detail: impl Into<String>, request_id: impl Into<String>) -> Problem {
+    pub fn new(
+        code: ErrorCode,
+        detail: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Problem {
         Problem {
             type_: code.type_uri(),
             title: code.title().to_owned(),

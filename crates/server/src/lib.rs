@@ -67,15 +67,23 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets
 /// requests in flight finish.
+///
+/// With PostgreSQL, create the context off the async threads too
+/// (`spawn_blocking`): its synchronous client runs its own runtime.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, app(state))
+    let last = state.clone();
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // The store may hold synchronous PostgreSQL clients, which must not be
+    // dropped on an async thread: let the last reference go on a blocking one.
+    let _ = tokio::task::spawn_blocking(move || drop(last)).await;
+    served
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -175,11 +175,16 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    async fn call(router: Router, req: axum::http::Request<Body>) -> (StatusCode, HeaderMap, serde_json::Value) {
+    async fn call(
+        router: Router,
+        req: axum::http::Request<Body>,
+    ) -> (StatusCode, HeaderMap, serde_json::Value) {
         let res = apply(router).oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         (status, headers, json)
     }

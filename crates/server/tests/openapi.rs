@@ -49,7 +49,10 @@ fn every_error_code_is_in_the_document() {
         .and_then(|v| v.as_array())
         .map(|a| {
             a.iter()
-                .filter_map(|v| v.as_str().or_else(|| v.pointer("/enum/0").and_then(|s| s.as_str())))
+                .filter_map(|v| {
+                    v.as_str()
+                        .or_else(|| v.pointer("/enum/0").and_then(|s| s.as_str()))
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -212,7 +212,9 @@ fn limited(
         seen = seen.saturating_add(chunk.len());
         if seen > limit {
             over.store(true, Ordering::Relaxed);
-            return Err(std::io::Error::other("the body exceeds the batch size limit"));
+            return Err(std::io::Error::other(
+                "the body exceeds the batch size limit",
+            ));
         }
         Ok(chunk)
     })
@@ -248,7 +250,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !printable {
         return Err(ApiError::new(
             ErrorCode::InvalidIdempotencyKey,
-            format!("`Idempotency-Key` must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"),
+            format!(
+                "`Idempotency-Key` must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+            ),
         ));
     }
     Ok(Some(key.to_owned()))
@@ -256,7 +260,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 fn batch_error(e: BatchError) -> ApiError {
     match e {
-        BatchError::IdempotencyConflict => ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string()),
+        BatchError::IdempotencyConflict => {
+            ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string())
+        }
         BatchError::Unreadable(e) | BatchError::Job(JobError::Read(e)) => read_error(&e),
         BatchError::Job(e) => ApiError::internal(e),
     }

@@ -38,7 +38,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         .await?
         .map_err(|e| {
             tracing::error!(error = %e, "health check: the database does not answer");
-            ApiError::new(ErrorCode::ServiceUnavailable, "the database does not answer")
+            ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "the database does not answer",
+            )
         })?;
     Ok(Json(Health {
         status: "ok".to_owned(),

@@ -76,7 +76,11 @@ impl TryFrom<RecordReceipt> for RecordReceiptBody {
             "duplicate" => Outcome::Duplicate,
             "corrected" => Outcome::Corrected,
             "withdrawn" => Outcome::Withdrawn,
-            other => return Err(ApiError::internal(format_args!("unknown outcome `{other}`"))),
+            other => {
+                return Err(ApiError::internal(format_args!(
+                    "unknown outcome `{other}`"
+                )))
+            }
         };
         Ok(RecordReceiptBody {
             source_id: r.source_id,
@@ -188,29 +192,48 @@ fn push_error(e: PushError) -> ApiError {
 
 /// Reads `{"reason": "..."}` strictly, with the same codes as record validation.
 fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidUtf8, format!("the body is not valid UTF-8 ({e})")))?;
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidUtf8,
+            format!("the body is not valid UTF-8 ({e})"),
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let Some(obj) = value.as_object() else {
-        return Err(ApiError::new(ErrorCode::MalformedJson, "the body must be a JSON object"));
+        return Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "the body must be a JSON object",
+        ));
     };
     if let Some(k) = obj.keys().find(|k| k.as_str() != "reason") {
-        return Err(ApiError::new(ErrorCode::UnknownField, format!("unknown field `{k}`")));
+        return Err(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("unknown field `{k}`"),
+        ));
     }
     match obj.get("reason") {
-        None | Some(serde_json::Value::Null) => {
-            Err(ApiError::new(ErrorCode::MissingField, "`reason` is required"))
-        }
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
-            Err(ApiError::new(ErrorCode::InvalidField, "`reason` must not be blank"))
-        }
+        None | Some(serde_json::Value::Null) => Err(ApiError::new(
+            ErrorCode::MissingField,
+            "`reason` is required",
+        )),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "`reason` must not be blank",
+        )),
         Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
             ErrorCode::OutOfRange,
             format!("`reason` is longer than {MAX_REASON} characters"),
         )),
         Some(serde_json::Value::String(s)) => Ok(s.trim().to_owned()),
-        Some(_) => Err(ApiError::new(ErrorCode::InvalidField, "`reason` must be a string")),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "`reason` must be a string",
+        )),
     }
 }
 

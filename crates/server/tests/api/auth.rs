@@ -66,7 +66,12 @@ async fn a_unit_may_push_only_its_own_items() {
         let line = serde_json::to_string(&rec).unwrap();
         let ok = serde_json::to_string(&p01("S-2", &id(2), "general")).unwrap();
         let res = app
-            .batch(&key, "application/x-ndjson", format!("{line}\n{ok}\n").into_bytes(), None)
+            .batch(
+                &key,
+                "application/x-ndjson",
+                format!("{line}\n{ok}\n").into_bytes(),
+                None,
+            )
             .await;
         let receipt = assert_json(res, StatusCode::CREATED).await;
         assert_eq!(receipt["accepted"], 1);
@@ -84,7 +89,12 @@ async fn a_unit_cannot_read_another_units_batch() {
         let (_, court) = app.unit("SX-COURT", &["S01", "B02"]).await;
         let line = serde_json::to_string(&p01("B-1", &id(3), "general")).unwrap();
         let res = app
-            .batch(&tax, "application/x-ndjson", format!("{line}\n").into_bytes(), None)
+            .batch(
+                &tax,
+                "application/x-ndjson",
+                format!("{line}\n").into_bytes(),
+                None,
+            )
             .await;
         let receipt = assert_json(res, StatusCode::CREATED).await;
         let path = format!("/api/v1/batches/{}", receipt["id"].as_str().unwrap());

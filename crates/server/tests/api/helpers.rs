@@ -17,11 +17,12 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub ctx: Arc<Context>,
     pub backend: &'static str,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _db: TestDb,
+    /// The context and database: PostgreSQL's synchronous clients must be
+    /// dropped off the async threads, so [`Drop`] takes care of them.
+    held: Option<(Arc<Context>, TestDb)>,
 }
 
 impl TestApp {
@@ -32,11 +33,12 @@ impl TestApp {
 
     /// Starts a server over `db` with the given limits.
     pub async fn spawn_with(db: TestDb, limits: Limits) -> TestApp {
-        let store = db.open();
-        let ctx = tokio::task::spawn_blocking(move || Context::new(Arc::from(store)).unwrap())
-            .await
-            .unwrap();
-        let ctx = Arc::new(ctx);
+        let (ctx, db) = tokio::task::spawn_blocking(move || {
+            let ctx = Context::new(Arc::from(db.open())).unwrap();
+            (Arc::new(ctx), db)
+        })
+        .await
+        .unwrap();
         let backend = ctx.store.backend();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -48,11 +50,10 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
-            ctx,
             backend,
             shutdown: Some(tx),
             server: Some(server),
-            _db: db,
+            held: Some((ctx, db)),
         }
     }
 
@@ -68,13 +69,20 @@ impl TestApp {
             .unwrap()
     }
 
+    fn ctx(&self) -> Arc<Context> {
+        Arc::clone(&self.held.as_ref().unwrap().0)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Runs blocking code against the context (the store blocks).
-    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Context) -> T + Send + 'static) -> T {
-        let ctx = Arc::clone(&self.ctx);
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Context) -> T + Send + 'static,
+    ) -> T {
+        let ctx = self.ctx();
         tokio::task::spawn_blocking(move || f(&ctx)).await.unwrap()
     }
 
@@ -93,7 +101,12 @@ impl TestApp {
     }
 
     /// `POST /api/v1/records` with raw bytes.
-    pub async fn push_raw(&self, key: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    pub async fn push_raw(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/records"))
             .header(AUTHORIZATION, format!("Bearer {key}"))
@@ -183,6 +196,32 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        let server = self.server.take();
+        let held = self.held.take();
+        off_runtime(move || {
+            if let (Some(server), Ok(handle)) = (server, tokio::runtime::Handle::try_current()) {
+                let _ = handle.block_on(server);
+            }
+            drop(held);
+        });
+    }
+}
+
+/// Runs `f` where blocking (and PostgreSQL's own runtime) is allowed.
+fn off_runtime(f: impl FnOnce()) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => tokio::task::block_in_place(f),
+        Err(_) => f(),
+    }
+}
+
+/// Test databases, dropped off the async threads.
+struct Dbs(Vec<TestDb>);
+
+impl Drop for Dbs {
+    fn drop(&mut self) {
+        let dbs = std::mem::take(&mut self.0);
+        off_runtime(move || drop(dbs));
     }
 }
 
@@ -192,7 +231,11 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for db in chengxin_testkit::backends() {
+    let mut dbs = Dbs(tokio::task::spawn_blocking(chengxin_testkit::backends)
+        .await
+        .unwrap());
+    dbs.0.reverse();
+    while let Some(db) = dbs.0.pop() {
         let app = TestApp::spawn(db).await;
         eprintln!("backend: {}", app.backend);
         test(app).await;
@@ -204,6 +247,14 @@ pub fn id(n: u32) -> String {
     chengxin_testkit::id_number("330602", "19900101", n)
         .as_str()
         .to_owned()
+}
+
+/// `id_number` with a wrong check character.
+pub fn wrong_check(id_number: &str) -> String {
+    let mut s = id_number.to_owned();
+    let last = s.pop().unwrap();
+    s.push(if last == '0' { '1' } else { '0' });
+    s
 }
 
 /// A date `days` before today.
@@ -263,9 +314,16 @@ pub async fn assert_problem(res: reqwest::Response, status: StatusCode, code: &s
         headers["x-request-id"].to_str().unwrap()
     );
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 6, "only the RFC 9457 members plus code and request_id: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        6,
+        "only the RFC 9457 members plus code and request_id: {keys:?}"
+    );
     if status == StatusCode::UNAUTHORIZED {
-        assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert!(headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer"));
     }
     body
 }

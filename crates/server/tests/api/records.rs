@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_json, assert_problem, b03, id, on_each_backend, p01, TestApp};
+use crate::helpers::{assert_json, assert_problem, b03, id, on_each_backend, p01, wrong_check};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_duplicate_correct_withdraw_rescore_before_answering() {
@@ -14,18 +14,23 @@ async fn push_duplicate_correct_withdraw_rescore_before_answering() {
         let person = id(10);
 
         // Registered as a resident: eligible, no B01 → 600.
-        let r = assert_json(app.push(&psb, &b03("H-1", &person)).await, StatusCode::CREATED).await;
+        let r = assert_json(
+            app.push(&psb, &b03("H-1", &person)).await,
+            StatusCode::CREATED,
+        )
+        .await;
         assert_eq!(r["outcome"], "accepted");
-        assert_eq!(r["eligible"], true);
-        assert_eq!(r["score"], 600);
+        assert_eq!(r["rescored"], true);
+        // The score itself is not disclosed to a unit.
+        assert!(r.get("score").is_none() && r.get("grade").is_none());
+        assert_eq!(app.stored_score(&person).await, Some(600));
 
         // A general penalty within its year of publicity: −20, stored before the answer.
         let rec = p01("2026-000123", &person, "general");
         let first = assert_json(app.push(&tax, &rec).await, StatusCode::CREATED).await;
         assert_eq!(first["outcome"], "accepted");
         assert_eq!(first["source_id"], "2026-000123");
-        assert_eq!(first["score"], 580);
-        assert_eq!(first["grade"], "B");
+        assert_eq!(first["rescored"], true);
         assert_eq!(app.stored_score(&person).await, Some(580));
         assert_eq!(app.explained_score(&person).await, Some(580));
 
@@ -33,16 +38,17 @@ async fn push_duplicate_correct_withdraw_rescore_before_answering() {
         let again = assert_json(app.push(&tax, &rec).await, StatusCode::OK).await;
         assert_eq!(again["outcome"], "duplicate");
         assert_eq!(again["record_id"], first["record_id"]);
+        assert_eq!(again["rescored"], false);
         assert_eq!(app.record_count(&person).await, 2);
 
         // Different content for the same source_id: a correction.
         let corrected = assert_json(
-            app.push(&tax, &p01("2026-000123", &person, "serious")).await,
+            app.push(&tax, &p01("2026-000123", &person, "serious"))
+                .await,
             StatusCode::CREATED,
         )
         .await;
         assert_eq!(corrected["outcome"], "corrected");
-        assert_eq!(corrected["score"], 550);
         assert_eq!(app.stored_score(&person).await, Some(550));
 
         // Withdrawn: stops counting.
@@ -51,7 +57,6 @@ async fn push_duplicate_correct_withdraw_rescore_before_answering() {
             .await;
         let w = assert_json(res, StatusCode::OK).await;
         assert_eq!(w["outcome"], "withdrawn");
-        assert_eq!(w["score"], 600);
         assert_eq!(app.stored_score(&person).await, Some(600));
         assert_eq!(app.explained_score(&person).await, Some(600));
 
@@ -64,7 +69,9 @@ async fn push_duplicate_correct_withdraw_rescore_before_answering() {
         // A reason is required.
         let res = app.withdraw(&tax, "2026-000123", &json!({})).await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "missing_field").await;
-        let res = app.withdraw(&tax, "2026-000123", &json!({"reason": " "})).await;
+        let res = app
+            .withdraw(&tax, "2026-000123", &json!({"reason": " "}))
+            .await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
     })
     .await;
@@ -82,26 +89,42 @@ async fn bad_records_get_problems_with_stable_codes() {
             f(&mut v);
             v
         };
-        let bad_check = {
-            let mut s = person.clone();
-            let last = s.pop().unwrap();
-            s.push(if last == '0' { '1' } else { '0' });
-            s
-        };
+        let bad_check = wrong_check(&person);
         let cases: Vec<(&str, Value)> = vec![
             ("invalid_field", with(&|v| v["id_number"] = json!(330602))),
-            ("invalid_field", with(&|v| v["fields"] = json!("level=general"))),
+            (
+                "invalid_field",
+                with(&|v| v["fields"] = json!("level=general")),
+            ),
             ("unknown_item", with(&|v| v["item"] = json!("X99"))),
-            ("id_check_digit", with(&|v| v["id_number"] = json!(bad_check))),
-            ("invalid_id_number", with(&|v| v["id_number"] = json!("33060219901301123X"))),
-            ("missing_field", with(&|v| {
-                v["fields"].as_object_mut().unwrap().remove("decided_on");
-            })),
-            ("missing_field", with(&|v| {
-                v.as_object_mut().unwrap().remove("source_id");
-            })),
-            ("invalid_date", with(&|v| v["fields"]["decided_on"] = json!("2026-02-30"))),
-            ("invalid_enum", with(&|v| v["fields"]["level"] = json!("huge"))),
+            (
+                "id_check_digit",
+                with(&|v| v["id_number"] = json!(bad_check)),
+            ),
+            (
+                "invalid_id_number",
+                with(&|v| v["id_number"] = json!("33060219901301123X")),
+            ),
+            (
+                "missing_field",
+                with(&|v| {
+                    v["fields"].as_object_mut().unwrap().remove("decided_on");
+                }),
+            ),
+            (
+                "missing_field",
+                with(&|v| {
+                    v.as_object_mut().unwrap().remove("source_id");
+                }),
+            ),
+            (
+                "invalid_date",
+                with(&|v| v["fields"]["decided_on"] = json!("2026-02-30")),
+            ),
+            (
+                "invalid_enum",
+                with(&|v| v["fields"]["level"] = json!("huge")),
+            ),
             ("unknown_field", with(&|v| v["extra"] = json!(1))),
             ("unit_mismatch", with(&|v| v["unit"] = json!("SX-COURT"))),
         ];
@@ -110,16 +133,28 @@ async fn bad_records_get_problems_with_stable_codes() {
             assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
         }
 
-        let res = app.push_raw(&tax, "application/json", b"{\"source_id\":".to_vec()).await;
+        let res = app
+            .push_raw(&tax, "application/json", b"{\"source_id\":".to_vec())
+            .await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "malformed_json").await;
         let mut bytes = serde_json::to_vec(&good).unwrap();
-        let at = bytes.windows(6).position(|w| w == "张三".as_bytes()).unwrap();
+        let at = bytes
+            .windows(6)
+            .position(|w| w == "张三".as_bytes())
+            .unwrap();
         bytes[at] = 0xff;
         let res = app.push_raw(&tax, "application/json", bytes).await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_utf8").await;
 
-        let res = app.push_raw(&tax, "text/plain", serde_json::to_vec(&good).unwrap()).await;
-        assert_problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        let res = app
+            .push_raw(&tax, "text/plain", serde_json::to_vec(&good).unwrap())
+            .await;
+        assert_problem(
+            res,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
         let res = app
             .client
             .post(app.url("/api/v1/records"))
@@ -128,7 +163,12 @@ async fn bad_records_get_problems_with_stable_codes() {
             .send()
             .await
             .unwrap();
-        assert_problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        assert_problem(
+            res,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
 
         // Over the 64 KiB limit, declared and streamed.
         let mut big = good.clone();
@@ -142,7 +182,9 @@ async fn bad_records_get_problems_with_stable_codes() {
             .post(app.url("/api/v1/records"))
             .header("Authorization", format!("Bearer {tax}"))
             .header("Content-Type", "application/json")
-            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
             .send()
             .await
             .unwrap();
@@ -191,9 +233,6 @@ async fn fifty_concurrent_identical_pushes_store_one_record() {
         assert_eq!(accepted, 1);
         assert_eq!(ids.len(), 1);
         assert_eq!(app.record_count(&person).await, 1);
-        keep(app);
     })
     .await;
 }
-
-fn keep(_: std::sync::Arc<TestApp>) {}
