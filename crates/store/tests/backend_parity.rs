@@ -64,6 +64,18 @@ fn volunteer(source: &str, hours: &str, who: u32) -> NewRecord {
     r
 }
 
+/// A record whose source id and fields hold tabs, newlines and backslashes.
+fn awkward(who: u32) -> NewRecord {
+    record(
+        "SX-TAX",
+        "tab\there\\and\nnewline\r",
+        id_number("330602", "19900101", who),
+        "名\t字",
+        "P01",
+        json!({"level": "minor", "decided_on": "2026-03-01", "authority": "back\\slash\ttab\nline", "case_no": "1", "domain": "tax"}),
+    )
+}
+
 /// Everything observable about people 0..8, as text.
 fn snapshot(s: &dyn Store, log: &mut Vec<String>) {
     for who in 0..8 {
@@ -131,6 +143,7 @@ fn transcript(s: &dyn Store) -> Vec<String> {
         penalty("b", "general", 2), // moved back
         penalty("b", "serious", 2),
         penalty("d", "general", 6),
+        awkward(6), // text that bulk loading must escape
     ];
     log.push(format!(
         "second {:?}",
@@ -214,6 +227,31 @@ fn transcript(s: &dyn Store) -> Vec<String> {
             Some(&inline)
         )
         .unwrap()
+    ));
+    // Stored scores rewritten as of a later day: a sparse and a dense set of
+    // people (the backend may read those differently).
+    let later = |day: i8| ModelStamp {
+        as_of: date(2026, 7, day),
+        ..stamp()
+    };
+    let everyone: Vec<RawPerson> = (1..=7)
+        .filter_map(|who| {
+            s.find_person(&id_number("330602", "19900101", who))
+                .unwrap()
+        })
+        .filter_map(|id| s.load_person(id, "2026.1").unwrap())
+        .collect();
+    let mut sparse = vec![score_of(&everyone[0]), score_of(&everyone[6])];
+    sparse[1].state.score = Some(777);
+    let bulk = chengxin_store::Change::bulk(Cause::Recompute, "test");
+    log.push(format!(
+        "sparse {}",
+        s.save_scores(&sparse, &later(1), &bulk).unwrap()
+    ));
+    let all: Vec<ScoreRow> = everyone.iter().map(score_of).collect();
+    log.push(format!(
+        "dense {}",
+        s.save_scores(&all, &later(2), &bulk).unwrap()
     ));
     log.push(format!(
         "save none {}",

@@ -7,28 +7,33 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
-use crate::Result;
+use crate::{Result, StoreError};
 
 /// Parameters as the `postgres` crate takes them.
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-
-/// Staging table for `save_scores`, one per session. Rows vanish at commit.
-const CREATE_SCORE_IN: &str = "CREATE TEMP TABLE score_in (
-    person_id BIGINT  NOT NULL,
-    eligible  BOOLEAN NOT NULL,
-    score     INTEGER,
-    grade     TEXT,
-    reasons   TEXT    NOT NULL,
-    changed   BOOLEAN NOT NULL
-) ON COMMIT DELETE ROWS";
 
 /// Prepared statements by their SQL text; the text is always a constant.
 type Cache = HashMap<&'static str, Statement>;
 
 /// A session: the client and the statements prepared on it.
 pub(super) struct Conn {
-    client: Client,
+    /// Always present until the session is dropped.
+    client: Option<Client>,
     cache: Cache,
+}
+
+impl Drop for Conn {
+    /// A `postgres::Client` closes by blocking on a runtime of its own,
+    /// which panics inside another one, as when an async service drops the
+    /// store. So the session is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            // Should the thread not start, the client closes here instead.
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
 }
 
 fn prepared(
@@ -45,10 +50,20 @@ fn prepared(
 }
 
 impl Conn {
+    fn parts(&mut self) -> Result<(&mut Client, &mut Cache)> {
+        match &mut self.client {
+            Some(client) => Ok((client, &mut self.cache)),
+            None => Err(StoreError::Corrupt(
+                "database session already closed".into(),
+            )),
+        }
+    }
+
     /// Runs a read outside any explicit transaction.
     pub(super) fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
-        let st = prepared(&mut self.cache, &mut self.client, sql)?;
-        Ok(self.client.query(&st, params)?)
+        let (client, cache) = self.parts()?;
+        let st = prepared(cache, client, sql)?;
+        Ok(client.query(&st, params)?)
     }
 
     /// Runs a read that returns at most one row.
@@ -57,30 +72,29 @@ impl Conn {
         sql: &'static str,
         params: Params<'_>,
     ) -> Result<Option<Row>> {
-        let st = prepared(&mut self.cache, &mut self.client, sql)?;
-        Ok(self.client.query_opt(&st, params)?)
+        let (client, cache) = self.parts()?;
+        let st = prepared(cache, client, sql)?;
+        Ok(client.query_opt(&st, params)?)
     }
 
     /// Starts a read-write transaction.
     pub(super) fn transaction(&mut self) -> Result<Tx<'_>> {
+        let (client, cache) = self.parts()?;
         Ok(Tx {
-            tx: self.client.transaction()?,
-            cache: &mut self.cache,
+            tx: client.transaction()?,
+            cache,
         })
     }
 
     /// Starts a read-only transaction that sees one snapshot throughout.
     pub(super) fn snapshot(&mut self) -> Result<Tx<'_>> {
-        let tx = self
-            .client
+        let (client, cache) = self.parts()?;
+        let tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        Ok(Tx {
-            tx,
-            cache: &mut self.cache,
-        })
+        Ok(Tx { tx, cache })
     }
 }
 
@@ -120,7 +134,7 @@ impl<'a> Tx<'a> {
     }
 }
 
-/// Makes sessions for the pool: connects, then creates the session's staging table.
+/// Makes sessions for the pool: connects and sets the session up.
 #[derive(Debug)]
 pub(super) struct Manager(PostgresConnectionManager<NoTls>);
 
@@ -136,18 +150,28 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
         let mut client = self.0.connect()?;
-        client.batch_execute(CREATE_SCORE_IN)?;
+        // ISO dates: packed records rely on them. No parallel workers and no
+        // JIT: starting or compiling them costs more than the store's
+        // statements take, and the scan streams in id order anyway.
+        client.batch_execute(
+            "SET DateStyle = 'ISO, YMD'; SET max_parallel_workers_per_gather = 0; SET jit = off",
+        )?;
         Ok(Conn {
-            client,
+            client: Some(client),
             cache: HashMap::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        self.0.is_valid(&mut conn.client)
+        match &mut conn.client {
+            Some(client) => self.0.is_valid(client),
+            None => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        self.0.has_broken(&mut conn.client)
+        conn.client
+            .as_mut()
+            .is_none_or(|client| self.0.has_broken(client))
     }
 }

@@ -1,7 +1,7 @@
 //! Storing a batch of records set-wise: a handful of statements per call,
 //! whatever the batch size, with the outcome of storing the rows one by one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chengxin_domain::record::RecordStatus;
 
@@ -9,6 +9,9 @@ use crate::crypto::DataKeys;
 use crate::{content_hash, NewRecord, Outcome, Result, RowResult, StoreError};
 
 use super::conn::Tx;
+use super::copy::CopyRows;
+use super::packed::{packable, Packable};
+use super::people::{self, People};
 
 /// A record as `ingest` refers to it before the new ones have ids.
 #[derive(Clone, Copy)]
@@ -26,6 +29,9 @@ struct Head {
     hash: Vec<u8>,
 }
 
+/// Heads by `(unit, source_id)`.
+type Heads<'a> = HashMap<(&'a str, &'a str), Head>;
+
 /// A record version to insert.
 struct NewVersion<'a> {
     row: &'a NewRecord,
@@ -36,8 +42,23 @@ struct NewVersion<'a> {
     status: RecordStatus,
 }
 
+/// What storing the rows one at a time would do.
+struct Plan<'a> {
+    new: Vec<NewVersion<'a>>,
+    /// Stored versions replaced by new ones.
+    superseded: Vec<i64>,
+    /// People whose records change, in id order.
+    touched: Vec<i64>,
+    /// Per row: outcome, record, person.
+    decided: Vec<(Outcome, RecordRef, i64)>,
+}
+
 /// Stores rows in `tx`, which holds the write lock; returns per-row results
 /// and the people touched, in id order.
+///
+/// Ids of new people and records are drawn up front, so everything is
+/// decided in memory and written with one statement per table. People new in
+/// this batch are written once, complete with their packed records.
 pub(super) fn ingest_tx(
     tx: &mut Tx<'_>,
     keys: &DataKeys,
@@ -47,33 +68,91 @@ pub(super) fn ingest_tx(
     if rows.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
+    if let Some(bad) = rows
+        .iter()
+        .find(|r| !packable(&r.item) || !packable(&r.fields))
+    {
+        return Err(StoreError::Corrupt(format!(
+            "record {}/{} has control characters in its item or fields",
+            bad.unit, bad.source_id
+        )));
+    }
     let indexes: Vec<[u8; 32]> = rows
         .iter()
         .map(|r| keys.blind_index(r.id_number.as_str().as_bytes()))
         .collect();
-    // People created here are already marked for rescoring at revision 1.
-    let (people, created) = resolve_people(tx, keys, rows, &indexes)?;
-    let mut heads = stored_heads(tx, rows)?;
+    let (people, fresh) = people::resolve(tx, &indexes)?;
+    let heads = stored_heads(tx, rows)?;
+    let plan = plan(rows, &indexes, &people, heads);
 
-    // Decide each row in order, as if stored one at a time.
-    let mut new: Vec<NewVersion<'_>> = Vec::new();
-    let mut superseded: Vec<i64> = Vec::new();
-    let mut touched: Vec<i64> = Vec::new();
-    let mut decided: Vec<(Outcome, RecordRef, i64)> = Vec::with_capacity(rows.len());
-    for (row, index) in rows.iter().zip(&indexes) {
+    let ids = people::next_ids(tx, "records_id_seq", plan.new.len())?;
+    let created: HashSet<i64> = fresh.iter().map(|f| f.id).collect();
+    let counting = plan
+        .new
+        .iter()
+        .zip(&ids)
+        .filter(|(v, _)| v.status.counts() && created.contains(&v.person_id))
+        .map(|(v, &id)| {
+            let r = v.row;
+            let record = Packable {
+                id,
+                item: &r.item,
+                date: r.record_date,
+                status: v.status,
+                fields: &r.fields,
+            };
+            (v.person_id, record)
+        });
+    people::insert_fresh(tx, keys, rows, &indexes, &fresh, counting)?;
+    insert_versions(tx, &plan.new, &ids)?;
+    if !plan.superseded.is_empty() {
+        tx.execute(
+            "UPDATE records SET status = 'corrected'
+             WHERE id = ANY($1) AND status IN ('active','disputed','pending')",
+            &[&plan.superseded],
+        )?;
+    }
+    let stored: Vec<i64> = plan
+        .touched
+        .iter()
+        .copied()
+        .filter(|p| !created.contains(p))
+        .collect();
+    people::records_changed(tx, &stored)?;
+    people::mark_dirty(tx, &plan.touched)?;
+    let results = results(&plan, &ids, audit);
+    Ok((results, plan.touched))
+}
+
+/// Decides each row in order, as if stored one at a time: a row may repeat
+/// or correct one earlier in the batch.
+fn plan<'a>(
+    rows: &'a [NewRecord],
+    indexes: &[[u8; 32]],
+    people: &People,
+    mut heads: Heads<'a>,
+) -> Plan<'a> {
+    let mut plan = Plan {
+        new: Vec::new(),
+        superseded: Vec::new(),
+        touched: Vec::new(),
+        decided: Vec::with_capacity(rows.len()),
+    };
+    for (row, index) in rows.iter().zip(indexes) {
         let person_id = people[index];
         let hash = content_hash(&row.item, index, &row.fields);
         let key = (row.unit.as_str(), row.source_id.as_str());
         let (outcome, version) = match heads.get(&key) {
             Some(h) if h.hash == hash => {
-                decided.push((Outcome::Duplicate, h.record, h.person_id));
+                plan.decided
+                    .push((Outcome::Duplicate, h.record, h.person_id));
                 continue;
             }
             Some(h) => {
                 match h.record {
-                    RecordRef::Stored(id) => superseded.push(id),
+                    RecordRef::Stored(id) => plan.superseded.push(id),
                     RecordRef::New(i) => {
-                        let v = &mut new[i];
+                        let v = &mut plan.new[i];
                         if matches!(
                             v.status,
                             RecordStatus::Active | RecordStatus::Disputed | RecordStatus::Pending
@@ -82,13 +161,13 @@ pub(super) fn ingest_tx(
                         }
                     }
                 }
-                touched.push(h.person_id);
+                plan.touched.push(h.person_id);
                 (Outcome::Corrected, h.version + 1)
             }
             None => (Outcome::Accepted, 1),
         };
-        let record = RecordRef::New(new.len());
-        new.push(NewVersion {
+        let record = RecordRef::New(plan.new.len());
+        plan.new.push(NewVersion {
             row,
             index: *index,
             person_id,
@@ -105,34 +184,23 @@ pub(super) fn ingest_tx(
                 hash,
             },
         );
-        touched.push(person_id);
-        decided.push((outcome, record, person_id));
+        plan.touched.push(person_id);
+        plan.decided.push((outcome, record, person_id));
     }
+    plan.touched.sort_unstable();
+    plan.touched.dedup();
+    plan
+}
 
-    if !superseded.is_empty() {
-        tx.execute(
-            "UPDATE records SET status = 'corrected'
-             WHERE id = ANY($1) AND status IN ('active','disputed','pending')",
-            &[&superseded],
-        )?;
-    }
-    let ids = insert_versions(tx, &new)?;
-    touched.sort_unstable();
-    touched.dedup();
-    let bump: Vec<i64> = touched
+/// The per-row results, once new records have ids; audits each row.
+fn results(
+    plan: &Plan<'_>,
+    ids: &[i64],
+    audit: &mut crate::audit::IngestAudit<'_>,
+) -> Vec<RowResult> {
+    plan.decided
         .iter()
-        .copied()
-        .filter(|p| !created.contains(p))
-        .collect();
-    if !bump.is_empty() {
-        tx.execute(
-            "UPDATE persons SET dirty = true, rev = rev + 1 WHERE id = ANY($1)",
-            &[&bump],
-        )?;
-    }
-    let results = decided
-        .into_iter()
-        .map(|(outcome, record, person_id)| {
+        .map(|&(outcome, record, person_id)| {
             let record_id = match record {
                 RecordRef::Stored(id) => id,
                 RecordRef::New(i) => ids[i],
@@ -145,92 +213,18 @@ pub(super) fn ingest_tx(
             match (outcome, record) {
                 (Outcome::Duplicate, _) => audit.duplicate(),
                 (_, RecordRef::New(i)) => {
-                    let v = &new[i];
+                    let v = &plan.new[i];
                     audit.stored(v.row, &result, i64::from(v.version), &v.index, &v.hash);
                 }
                 (_, RecordRef::Stored(_)) => {}
             }
             result
         })
-        .collect();
-    Ok((results, touched))
-}
-
-/// Person ids by blind index.
-type People = HashMap<[u8; 32], i64>;
-
-/// The person id for every blind index in the batch, creating the people not
-/// yet known (from the first row naming them, in order of appearance).
-fn resolve_people(
-    tx: &mut Tx<'_>,
-    keys: &DataKeys,
-    rows: &[NewRecord],
-    indexes: &[[u8; 32]],
-) -> Result<(People, Vec<i64>)> {
-    let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(rows.len());
-    let mut unique: Vec<&[u8]> = Vec::new();
-    for (i, index) in indexes.iter().enumerate() {
-        first.entry(*index).or_insert_with(|| {
-            unique.push(index);
-            i
-        });
-    }
-    let mut people: HashMap<[u8; 32], i64> = HashMap::with_capacity(unique.len());
-    let known = tx.query(
-        "SELECT id_index, id FROM persons WHERE id_index = ANY($1)",
-        &[&unique],
-    )?;
-    for r in &known {
-        people.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
-    }
-    let missing: Vec<usize> = unique
-        .iter()
-        .map(|i| first[*i])
-        .filter(|i| !people.contains_key(&indexes[*i]))
-        .collect();
-    if missing.is_empty() {
-        return Ok((people, Vec::new()));
-    }
-    let mut index_col: Vec<&[u8]> = Vec::with_capacity(missing.len());
-    let mut id_col: Vec<Vec<u8>> = Vec::with_capacity(missing.len());
-    let mut name_col: Vec<Option<Vec<u8>>> = Vec::with_capacity(missing.len());
-    let mut birth_col: Vec<String> = Vec::with_capacity(missing.len());
-    for &i in &missing {
-        let row = &rows[i];
-        index_col.push(&indexes[i]);
-        id_col.push(keys.encrypt(row.id_number.as_str().as_bytes()));
-        name_col.push(row.name.as_deref().map(|n| keys.encrypt(n.as_bytes())));
-        birth_col.push(row.id_number.birth_date().to_string());
-    }
-    // No conflict is possible: the caller holds the write lock.
-    let created = tx.query(
-        "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date)
-         SELECT i, c, n, b::date FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text[])
-              WITH ORDINALITY AS u(i, c, n, b, ord)
-         ORDER BY ord
-         RETURNING id_index, id",
-        &[&index_col, &id_col, &name_col, &birth_col],
-    )?;
-    let mut new_ids = Vec::with_capacity(created.len());
-    for r in &created {
-        let id: i64 = r.try_get(1)?;
-        people.insert(blind_index(r.try_get(0)?)?, id);
-        new_ids.push(id);
-    }
-    Ok((people, new_ids))
-}
-
-fn blind_index(bytes: &[u8]) -> Result<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("stored blind index is not 32 bytes".into()))
+        .collect()
 }
 
 /// The stored newest version of every `(unit, source_id)` in the batch.
-fn stored_heads<'a>(
-    tx: &mut Tx<'_>,
-    rows: &'a [NewRecord],
-) -> Result<HashMap<(&'a str, &'a str), Head>> {
+fn stored_heads<'a>(tx: &mut Tx<'_>, rows: &'a [NewRecord]) -> Result<Heads<'a>> {
     let mut keys: Vec<(&str, &str)> = rows
         .iter()
         .map(|r| (r.unit.as_str(), r.source_id.as_str()))
@@ -269,38 +263,24 @@ fn stored_heads<'a>(
     Ok(heads)
 }
 
-/// Inserts the new versions with ids drawn up front, so each row knows its
-/// id whatever order the database inserts in. Returns the ids.
-fn insert_versions(tx: &mut Tx<'_>, new: &[NewVersion<'_>]) -> Result<Vec<i64>> {
-    if new.is_empty() {
-        return Ok(Vec::new());
+/// Inserts the new record versions under the ids drawn for them.
+fn insert_versions(tx: &mut Tx<'_>, new: &[NewVersion<'_>], ids: &[i64]) -> Result<()> {
+    let mut copy = CopyRows::new();
+    for (v, id) in new.iter().zip(ids) {
+        copy.plain(id)
+            .plain(v.person_id)
+            .text(&v.row.unit)
+            .text(&v.row.source_id)
+            .plain(v.version)
+            .text(&v.row.item)
+            .plain(v.row.record_date)
+            .text(&v.row.fields)
+            .bytes(&v.hash)
+            .text(v.status.as_str())
+            .end_row();
     }
-    let count =
-        i64::try_from(new.len()).map_err(|_| StoreError::Corrupt("batch too large".into()))?;
-    let mut ids: Vec<i64> = tx
-        .query(
-            "SELECT nextval('records_id_seq') FROM generate_series(1, $1::bigint)",
-            &[&count],
-        )?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    ids.sort_unstable();
-    let person: Vec<i64> = new.iter().map(|v| v.person_id).collect();
-    let unit: Vec<&str> = new.iter().map(|v| v.row.unit.as_str()).collect();
-    let source: Vec<&str> = new.iter().map(|v| v.row.source_id.as_str()).collect();
-    let version: Vec<i32> = new.iter().map(|v| v.version).collect();
-    let item: Vec<&str> = new.iter().map(|v| v.row.item.as_str()).collect();
-    let date: Vec<String> = new.iter().map(|v| v.row.record_date.to_string()).collect();
-    let fields: Vec<&str> = new.iter().map(|v| v.row.fields.as_str()).collect();
-    let hash: Vec<&[u8]> = new.iter().map(|v| v.hash.as_slice()).collect();
-    let status: Vec<&str> = new.iter().map(|v| v.status.as_str()).collect();
-    tx.execute(
-        "INSERT INTO records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status)
-         SELECT id, p, u, s, v, i, d::date, f, h, st
-         FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::int4[], $6::text[],
-                     $7::text[], $8::text[], $9::bytea[], $10::text[]) AS t(id, p, u, s, v, i, d, f, h, st)",
-        &[&ids, &person, &unit, &source, &version, &item, &date, &fields, &hash, &status],
-    )?;
-    Ok(ids)
+    copy.send(
+        tx,
+        "records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status)",
+    )
 }

@@ -1,13 +1,18 @@
 //! The PostgreSQL backend: the production store. A pool of sessions; every
 //! write is one transaction that takes a transaction-scoped advisory lock, so
 //! writes are serialised exactly as SQLite serialises them while reads and
-//! scans never wait. Batches are stored with a few set-wise statements each.
+//! scans never wait. Batches take a few set-wise statements each: new rows
+//! are `COPY`ed in under ids drawn beforehand, and a scan streams one row
+//! per person with their counting records packed (see `packed`).
 
 mod audit;
 mod conn;
+mod copy;
 mod ingest;
 mod migrate;
 mod models;
+mod packed;
+mod people;
 mod read;
 mod scores;
 mod sqltypes;
@@ -138,7 +143,7 @@ impl Store for PgStore {
                 "UPDATE records SET status = $2, status_reason = $3 WHERE id = $1",
                 &[&id, &next.as_str(), &reason],
             )?;
-            tx.execute("UPDATE persons SET dirty = true, rev = rev + 1 WHERE id = $1", &[&person_id])?;
+            people::records_changed(tx, &[person_id])?;
             audit::append_tx(tx, vec![crate::audit::withdrawn(change, unit, source_id, id, reason, &index)])?;
             if let Some(inline) = inline {
                 rescore_tx(tx, &[person_id], inline, change)?;

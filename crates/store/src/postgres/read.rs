@@ -2,36 +2,32 @@
 //! them, or all of them streamed in id order.
 
 use chengxin_domain::record::RecordStatus;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::Row;
 
-use crate::{RawPerson, RawRecord, Result, ScoreState, StoreError, StoredRecord};
+use crate::{RawPerson, Result, ScoreState, StoreError, StoredRecord};
 
 use super::conn::{Conn, Tx};
+use super::packed;
 use super::sqltypes::PgDate;
 
-/// Rows fetched from the scan's portal per round trip.
-const FETCH: i32 = 8_192;
-
-/// People with their stored score and counting records, one row per record
-/// (or one row with null record columns for a person without any). The
-/// column order is what [`Grouper`] reads.
+/// People with their stored score and packed counting records, one row per
+/// person in id order. The column order is what [`person`] reads.
 macro_rules! person_rows {
-    ($where:literal) => {
+    ($from:literal, $where:literal) => {
         concat!(
-            "SELECT p.id, p.rev, p.birth_date, s.eligible, s.score, s.grade,
-                    r.id, r.item, r.record_date, r.status, r.fields
-             FROM persons p
-             LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $1
-             LEFT JOIN records r ON r.person_id = p.id AND r.status IN ('active','disputed') ",
+            "SELECT p.id, p.rev, p.birth_date, p.counting, s.eligible, s.score, s.grade FROM ",
+            $from,
+            " LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $1 ",
             $where,
-            " ORDER BY p.id, r.id"
+            " ORDER BY p.id"
         )
     };
 }
 
-const SCAN_ALL: &str = person_rows!("");
-const SCAN_DIRTY: &str = person_rows!("WHERE p.dirty");
-const SOME: &str = person_rows!("WHERE p.id = ANY($2)");
+const SCAN_ALL: &str = person_rows!("persons p", "");
+const SCAN_DIRTY: &str = person_rows!("dirty_persons d JOIN persons p ON p.id = d.person_id", "");
+const SOME: &str = person_rows!("persons p", "WHERE p.id = ANY($2)");
 
 pub(super) fn status(text: &str) -> Result<RecordStatus> {
     RecordStatus::parse(text)
@@ -51,42 +47,16 @@ pub(super) fn state(row: &Row, i: usize) -> Result<Option<ScoreState>> {
     })
 }
 
-/// Folds person rows, which arrive in person order, into people.
-struct Grouper {
-    people: Vec<RawPerson>,
-}
-
-impl Grouper {
-    /// Whether `row` starts a person not yet seen.
-    fn is_new(&self, row: &Row) -> Result<bool> {
-        let id: i64 = row.try_get(0)?;
-        Ok(self.people.last().is_none_or(|p| p.id != id))
-    }
-
-    fn push(&mut self, row: &Row) -> Result<()> {
-        if self.is_new(row)? {
-            self.people.push(RawPerson {
-                id: row.try_get(0)?,
-                rev: row.try_get(1)?,
-                birth_date: row.try_get::<_, PgDate>(2)?.0,
-                records: Vec::new(),
-                stored: state(row, 3)?,
-            });
-        }
-        if let Some(id) = row.try_get::<_, Option<i64>>(6)? {
-            let record = RawRecord {
-                id,
-                item: row.try_get(7)?,
-                date: row.try_get::<_, PgDate>(8)?.0,
-                status: status(row.try_get(9)?)?,
-                fields: row.try_get(10)?,
-            };
-            if let Some(p) = self.people.last_mut() {
-                p.records.push(record);
-            }
-        }
-        Ok(())
-    }
+/// A person from a `person_rows!` row.
+fn person(row: &Row) -> Result<RawPerson> {
+    let id: i64 = row.try_get(0)?;
+    Ok(RawPerson {
+        id,
+        rev: row.try_get(1)?,
+        birth_date: row.try_get::<_, PgDate>(2)?.0,
+        records: packed::unpack(id, row.try_get(3)?)?,
+        stored: state(row, 4)?,
+    })
 }
 
 /// The given people, in id order; unknown ids are left out.
@@ -95,8 +65,10 @@ pub(super) fn load_people(
     ids: &[i64],
     model_version: &str,
 ) -> Result<Vec<RawPerson>> {
-    let rows = tx.query(SOME, &[&model_version, &ids])?;
-    group(&rows)
+    tx.query(SOME, &[&model_version, &ids])?
+        .iter()
+        .map(person)
+        .collect()
 }
 
 /// One person, outside a transaction.
@@ -106,22 +78,15 @@ pub(super) fn load_person(
     model_version: &str,
 ) -> Result<Option<RawPerson>> {
     let rows = conn.query(SOME, &[&model_version, &[id].as_slice()])?;
-    Ok(group(&rows)?.pop())
-}
-
-fn group(rows: &[Row]) -> Result<Vec<RawPerson>> {
-    let mut g = Grouper { people: Vec::new() };
-    for row in rows {
-        g.push(row)?;
-    }
-    Ok(g.people)
+    rows.first().map(person).transpose()
 }
 
 /// Streams people in id order, `batch` at a time, from one snapshot.
 ///
-/// Rows come through a portal a bounded number at a time, so memory does not
-/// grow with the population. The connection is the scan's own and no lock is
-/// held that writers need, so `sink` may write through the store meanwhile.
+/// Rows are read as the server sends them; the socket's buffers bound what
+/// is in flight, so memory does not grow with the population. The
+/// connection is the scan's own and no lock is held that writers need, so
+/// `sink` may write through the store meanwhile.
 pub(super) fn scan(
     conn: &mut Conn,
     dirty_only: bool,
@@ -133,24 +98,16 @@ pub(super) fn scan(
     let mut tx = conn.snapshot()?;
     let tx = tx.inner();
     let sql = if dirty_only { SCAN_DIRTY } else { SCAN_ALL };
-    let portal = tx.bind(sql, &[&model_version])?;
-    let mut g = Grouper {
-        people: Vec::with_capacity(batch),
-    };
-    loop {
-        let rows = tx.query_portal(&portal, FETCH)?;
-        for row in &rows {
-            if g.people.len() >= batch && g.is_new(row)? {
-                sink(std::mem::replace(&mut g.people, Vec::with_capacity(batch)))?;
-            }
-            g.push(row)?;
-        }
-        if rows.len() < FETCH as usize {
-            break;
+    let mut out = Vec::with_capacity(batch);
+    let mut rows = tx.query_raw(sql, [model_version])?;
+    while let Some(row) = rows.next()? {
+        out.push(person(&row)?);
+        if out.len() >= batch {
+            sink(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
         }
     }
-    if !g.people.is_empty() {
-        sink(g.people)?;
+    if !out.is_empty() {
+        sink(out)?;
     }
     Ok(())
 }

@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::Type;
+use jiff::civil::Date;
+use postgres::types::ToSql;
+use postgres::Row;
 
 use crate::{Change, HistoryEntry, ModelStamp, Result, ScoreRow, ScoreState, StoredScore};
 
 use super::conn::{Conn, Tx};
+use super::copy::CopyRows;
 use super::read::state;
 use super::sqltypes::{PgDate, PgTimestamp};
 
@@ -47,14 +49,154 @@ fn rounds(rows: &[ScoreRow]) -> Vec<Vec<&ScoreRow>> {
     rounds
 }
 
-/// The stored revision, mark and score of a person, as `save_round` needs them.
+/// What `save_round` needs to know about a person before saving.
 struct Current {
     rev: i64,
     dirty: bool,
-    stored: Option<ScoreState>,
+    stored: Option<Stored>,
     index: Vec<u8>,
 }
 
+/// A stored score, as far as a save could change it.
+struct Stored {
+    state: ScoreState,
+    model_hash: String,
+    as_of: Date,
+    reasons: String,
+}
+
+/// Which people a save reads: their ids, or the range they fill when dense
+/// (a full rescoring saves consecutive people). A range is read with range
+/// scans instead of thousands of index probes. Each table is read on its own
+/// so that no plan can go wrong on a join (a fresh table has no statistics).
+enum Keys {
+    Ids(Vec<i64>),
+    Range(i64, i64),
+}
+
+impl Keys {
+    fn of(rows: &[&ScoreRow]) -> Keys {
+        let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+        let (lo, hi) = match (ids.iter().min(), ids.iter().max()) {
+            (Some(&lo), Some(&hi)) => (lo, hi),
+            _ => return Keys::Ids(ids),
+        };
+        match i64::try_from(ids.len()) {
+            Ok(n) if hi - lo < 2 * n => Keys::Range(lo, hi),
+            _ => Keys::Ids(ids),
+        }
+    }
+
+    /// Runs `by_id` (`… = ANY($1)`) or `by_range` (`… BETWEEN $1 AND $2`),
+    /// with `extra` as the next parameter.
+    fn query(
+        &self,
+        tx: &mut Tx<'_>,
+        by_id: &'static str,
+        by_range: &'static str,
+        extra: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(2 + extra.len());
+        let sql = match self {
+            Keys::Ids(ids) => {
+                params.push(ids);
+                by_id
+            }
+            Keys::Range(lo, hi) => {
+                params.extend([lo as &(dyn ToSql + Sync), hi]);
+                by_range
+            }
+        };
+        params.extend_from_slice(extra);
+        tx.query(sql, &params)
+    }
+}
+
+fn current(tx: &mut Tx<'_>, rows: &[&ScoreRow], version: &str) -> Result<HashMap<i64, Current>> {
+    let keys = Keys::of(rows);
+    let mut current = HashMap::with_capacity(rows.len());
+    for r in keys.query(
+        tx,
+        "SELECT id, rev, id_index FROM persons WHERE id = ANY($1)",
+        "SELECT id, rev, id_index FROM persons WHERE id BETWEEN $1 AND $2",
+        &[],
+    )? {
+        let cur = Current {
+            rev: r.try_get(1)?,
+            dirty: false,
+            stored: None,
+            index: r.try_get(2)?,
+        };
+        current.insert(r.try_get::<_, i64>(0)?, cur);
+    }
+    for r in keys.query(
+        tx,
+        "SELECT person_id FROM dirty_persons WHERE person_id = ANY($1)",
+        "SELECT person_id FROM dirty_persons WHERE person_id BETWEEN $1 AND $2",
+        &[],
+    )? {
+        if let Some(cur) = current.get_mut(&r.try_get::<_, i64>(0)?) {
+            cur.dirty = true;
+        }
+    }
+    for r in keys.query(
+        tx,
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons FROM scores
+         WHERE person_id = ANY($1) AND model_version = $2",
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons FROM scores
+         WHERE person_id BETWEEN $1 AND $2 AND model_version = $3",
+        &[&version],
+    )? {
+        let Some(cur) = current.get_mut(&r.try_get::<_, i64>(0)?) else {
+            continue;
+        };
+        cur.stored = state(&r, 1)?
+            .map(|state| -> Result<Stored> {
+                Ok(Stored {
+                    state,
+                    model_hash: r.try_get(4)?,
+                    as_of: r.try_get::<_, PgDate>(5)?.0,
+                    reasons: r.try_get(6)?,
+                })
+            })
+            .transpose()?;
+    }
+    Ok(current)
+}
+
+/// Rewrites stored scores, probing the primary key per row (a plan that
+/// cannot go wrong whatever the statistics say).
+fn update(tx: &mut Tx<'_>, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+    let eligible: Vec<bool> = rows.iter().map(|r| r.state.eligible).collect();
+    let score: Vec<Option<i32>> = rows.iter().map(|r| r.state.score).collect();
+    let grade: Vec<Option<&str>> = rows.iter().map(|r| r.state.grade.as_deref()).collect();
+    let reasons: Vec<&str> = rows.iter().map(|r| r.reasons.as_str()).collect();
+    tx.execute(
+        "UPDATE scores s SET model_hash = $2, as_of = $3::text::date, eligible = u.eligible,
+             score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now()
+         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[])
+              AS u(person_id, eligible, score, grade, reasons)
+         WHERE s.person_id = u.person_id AND s.model_version = $1",
+        &[
+            &stamp.version,
+            &stamp.hash,
+            &stamp.as_of.to_string(),
+            &ids,
+            &eligible,
+            &score,
+            &grade,
+            &reasons,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Saves rows of distinct people. New scores and history rows are copied in;
+/// scores that exist are updated only where something visible changes.
 fn save_round(
     tx: &mut Tx<'_>,
     rows: &[&ScoreRow],
@@ -62,97 +204,75 @@ fn save_round(
     change: &Change<'_>,
     audit: &mut crate::audit::ScoreAudit<'_>,
 ) -> Result<u64> {
-    let cause = change.cause;
-    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
-    // Writers hold the store's write lock, so these stay true until commit.
-    let current: HashMap<i64, Current> = tx
-        .query(
-            "SELECT p.id, p.rev, p.dirty, s.eligible, s.score, s.grade, p.id_index FROM persons p
-             LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $2
-             WHERE p.id = ANY($1)",
-            &[&ids, &stamp.version],
-        )?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0)?,
-                Current {
-                    rev: r.try_get(1)?,
-                    dirty: r.try_get(2)?,
-                    stored: state(r, 3)?,
-                    index: r.try_get(6)?,
-                },
-            ))
-        })
-        .collect::<Result<_>>()?;
-
-    tx.execute("DELETE FROM score_in", &[])?;
-    let mut saved = 0u64;
+    // Writers hold the store's write lock, so this stays true until commit.
+    let current = current(tx, rows, &stamp.version)?;
+    let cause = change.cause.as_str();
+    let mut history = CopyRows::new();
+    let mut inserts = CopyRows::new();
+    let mut updates: Vec<&ScoreRow> = Vec::new();
+    let mut clean: Vec<i64> = Vec::new();
     let mut changed = 0u64;
-    let mut clean = Vec::new();
-    {
-        let copy = tx
-            .inner()
-            .copy_in("COPY score_in (person_id, eligible, score, grade, reasons, changed) FROM STDIN (FORMAT binary)")?;
-        let mut w = BinaryCopyInWriter::new(
-            copy,
-            &[
-                Type::INT8,
-                Type::BOOL,
-                Type::INT4,
-                Type::TEXT,
-                Type::TEXT,
-                Type::BOOL,
-            ],
-        );
-        for row in rows {
-            // A record arrived after this score was computed: leave the person marked.
-            let Some(cur) = current.get(&row.person_id).filter(|c| c.rev == row.rev) else {
-                continue;
-            };
-            let s = &row.state;
-            let differs = cur.stored.as_ref() != Some(s);
-            w.write(&[
-                &row.person_id,
-                &s.eligible,
-                &s.score,
-                &s.grade,
-                &row.reasons,
-                &differs,
-            ])?;
-            saved += 1;
-            changed += u64::from(differs);
-            if differs {
-                audit.changed(row, cur.stored.as_ref(), &cur.index);
+    for &row in rows {
+        // A record arrived after this score was computed: leave the person marked.
+        let Some(cur) = current.get(&row.person_id).filter(|c| c.rev == row.rev) else {
+            continue;
+        };
+        let s = &row.state;
+        let old = cur.stored.as_ref();
+        if old.map(|o| &o.state) != Some(s) {
+            changed += 1;
+            audit.changed(row, old.map(|o| &o.state), &cur.index);
+            history
+                .plain(row.person_id)
+                .text(&stamp.version)
+                .text(&stamp.hash)
+                .plain(stamp.as_of)
+                .plain(s.eligible)
+                .opt_plain(s.score)
+                .opt_text(s.grade.as_deref())
+                .text(cause)
+                .end_row();
+        }
+        match old {
+            None => {
+                inserts
+                    .plain(row.person_id)
+                    .text(&stamp.version)
+                    .text(&stamp.hash)
+                    .plain(stamp.as_of)
+                    .plain(s.eligible)
+                    .opt_plain(s.score)
+                    .opt_text(s.grade.as_deref())
+                    .text(&row.reasons)
+                    .end_row();
             }
-            if cur.dirty {
-                clean.push(row.person_id);
+            Some(o) => {
+                let same = o.state == *s
+                    && o.model_hash == stamp.hash
+                    && o.as_of == stamp.as_of
+                    && o.reasons == row.reasons;
+                // Rewriting an identical row would only move `computed_at`.
+                if !same {
+                    updates.push(row);
+                }
             }
         }
-        w.finish()?;
+        if cur.dirty {
+            clean.push(row.person_id);
+        }
     }
-    if saved == 0 {
-        return Ok(0);
-    }
-    let as_of = stamp.as_of.to_string();
-    if changed > 0 {
-        tx.execute(
-            "INSERT INTO score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)
-             SELECT person_id, $1, $2, $3::text::date, eligible, score, grade, $4 FROM score_in WHERE changed",
-            &[&stamp.version, &stamp.hash, &as_of, &cause.as_str()],
-        )?;
-    }
-    tx.execute(
-        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at)
-         SELECT person_id, $1, $2, $3::text::date, eligible, score, grade, reasons, now() FROM score_in
-         ON CONFLICT (person_id, model_version) DO UPDATE SET model_hash = excluded.model_hash,
-           as_of = excluded.as_of, eligible = excluded.eligible, score = excluded.score,
-           grade = excluded.grade, reasons = excluded.reasons, computed_at = excluded.computed_at",
-        &[&stamp.version, &stamp.hash, &as_of],
+    history.send(
+        tx,
+        "score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)",
     )?;
+    inserts.send(
+        tx,
+        "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons)",
+    )?;
+    update(tx, stamp, &updates)?;
     if !clean.is_empty() {
         tx.execute(
-            "UPDATE persons SET dirty = false WHERE id = ANY($1)",
+            "DELETE FROM dirty_persons WHERE person_id = ANY($1)",
             &[&clean],
         )?;
     }
@@ -228,7 +348,7 @@ pub(super) fn grade_counts(
 
 pub(super) fn counts(conn: &mut Conn) -> Result<(u64, u64)> {
     let rows = conn.query(
-        "SELECT count(*), count(*) FILTER (WHERE dirty) FROM persons",
+        "SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM dirty_persons)",
         &[],
     )?;
     let row = rows
