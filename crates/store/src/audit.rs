@@ -192,3 +192,35 @@ pub(crate) fn withdrawn(
         detail,
     )
 }
+
+/// The entry for a change to a unit.
+pub(crate) fn unit_event(
+    change: &Change<'_>,
+    action: &str,
+    code: &str,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    event(change, action, Some(format!("unit:{code}")), None, detail)
+}
+
+/// The entry for a completed batch: its counts and the body's digest.
+pub(crate) fn batch_completed(
+    change: &Change<'_>,
+    id: &str,
+    body_hash: &[u8],
+    receipt: &str,
+) -> AuditEvent {
+    let r: serde_json::Value = serde_json::from_str(receipt).unwrap_or_default();
+    let detail = json!({
+        "accepted": r["accepted"], "duplicate": r["duplicate"],
+        "corrected": r["corrected"], "rejected": r["rejected"],
+        "body_sha256": hex::encode(body_hash),
+    });
+    event(
+        change,
+        "batch.completed",
+        Some(format!("batch:{id}")),
+        None,
+        detail,
+    )
+}

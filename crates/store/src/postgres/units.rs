@@ -1,28 +1,10 @@
 //! Units and batches on PostgreSQL.
 
-use chengxin_domain::audit::AuditEvent;
-
 use crate::{BatchClaim, BatchRow, Change, Result, StoreError, UnitRow};
 
 use super::audit::append_tx;
 use super::conn::{Conn, Tx};
 use super::sqltypes::PgTimestamp;
-
-fn unit_event(
-    change: &Change<'_>,
-    action: &str,
-    code: &str,
-    detail: serde_json::Value,
-) -> AuditEvent {
-    AuditEvent {
-        actor: change.actor.to_owned(),
-        action: action.to_owned(),
-        subject: Some(format!("unit:{code}")),
-        person: None,
-        request_id: change.request_id.map(str::to_owned),
-        detail,
-    }
-}
 
 pub(super) fn add(
     tx: &mut Tx<'_>,
@@ -43,7 +25,12 @@ pub(super) fn add(
     let detail = serde_json::json!({"name": u.name, "items": u.items});
     append_tx(
         tx,
-        vec![unit_event(change, "unit.created", &u.code, detail)],
+        vec![crate::audit::unit_event(
+            change,
+            "unit.created",
+            &u.code,
+            detail,
+        )],
     )
 }
 
@@ -96,7 +83,7 @@ pub(super) fn set_key(
     }
     append_tx(
         tx,
-        vec![unit_event(
+        vec![crate::audit::unit_event(
             change,
             "unit.key_rotated",
             code,
@@ -115,7 +102,7 @@ pub(super) fn disable(tx: &mut Tx<'_>, code: &str, change: &Change<'_>) -> Resul
     }
     append_tx(
         tx,
-        vec![unit_event(
+        vec![crate::audit::unit_event(
             change,
             "unit.disabled",
             code,
@@ -194,22 +181,11 @@ pub(super) fn finish(
     if n == 0 {
         return Err(StoreError::NotFound(format!("batch {id}")));
     }
-    let detail: serde_json::Value = serde_json::from_str(receipt).unwrap_or_default();
-    let counts = serde_json::json!({
-        "accepted": detail["accepted"], "duplicate": detail["duplicate"],
-        "corrected": detail["corrected"], "rejected": detail["rejected"],
-        "body_sha256": hex::encode(body_hash),
-    });
     append_tx(
         tx,
-        vec![AuditEvent {
-            actor: change.actor.to_owned(),
-            action: "batch.completed".into(),
-            subject: Some(format!("batch:{id}")),
-            person: None,
-            request_id: change.request_id.map(str::to_owned),
-            detail: counts,
-        }],
+        vec![crate::audit::batch_completed(
+            change, id, body_hash, receipt,
+        )],
     )
 }
 
