@@ -45,15 +45,19 @@ for arg in "$@"; do
     esac
 done
 
+# Every cargo test run is also written here, to total the results at the end.
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
 step "cargo test ${pkg_args[*]} ${target_args[*]} $*"
-cargo test "${pkg_args[@]}" "${target_args[@]}" "$@"
+cargo test "${pkg_args[@]}" "${target_args[@]}" "$@" 2>&1 | tee -a "$results"
 
 # Doc tests are not part of --all-targets. Skip them only if no workspace
 # member has a doc-testable (library) target at all.
 if ((${#target_args[@]})); then
     if cargo metadata --no-deps --format-version 1 | grep -q '"doctest":true'; then
         step "cargo test ${pkg_args[*]} --doc $*"
-        cargo test "${pkg_args[@]}" --doc "$@"
+        cargo test "${pkg_args[@]}" --doc "$@" 2>&1 | tee -a "$results"
     else
         step "no library targets: no doc tests to run"
     fi
@@ -74,3 +78,6 @@ if (($# == 0)) && [[ -d scripts/ci-checks ]]; then
 fi
 
 step "all tests passed"
+# One closing line with the totals of every cargo test run above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i - 1); if ($(i) ~ /^failed;?$/) f += $(i - 1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
