@@ -38,7 +38,7 @@ fi
 # ---------------------------------------------------------------------------
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     if _chengxin_pg_url="$(CHENGXIN_TEST_POSTGRES_URL="${CHENGXIN_TEST_POSTGRES_URL:-}" \
-        bash "${BASH_SOURCE[0]}" --print-url)" && [[ -n "$_chengxin_pg_url" ]]; then
+        bash "${BASH_SOURCE[0]}" --print-url)" && [[ "$_chengxin_pg_url" =~ ^postgres://[^[:space:]]+$ ]]; then
         export CHENGXIN_TEST_POSTGRES_URL="$_chengxin_pg_url"
         unset _chengxin_pg_url
         return 0
@@ -52,6 +52,12 @@ fi
 # Executed.
 # ---------------------------------------------------------------------------
 set -euo pipefail
+
+# Everything the server tooling prints (pg_ctlcluster says "Removed stale pid
+# file." on stdout, apt-get and psql may too) goes to stderr; only the result
+# below is written to the original stdout (kept as fd 3), so that
+# `$(scripts/pg-test-env.sh --print-url)` captures exactly one URL.
+exec 3>&1 1>&2
 
 readonly PG_ROLE=chengxin
 readonly PG_PASSWORD=chengxin
@@ -92,7 +98,7 @@ as_postgres() {
 # themselves), otherwise as the postgres user.
 # fd 9 (our lock) is closed so that a server started here does not inherit it.
 pg_admin() {
-    if is_root; then "$@" 9>&-; else as_postgres "$@" 9>&-; fi
+    if is_root; then "$@" 9>&- 3>&-; else as_postgres "$@" 9>&- 3>&-; fi
 }
 
 # psql as the database superuser over the cluster's Unix socket.
@@ -294,11 +300,13 @@ fi
 main
 exec 9>&- # release the lock (if taken) before handing over
 
+[[ "$URL" =~ ^postgres://[^[:space:]]+$ ]] || die "internal error: not a URL: '$URL'"
+
 if ((print_url)); then
-    printf '%s\n' "$URL"
+    printf '%s\n' "$URL" >&3
 elif (($#)); then
     export CHENGXIN_TEST_POSTGRES_URL="$URL"
-    exec "$@"
+    exec 1>&3 3>&- "$@"
 else
-    printf 'export CHENGXIN_TEST_POSTGRES_URL=%q\n' "$URL"
+    printf 'export CHENGXIN_TEST_POSTGRES_URL=%q\n' "$URL" >&3
 fi

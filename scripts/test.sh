@@ -48,16 +48,19 @@ done
 # Every cargo test run is also written here, to total the results at the end.
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
+failed=() # the steps that failed; every step runs, the totals come last
 
 step "cargo test ${pkg_args[*]} ${target_args[*]} $*"
-cargo test "${pkg_args[@]}" "${target_args[@]}" "$@" 2>&1 | tee -a "$results"
+cargo test --no-fail-fast "${pkg_args[@]}" "${target_args[@]}" "$@" 2>&1 | tee -a "$results" \
+    || failed+=("cargo test")
 
 # Doc tests are not part of --all-targets. Skip them only if no workspace
 # member has a doc-testable (library) target at all.
 if ((${#target_args[@]})); then
     if cargo metadata --no-deps --format-version 1 | grep -q '"doctest":true'; then
         step "cargo test ${pkg_args[*]} --doc $*"
-        cargo test "${pkg_args[@]}" --doc "$@" 2>&1 | tee -a "$results"
+        cargo test --no-fail-fast "${pkg_args[@]}" --doc "$@" 2>&1 | tee -a "$results" \
+            || failed+=("doc tests")
     else
         step "no library targets: no doc tests to run"
     fi
@@ -69,15 +72,24 @@ if (($# == 0)) && [[ -d scripts/ci-checks ]]; then
         [[ -e "$check" ]] || continue
         step "$check"
         if [[ -x "$check" ]]; then
-            "$check"
+            "$check" || failed+=("$check")
         else
             echo "note: $check is not executable; running it with bash" >&2
-            bash "$check"
+            bash "$check" || failed+=("$check")
         fi
     done
 fi
 
-step "all tests passed"
 # One closing line with the totals of every cargo test run above.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i - 1); if ($(i) ~ /^failed;?$/) f += $(i - 1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
+totals() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i - 1); if ($(i) ~ /^failed;?$/) f += $(i - 1) } }
+         END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
+}
+if ((${#failed[@]})); then
+    step "FAILED: ${failed[*]}"
+    grep -E '^test .* \.\.\. FAILED$' "$results" | sort -u || true
+    totals
+    exit 1
+fi
+step "all tests passed"
+totals
