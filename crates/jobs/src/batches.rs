@@ -179,10 +179,9 @@ fn process<R: BufRead + Send>(
 ) -> Result<BatchReceipt, BatchError> {
     let header = reader.header.clone();
     let today = crate::today();
-    let stamp = ctx.stamp(today);
-    let score = |p: &chengxin_store::RawPerson| ctx.score_row(p, today);
+    let score = ctx.inline_scorer(today);
     let inline = Inline {
-        stamp: &stamp,
+        as_of: today,
         score: &score,
     };
     let actor = caller.actor();

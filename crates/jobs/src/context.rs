@@ -1,7 +1,7 @@
 //! The catalogue, the model in force and the store, bound together.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chengxin_domain::record::{PersonInput, Record};
 use chengxin_domain::{Catalogue, Engine, Model};
@@ -28,11 +28,18 @@ pub enum JobError {
 }
 
 /// A store with the catalogue and the engine for the model in force.
+///
+/// `engine` is the model in force when the context was made (or the one it
+/// was made with). Long-running callers (the server) must not rely on it for
+/// writes: inline rescoring goes through [`Context::inline_scorer`], which
+/// scores under whatever models the store's own transaction sees.
 pub struct Context {
     pub store: Arc<dyn Store>,
     pub catalogue: Arc<Catalogue>,
     pub engine: Arc<Engine>,
     items: HashMap<String, usize>,
+    /// Engines for stored models, by content hash, built once each.
+    engines: Mutex<HashMap<String, Arc<Engine>>>,
 }
 
 impl Context {
@@ -69,12 +76,47 @@ impl Context {
             .enumerate()
             .map(|(i, it)| (it.code.clone(), i))
             .collect();
+        let engines = Mutex::new(HashMap::from([(model.hash.clone(), Arc::clone(&engine))]));
         Ok(Context {
             store,
             catalogue,
             engine,
             items,
+            engines,
         })
+    }
+
+    /// The engine for a stored model, built from its text on first use.
+    pub fn engine_for(&self, model: &StoredModel) -> Result<Arc<Engine>, JobError> {
+        let mut engines = self
+            .engines
+            .lock()
+            .map_err(|_| JobError::Invalid("engine cache poisoned".into()))?;
+        if let Some(e) = engines.get(&model.hash) {
+            return Ok(Arc::clone(e));
+        }
+        let parsed = Model::parse(&model.content, &self.catalogue)?;
+        if parsed.hash != model.hash {
+            return Err(JobError::Invalid(format!(
+                "stored model {} does not match its hash",
+                model.version
+            )));
+        }
+        let engine = Arc::new(Engine::new(&self.catalogue, &parsed)?);
+        engines.insert(model.hash.clone(), Arc::clone(&engine));
+        Ok(engine)
+    }
+
+    /// The scorer handed to the store for inline rescoring: any stored model,
+    /// as of `as_of`.
+    pub fn inline_scorer(
+        &self,
+        as_of: Date,
+    ) -> impl Fn(&StoredModel, &RawPerson) -> Result<ScoreRow, String> + Sync + '_ {
+        move |model, person| {
+            let engine = self.engine_for(model).map_err(|e| e.to_string())?;
+            Ok(self.score_with(&engine, person, as_of))
+        }
     }
 
     /// The stamp stored with scores from this model as of `as_of`.
@@ -89,8 +131,12 @@ impl Context {
 
     /// Scores a stored person as of `as_of`.
     pub fn score_row(&self, person: &RawPerson, as_of: Date) -> ScoreRow {
+        self.score_with(&self.engine, person, as_of)
+    }
+
+    fn score_with(&self, engine: &Engine, person: &RawPerson, as_of: Date) -> ScoreRow {
         let input = decode_person(&self.catalogue, &self.items, person);
-        let e = self.engine.evaluate(&input, as_of);
+        let e = engine.evaluate(&input, as_of);
         ScoreRow {
             person_id: person.id,
             rev: person.rev,

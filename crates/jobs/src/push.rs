@@ -81,10 +81,9 @@ pub fn push_record(
         .validate(&line, None)
         .map_err(PushError::Invalid)?;
     let today = crate::today();
-    let stamp = ctx.stamp(today);
-    let score = |p: &chengxin_store::RawPerson| ctx.score_row(p, today);
+    let score = ctx.inline_scorer(today);
     let inline = Inline {
-        stamp: &stamp,
+        as_of: today,
         score: &score,
     };
     let actor = caller.actor();
@@ -120,10 +119,9 @@ pub fn withdraw(
         }));
     }
     let today = crate::today();
-    let stamp = ctx.stamp(today);
-    let score = |p: &chengxin_store::RawPerson| ctx.score_row(p, today);
+    let score = ctx.inline_scorer(today);
     let inline = Inline {
-        stamp: &stamp,
+        as_of: today,
         score: &score,
     };
     let actor = caller.actor();

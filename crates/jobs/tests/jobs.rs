@@ -10,7 +10,7 @@ use chengxin_jobs::{
 };
 use chengxin_store::{Cause, Store};
 use chengxin_synth::{generate, GenerateOptions};
-use chengxin_testkit::{backends, TestDb};
+use chengxin_testkit::{backends, candidate_model, TestDb};
 use jiff::civil::{date, Date};
 
 const AS_OF: Date = date(2026, 11, 1);
@@ -184,22 +184,13 @@ fn explain_as_of_an_earlier_date_ignores_later_records() {
     }
 }
 
-fn candidate() -> String {
-    chengxin_domain::model::DEFAULT_MODEL
-        .replace("version = \"2026.1\"", "version = \"2027.1\"")
-        .replace(
-            "{ min = 800, max = 849, points = 600 }",
-            "{ min = 800, max = 849, points = 610 }",
-        )
-}
-
 #[test]
 fn simulate_then_publish_switches_model_and_rescoring() {
     let data = population(200);
     for db in backends() {
         let c = ctx(&db);
         run_import(&c, &data, Format::Jsonl);
-        let model = chengxin_domain::Model::parse(&candidate(), &c.catalogue).unwrap();
+        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue).unwrap();
         let sim = simulate(&c, &model, AS_OF, 5).unwrap();
         let (old, new): (u64, u64) = sim
             .grades
@@ -212,7 +203,7 @@ fn simulate_then_publish_switches_model_and_rescoring() {
         // Simulation stores nothing.
         assert_eq!(c.store.models().unwrap().len(), 1);
 
-        let s = publish(&c, &candidate(), date(2027, 1, 1), AS_OF, &()).unwrap();
+        let s = publish(&c, &candidate_model(), date(2027, 1, 1), AS_OF, &()).unwrap();
         assert!(s.changed > 0);
         let active = c.store.active_model().unwrap().unwrap();
         assert_eq!(active.version, "2027.1");
@@ -227,7 +218,7 @@ fn simulate_then_publish_switches_model_and_rescoring() {
             .sum();
         assert_eq!(total, sim.persons);
         // Publishing the same version again is refused.
-        assert!(publish(&c2, &candidate(), date(2027, 1, 1), AS_OF, &()).is_err());
+        assert!(publish(&c2, &candidate_model(), date(2027, 1, 1), AS_OF, &()).is_err());
     }
 }
 
@@ -239,13 +230,13 @@ fn a_publish_that_dies_midway_leaves_the_old_model_in_force() {
         run_import(&c, &data, Format::Jsonl);
         let before = c.store.grade_counts("2026.1").unwrap();
         // What publish does up to the crash: stage, then score part of the people.
-        let model = chengxin_domain::Model::parse(&candidate(), &c.catalogue).unwrap();
+        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue).unwrap();
         let next = Context::with_model(c.store.clone(), c.catalogue.clone(), &model).unwrap();
         c.store
             .stage_model(&chengxin_store::StoredModel {
                 version: "2027.1".into(),
                 hash: model.hash.clone(),
-                content: candidate(),
+                content: candidate_model(),
                 effective_from: AS_OF,
                 status: chengxin_store::ModelStatus::Staged,
             })
@@ -285,7 +276,7 @@ fn a_publish_that_dies_midway_leaves_the_old_model_in_force() {
             .iter()
             .all(|h| h.model_version == "2026.1"));
         // Publishing again completes cleanly.
-        publish(&again, &candidate(), AS_OF, AS_OF, &()).unwrap();
+        publish(&again, &candidate_model(), AS_OF, AS_OF, &()).unwrap();
         let total: u64 = c
             .store
             .grade_counts("2027.1")

@@ -39,13 +39,57 @@ pub enum StoreError {
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Computes a person's score inside the store's transaction.
-pub type Rescore<'a> = &'a (dyn Fn(&RawPerson) -> ScoreRow + Sync);
+/// Computes a person's score under a stored model, inside the store's
+/// transaction. An error means the model cannot be used (its text no longer
+/// loads): fatal for the model in force, skipped with a warning for a staged one.
+pub type Rescore<'a> = &'a (dyn Fn(&StoredModel, &RawPerson) -> Result<ScoreRow, String> + Sync);
 
-/// Rescoring done inline by `ingest`: the scorer and the stamp of its model.
+/// Rescoring done inline by `ingest` and `withdraw`, as of `as_of`.
+///
+/// The people are scored under every model read in the same transaction as
+/// the change: the one in force and any staged one. So a push never scores
+/// under a model that was replaced meanwhile (a server started before a
+/// publish), and a model being published already has the pushed person's
+/// new score when it is put in force.
 pub struct Inline<'a> {
-    pub stamp: &'a ModelStamp,
+    pub as_of: jiff::civil::Date,
     pub score: Rescore<'a>,
+}
+
+impl Inline<'_> {
+    /// Scores `people` under `model`; `None` when a staged model cannot be used.
+    pub(crate) fn score_all(
+        &self,
+        model: &StoredModel,
+        people: &[RawPerson],
+    ) -> Result<Option<Vec<ScoreRow>>> {
+        let mut rows = Vec::with_capacity(people.len());
+        for p in people {
+            match (self.score)(model, p) {
+                Ok(row) => rows.push(row),
+                Err(e) if model.status == ModelStatus::Staged => {
+                    tracing::warn!(model = %model.version, error = %e, "staged model cannot score; skipped");
+                    return Ok(None);
+                }
+                Err(e) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "model {} in force cannot score: {e}",
+                        model.version
+                    )))
+                }
+            }
+        }
+        Ok(Some(rows))
+    }
+
+    /// The stamp stored with scores under `model`.
+    pub(crate) fn stamp(&self, model: &StoredModel) -> ModelStamp {
+        ModelStamp {
+            version: model.version.clone(),
+            hash: model.hash.clone(),
+            as_of: self.as_of,
+        }
+    }
 }
 
 /// The one interface to storage. Both backends pass the same test suite.

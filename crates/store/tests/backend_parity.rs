@@ -109,7 +109,7 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     let mut log = Vec::new();
     s.stage_model(&StoredModel {
         version: "2026.1".into(),
-        hash: "x".into(),
+        hash: "h".repeat(64),
         content: "c".into(),
         effective_from: date(2026, 1, 1),
         status: ModelStatus::Staged,
@@ -200,10 +200,10 @@ fn transcript(s: &dyn Store) -> Vec<String> {
         .unwrap()
     ));
 
-    let st = stamp();
+    let score = |_: &StoredModel, p: &RawPerson| Ok(score_of(p));
     let inline = Inline {
-        stamp: &st,
-        score: &score_of,
+        as_of: date(2026, 6, 1),
+        score: &score,
     };
     let third = [
         penalty("e", "general", 7),

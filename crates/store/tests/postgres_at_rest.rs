@@ -3,9 +3,7 @@
 //! text nor as the hex of their bytes. Skipped without a PostgreSQL server
 //! unless `CHENGXIN_REQUIRE_POSTGRES=1`.
 
-use chengxin_store::{
-    Cause, Inline, ModelStamp, ModelStatus, RawPerson, ScoreRow, ScoreState, StoredModel,
-};
+use chengxin_store::{Cause, Inline, ModelStatus, RawPerson, ScoreRow, ScoreState, StoredModel};
 use chengxin_testkit::{id_number, record, TestDb};
 use jiff::civil::date;
 use serde_json::json;
@@ -56,18 +54,13 @@ fn no_identity_in_plaintext() {
             )
         })
         .collect();
-    let stamp = ModelStamp {
-        version: "2026.1".into(),
-        hash: "h".into(),
-        as_of: date(2026, 6, 1),
-    };
     store
         .ingest(
             &rows,
             &chengxin_store::Change::bulk(Cause::Import, "test"),
             Some(&Inline {
-                stamp: &stamp,
-                score: &score,
+                as_of: date(2026, 6, 1),
+                score: &|_: &StoredModel, p: &RawPerson| Ok(score(p)),
             }),
         )
         .unwrap();

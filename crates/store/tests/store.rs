@@ -103,10 +103,10 @@ fn inline_rescoring_writes_score_and_history() {
     each(|s| {
         s.stage_model(&model("2026.1")).unwrap();
         s.activate_model("2026.1").unwrap();
-        let st = stamp();
+        let score = |_: &StoredModel, p: &RawPerson| Ok(fake_score(p));
         let inline = Inline {
-            stamp: &st,
-            score: &fake_score,
+            as_of: date(2026, 6, 1),
+            score: &score,
         };
         let r = s
             .ingest(
@@ -237,7 +237,7 @@ fn scans_batch_and_stale_scores_are_not_saved() {
 fn model(version: &str) -> StoredModel {
     StoredModel {
         version: version.into(),
-        hash: "x".into(),
+        hash: "h".repeat(64),
         content: "c".into(),
         effective_from: date(2026, 1, 1),
         status: ModelStatus::Staged,
@@ -290,5 +290,74 @@ fn identity_round_trips_and_finds() {
         );
         let (back, name) = s.person_identity(r[0].person_id).unwrap();
         assert_eq!((back, name.as_deref()), (id, Some("李四")));
+    });
+}
+
+#[test]
+fn inline_rescoring_scores_under_the_model_in_force_and_a_staged_one() {
+    each(|s| {
+        s.stage_model(&model("2026.1")).unwrap();
+        s.activate_model("2026.1").unwrap();
+        // The staged model scores 100 points higher; one that cannot score is skipped.
+        let score = |m: &StoredModel, p: &RawPerson| {
+            let mut row = fake_score(p);
+            match m.version.as_str() {
+                "2026.1" => Ok(row),
+                "2027.1" => {
+                    row.state.score = row.state.score.map(|v| v + 100);
+                    Ok(row)
+                }
+                _ => Err("cannot load".to_owned()),
+            }
+        };
+        let inline = Inline {
+            as_of: date(2026, 6, 1),
+            score: &score,
+        };
+        let push = |source: &str, seq| {
+            s.ingest(
+                &[penalty(source, "general", seq)],
+                &Change::bulk(Cause::Push, "test"),
+                Some(&inline),
+            )
+            .unwrap()[0]
+                .person_id
+        };
+        let before = push("a", 2);
+        assert!(s.score(before, "2027.1").unwrap().is_none());
+
+        s.stage_model(&model("2027.1")).unwrap();
+        let during = push("b", 3);
+        let old = s.score(during, "2026.1").unwrap().unwrap();
+        let new = s.score(during, "2027.1").unwrap().unwrap();
+        assert_eq!((old.state.score, new.state.score), (Some(510), Some(610)));
+        assert_eq!(new.model_version, "2027.1");
+        assert_eq!(s.counts().unwrap(), (2, 0));
+
+        // A withdrawal is rescored under both as well.
+        s.withdraw(
+            "SX-TAX",
+            "b",
+            "entered in error",
+            &Change::bulk(Cause::Withdraw, "test"),
+            Some(&inline),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            s.score(during, "2027.1").unwrap().unwrap().state.score,
+            Some(600)
+        );
+
+        // After activation only the model in force (and any newer staged one) is scored.
+        s.activate_model("2027.1").unwrap();
+        s.stage_model(&model("broken")).unwrap();
+        let after = push("c", 4);
+        assert_eq!(
+            s.score(after, "2027.1").unwrap().unwrap().state.score,
+            Some(610)
+        );
+        assert!(s.score(after, "2026.1").unwrap().is_none());
+        assert!(s.score(after, "broken").unwrap().is_none());
     });
 }

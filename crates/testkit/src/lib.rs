@@ -130,3 +130,14 @@ pub fn record(
         status: RecordStatus::Active,
     }
 }
+
+/// A candidate model `2027.1`: the default model with 610 instead of 600
+/// points for a provincial evaluation of 800–849.
+pub fn candidate_model() -> String {
+    chengxin_domain::model::DEFAULT_MODEL
+        .replace("version = \"2026.1\"", "version = \"2027.1\"")
+        .replace(
+            "{ min = 800, max = 849, points = 600 }",
+            "{ min = 800, max = 849, points = 610 }",
+        )
+}

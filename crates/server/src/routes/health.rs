@@ -33,7 +33,7 @@ pub struct Health {
     )
 )]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state
+    let active = state
         .blocking(|ctx| ctx.store.active_model())
         .await?
         .map_err(|e| {
@@ -46,6 +46,11 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        model: state.ctx.engine.model().version().to_owned(),
+        // The store's, not the one loaded at start: a publish from the CLI
+        // takes effect without restarting the server.
+        model: active.map_or_else(
+            || state.ctx.engine.model().version().to_owned(),
+            |m| m.version,
+        ),
     }))
 }

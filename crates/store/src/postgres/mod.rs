@@ -312,8 +312,11 @@ fn rescore_tx(
     if touched.is_empty() {
         return Ok(());
     }
-    let people = read::load_people(tx, touched, &inline.stamp.version)?;
-    let scores: Vec<ScoreRow> = people.iter().map(|p| (inline.score)(p)).collect();
-    scores::save_scores_tx(tx, &scores, inline.stamp, change)?;
+    for model in models::in_play(tx)? {
+        let people = read::load_people(tx, touched, &model.version)?;
+        if let Some(scores) = inline.score_all(&model, &people)? {
+            scores::save_scores_tx(tx, &scores, &inline.stamp(&model), change)?;
+        }
+    }
     Ok(())
 }

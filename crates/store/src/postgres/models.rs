@@ -79,6 +79,18 @@ pub(super) fn active(conn: &mut Conn) -> Result<Option<StoredModel>> {
     .transpose()
 }
 
+/// The model in force first, then any staged one, as this transaction sees them.
+pub(super) fn in_play(tx: &mut Tx<'_>) -> Result<Vec<StoredModel>> {
+    tx.query(
+        "SELECT version, hash, content, effective_from, status FROM models
+         WHERE status IN ('active', 'staged') ORDER BY status = 'staged', version",
+        &[],
+    )?
+    .iter()
+    .map(model)
+    .collect()
+}
+
 pub(super) fn all(conn: &mut Conn) -> Result<Vec<StoredModel>> {
     conn.query("SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at, version", &[])?
         .iter()

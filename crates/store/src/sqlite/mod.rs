@@ -319,14 +319,31 @@ fn rescore_tx(
     inline: &Inline<'_>,
     change: &Change<'_>,
 ) -> Result<()> {
-    let mut scores = Vec::with_capacity(people.len());
-    for &p in people {
-        if let Some(person) = load_person(tx, p, &inline.stamp.version)? {
-            scores.push((inline.score)(&person));
+    if people.is_empty() {
+        return Ok(());
+    }
+    for model in models_in_play_tx(tx)? {
+        let mut loaded = Vec::with_capacity(people.len());
+        for &p in people {
+            loaded.extend(load_person(tx, p, &model.version)?);
+        }
+        if let Some(scores) = inline.score_all(&model, &loaded)? {
+            save_scores_tx(tx, &scores, &inline.stamp(&model), change)?;
         }
     }
-    save_scores_tx(tx, &scores, inline.stamp, change)?;
     Ok(())
+}
+
+/// The model in force first, then any staged one, as this transaction sees them.
+fn models_in_play_tx(tx: &Transaction<'_>) -> Result<Vec<StoredModel>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT version, hash, content, effective_from, status FROM models
+         WHERE status IN ('active', 'staged') ORDER BY status = 'staged', version",
+    )?;
+    let models = stmt
+        .query_map([], model_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(models)
 }
 
 fn load_person(
