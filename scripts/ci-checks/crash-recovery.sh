@@ -51,6 +51,21 @@ submit() { # url key idempotency-key → receipt JSON
         ${3:+-H "Idempotency-Key: $3"} --data-binary @"$work/batch.jsonl"
 }
 
+# Resubmits while the killed request's lease on the batch has not lapsed
+# (409 batch_in_progress with Retry-After), as a unit's client would.
+submit_until_done() { # url key idempotency-key → receipt JSON
+    local out
+    for _ in $(seq 1 60); do
+        out=$(submit "$@")
+        if [[ $out != *'"batch_in_progress"'* ]]; then
+            printf '%s' "$out"
+            return 0
+        fi
+        sleep 1
+    done
+    say "FAIL: the batch stayed in progress"; return 1
+}
+
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 run() { # database URL
@@ -70,7 +85,7 @@ run() { # database URL
     say "killed the server mid-batch"
 
     start_server "$db"
-    receipt=$(submit "$addr" "$key" crash-1)
+    receipt=$(submit_until_done "$addr" "$key" crash-1)
     accepted=$(field accepted <<<"$receipt")
     duplicate=$(field duplicate <<<"$receipt")
     rejected=$(field rejected <<<"$receipt")

@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod engine;
 pub mod id;
 pub mod model;
+pub mod publication;
 pub mod record;
 
 pub use catalogue::Catalogue;

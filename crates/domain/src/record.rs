@@ -4,6 +4,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Fields;
+use crate::IdNumber;
 
 /// Where a record stands. Nothing is deleted by a state change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,9 +47,26 @@ pub struct TransitionError {
 }
 
 impl RecordStatus {
-    /// Whether a record in this state counts towards the score.
+    /// Every state, in declaration order.
+    pub const ALL: [RecordStatus; 7] = [
+        RecordStatus::Active,
+        RecordStatus::Disputed,
+        RecordStatus::Corrected,
+        RecordStatus::Withdrawn,
+        RecordStatus::Repaired,
+        RecordStatus::Pending,
+        RecordStatus::Rejected,
+    ];
+
+    /// Whether a record in this state counts towards the score. The only
+    /// place this rule is written: stores filter on [`RecordStatus::counting`].
     pub fn counts(self) -> bool {
         matches!(self, RecordStatus::Active | RecordStatus::Disputed)
+    }
+
+    /// The states that count.
+    pub fn counting() -> impl Iterator<Item = RecordStatus> {
+        RecordStatus::ALL.into_iter().filter(|s| s.counts())
     }
 
     /// The lowercase name stored and shown.
@@ -83,7 +101,7 @@ impl RecordStatus {
         use RecordEvent as E;
         use RecordStatus as S;
         let next = match (self, event) {
-            (S::Active | S::Disputed | S::Pending, E::Correct) => S::Corrected,
+            (S::Active | S::Disputed | S::Pending | S::Repaired, E::Correct) => S::Corrected,
             (S::Active | S::Disputed | S::Pending, E::Withdraw) => S::Withdrawn,
             (S::Active | S::Disputed, E::Repair) => S::Repaired,
             (S::Active, E::Dispute) => S::Disputed,
@@ -94,6 +112,87 @@ impl RecordStatus {
         };
         Ok(next)
     }
+}
+
+/// What storing one record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new `(unit, source_id)`.
+    Accepted,
+    /// Same `(unit, source_id)` and same content: nothing stored.
+    Duplicate,
+    /// Same `(unit, source_id)`, different content: a new version replaced the old.
+    Corrected,
+}
+
+impl Outcome {
+    /// The name shown in receipts and audit entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Corrected => "corrected",
+        }
+    }
+}
+
+/// What becomes of an arriving version of a record case `(unit, source_id)`,
+/// given the newest stored version (its state, and whether its content is
+/// the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// The case is new: store the version in `status`.
+    New { status: RecordStatus },
+    /// Identical to the newest version: store nothing (idempotent retry).
+    Duplicate,
+    /// A correction: the newest version moves to `head` (unchanged when it
+    /// no longer counts for another reason) and the new one is stored in `status`.
+    Correction {
+        head: RecordStatus,
+        status: RecordStatus,
+    },
+}
+
+/// Decides how a version in state `incoming` (`Active` from a unit,
+/// `Pending` from a resident) joins its case.
+///
+/// Decisions bind to the case, not to one version: a correction of a
+/// repaired record stays repaired, and one of a disputed record stays
+/// disputed (and counts) until the objection is decided. A case its unit
+/// withdrew, or a rejected self-report, starts again with the new version.
+pub fn arrive(head: Option<(RecordStatus, bool)>, incoming: RecordStatus) -> Arrival {
+    use RecordStatus as S;
+    let Some((head, same_content)) = head else {
+        return Arrival::New { status: incoming };
+    };
+    if same_content {
+        return Arrival::Duplicate;
+    }
+    let status = match head {
+        S::Repaired => S::Repaired,
+        S::Disputed if incoming.counts() => S::Disputed,
+        _ => incoming,
+    };
+    Arrival::Correction {
+        head: head.apply(RecordEvent::Correct).unwrap_or(head),
+        status,
+    }
+}
+
+/// A validated record to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    pub unit: String,
+    pub source_id: String,
+    pub item: String,
+    pub id_number: IdNumber,
+    pub name: Option<String>,
+    /// Canonical JSON of the validated fields.
+    pub fields: String,
+    pub record_date: Date,
+    /// `Active` for units' records, `Pending` for self-reports.
+    pub status: RecordStatus,
 }
 
 /// A record as the engine sees it.
@@ -119,6 +218,47 @@ pub struct PersonInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrivals_bind_decisions_to_the_case() {
+        use RecordStatus as S;
+        let arrive = |head, same, incoming| arrive(Some((head, same)), incoming);
+        assert_eq!(
+            super::arrive(None, S::Active),
+            Arrival::New { status: S::Active }
+        );
+        assert_eq!(arrive(S::Active, true, S::Active), Arrival::Duplicate);
+        assert_eq!(arrive(S::Withdrawn, true, S::Active), Arrival::Duplicate);
+        let correction = |head, status| Arrival::Correction { head, status };
+        assert_eq!(
+            arrive(S::Active, false, S::Active),
+            correction(S::Corrected, S::Active)
+        );
+        assert_eq!(
+            arrive(S::Repaired, false, S::Active),
+            correction(S::Corrected, S::Repaired)
+        );
+        assert_eq!(
+            arrive(S::Disputed, false, S::Active),
+            correction(S::Corrected, S::Disputed)
+        );
+        assert_eq!(
+            arrive(S::Withdrawn, false, S::Active),
+            correction(S::Withdrawn, S::Active)
+        );
+        assert_eq!(
+            arrive(S::Rejected, false, S::Pending),
+            correction(S::Rejected, S::Pending)
+        );
+        assert_eq!(
+            arrive(S::Active, false, S::Pending),
+            correction(S::Corrected, S::Pending)
+        );
+        assert_eq!(
+            RecordStatus::counting().collect::<Vec<_>>(),
+            [S::Active, S::Disputed]
+        );
+    }
 
     #[test]
     fn lifecycle() {

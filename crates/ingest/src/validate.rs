@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use chengxin_domain::catalogue::{Item, Raw};
+use chengxin_domain::record::NewRecord;
 use chengxin_domain::record::RecordStatus;
 use chengxin_domain::{Catalogue, IdNumber};
-use chengxin_store::NewRecord;
 use serde::Serialize;
 
 use crate::lines::Line;

@@ -48,8 +48,10 @@ pub fn verify(
     }
     let mut v = ChainVerifier::default();
     let mut at_checkpoint: Option<String> = None;
+    // One snapshot: entries appended meanwhile are neither walked nor counted.
+    let mut tx = ctx.store.read()?;
     loop {
-        let page = ctx.store.audit_entries(v.size, 10_000)?;
+        let page = tx.audit_entries(v.size, 10_000)?;
         if page.is_empty() {
             break;
         }
@@ -60,7 +62,7 @@ pub fn verify(
             }
         }
     }
-    let (head_seq, head_hash) = ctx.store.audit_head()?;
+    let (head_seq, head_hash) = tx.audit_head()?;
     if head_seq != v.size || head_hash != v.head {
         return Err(AuditFailure::HeadMismatch {
             entries: v.size,
@@ -89,7 +91,7 @@ pub fn verify(
 
 /// A signed checkpoint of the log as it stands.
 pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
-    let (size, head) = ctx.store.audit_head()?;
+    let (size, head) = ctx.store.read()?.audit_head()?;
     Ok(Checkpoint::sign(
         &ctx.store.keys().audit_signing_key(),
         size,
@@ -98,21 +100,21 @@ pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
     ))
 }
 
-/// Records that `actor` read a person's data.
+/// Records that `actor` read a person's data (named by blind index). Returns
+/// once the entry is durable; concurrent reads share one commit.
 pub fn record_read(
     ctx: &Context,
     actor: &str,
+    person_index: &[u8],
     person_id: i64,
     request_id: Option<&str>,
     what: &str,
 ) -> Result<(), JobError> {
-    let (id, _) = ctx.store.person_identity(person_id)?;
-    let person = chengxin_store::person_ref(&ctx.store.keys().blind_index(id.as_str().as_bytes()));
-    ctx.store.append_audit(&[AuditEvent {
+    ctx.store.append_reads(vec![AuditEvent {
         actor: actor.to_owned(),
         action: "person.read".into(),
         subject: Some(format!("person:{person_id}")),
-        person: Some(person),
+        person: Some(chengxin_store::person_ref(person_index)),
         request_id: request_id.map(str::to_owned),
         detail: serde_json::json!({ "what": what }),
     }])?;

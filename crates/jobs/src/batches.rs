@@ -4,14 +4,20 @@
 
 use std::io::BufRead;
 
+use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_ingest::{ChunkReader, Format, ReadError, RowError, Validator};
-use chengxin_store::{BatchClaim, BatchRow, Cause, Change, Inline, NewRecord, Outcome};
+pub use chengxin_store::BatchStatus;
+use chengxin_store::{BatchRow, Cause};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audit_events::batch_completed;
 use crate::push::Caller;
+use crate::records::store_records;
+use crate::rescore::{rescore, versions};
 use crate::units::Unit;
+use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
 /// A batch's receipt: counts and every rejected row.
@@ -19,8 +25,8 @@ use crate::{Context, JobError};
 pub struct BatchReceipt {
     pub id: String,
     pub unit: String,
-    /// `completed` (or `processing` while another request is still on it).
-    pub status: String,
+    /// `completed`, or `processing` while a request is still on it.
+    pub status: BatchStatus,
     pub accepted: u64,
     pub duplicate: u64,
     pub corrected: u64,
@@ -56,6 +62,11 @@ pub enum BatchError {
     /// The same `Idempotency-Key` was used with a different body.
     #[error("this Idempotency-Key was already used with a different body")]
     IdempotencyConflict,
+    /// Another request is still processing a batch under this key.
+    #[error(
+        "a batch with this Idempotency-Key is still being processed; retry in {retry_after} s"
+    )]
+    InProgress { retry_after: u64 },
     /// The body cannot be read at all (e.g. a CSV header without a required column).
     #[error(transparent)]
     Unreadable(#[from] ReadError),
@@ -67,8 +78,6 @@ pub enum BatchError {
 const CHUNK: usize = 2000;
 /// How long a claim on a batch lasts without renewal, in seconds.
 const LEASE_SECONDS: i64 = 15;
-/// How long a second request with the same key waits for the first to finish.
-const WAIT_SECONDS: u64 = 600;
 /// At most this many rejected rows are listed in a receipt.
 pub const MAX_LISTED_ERRORS: usize = 100_000;
 
@@ -113,9 +122,45 @@ impl From<chengxin_store::StoreError> for BatchError {
     }
 }
 
+/// What claiming a batch found.
+enum Claim {
+    /// This request processes the batch (new, or taken over after its lease lapsed).
+    Owned(String),
+    /// The batch under this key is complete.
+    Completed(BatchRow),
+    /// Another request holds the batch's lease until this time.
+    Leased(i64),
+}
+
+fn claim(ctx: &Context, unit: &str, key: Option<&str>) -> Result<Claim, JobError> {
+    let id = new_batch_id();
+    write(&*ctx.store, |tx| {
+        if let Some(key) = key {
+            match tx.batch_by_key(unit, key)? {
+                Some(row) if row.status == BatchStatus::Completed => {
+                    return Ok(Claim::Completed(row))
+                }
+                Some(row) if row.lease_until >= now() => return Ok(Claim::Leased(row.lease_until)),
+                Some(row) => {
+                    // Its request died (crash, kill): take it over under the same id.
+                    tx.set_batch_lease(&row.id, lease())?;
+                    return Ok(Claim::Owned(row.id));
+                }
+                None => {}
+            }
+        }
+        tx.insert_batch(&id, unit, key, lease())?;
+        Ok(Claim::Owned(id.clone()))
+    })
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
 /// Processes a batch body. With an idempotency key, a repeat with the same
-/// body returns the first receipt and changes nothing; concurrent repeats
-/// wait for the first to finish.
+/// body returns the first receipt and changes nothing; a repeat while the
+/// first is still running is told to come back later (never kept waiting).
 pub fn submit_batch(
     ctx: &Context,
     caller: Caller<'_>,
@@ -134,33 +179,20 @@ pub fn submit_batch(
     };
     // The header is checked before anything is claimed or stored.
     let mut reader = ChunkReader::new(hashing, format, CHUNK, &validator.required_columns())?;
-    let unit = caller.unit.code.as_str();
-    let waited_since = std::time::Instant::now();
-    loop {
-        match ctx
-            .store
-            .claim_batch(unit, idempotency_key, &new_batch_id(), lease())?
-        {
-            BatchClaim::Owned { id } => return process(ctx, caller, &validator, reader, &id),
-            BatchClaim::Existing(row) if row.status == "completed" => {
-                // Same key: the body must be the same one.
-                while reader.next_chunk()?.is_some() {}
-                let mine = reader.into_inner().hash.finalize().to_vec();
-                if row.body_hash.as_deref() != Some(&mine[..]) {
-                    return Err(BatchError::IdempotencyConflict);
-                }
-                return parse_receipt(&row);
+    match claim(ctx, &caller.unit.code, idempotency_key)? {
+        Claim::Owned(id) => process(ctx, caller, &validator, reader, &id),
+        Claim::Completed(row) => {
+            // Same key: the body must be the same one.
+            while reader.next_chunk()?.is_some() {}
+            let mine = reader.into_inner().hash.finalize().to_vec();
+            if row.body_hash.as_deref() != Some(&mine[..]) {
+                return Err(BatchError::IdempotencyConflict);
             }
-            BatchClaim::Existing(_) => {
-                if waited_since.elapsed().as_secs() > WAIT_SECONDS {
-                    return Err(JobError::Invalid(
-                        "a batch with this Idempotency-Key is still being processed".into(),
-                    )
-                    .into());
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
+            parse_receipt(&row)
         }
+        Claim::Leased(until) => Err(BatchError::InProgress {
+            retry_after: u64::try_from(until - now()).unwrap_or(0).clamp(1, 60),
+        }),
     }
 }
 
@@ -179,11 +211,6 @@ fn process<R: BufRead + Send>(
 ) -> Result<BatchReceipt, BatchError> {
     let header = reader.header.clone();
     let today = crate::today();
-    let score = ctx.inline_scorer(today);
-    let inline = Inline {
-        as_of: today,
-        score: &score,
-    };
     let actor = caller.actor();
     let change = Change {
         cause: Cause::Push,
@@ -194,7 +221,7 @@ fn process<R: BufRead + Send>(
     let mut receipt = BatchReceipt {
         id: id.to_owned(),
         unit: caller.unit.code.clone(),
-        status: "completed".into(),
+        status: BatchStatus::Completed,
         accepted: 0,
         duplicate: 0,
         corrected: 0,
@@ -202,6 +229,7 @@ fn process<R: BufRead + Send>(
         errors: Vec::new(),
         created_at: jiff::Timestamp::now().to_string(),
     };
+    let keys = ctx.store.keys();
     while let Some(chunk) = reader.next_chunk()? {
         let results: Vec<Result<NewRecord, RowError>> = chunk
             .par_iter()
@@ -219,24 +247,30 @@ fn process<R: BufRead + Send>(
                 }
             }
         }
-        for r in ctx
-            .store
-            .ingest(&good, &change, Some(&inline))
-            .map_err(JobError::from)?
-        {
+        let stored = write(&*ctx.store, |tx| {
+            let scorers = ctx.in_play(tx)?;
+            let stored = store_records(tx, keys, &good, &change, &versions(&scorers))?;
+            rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
+            tx.set_batch_lease(id, lease())?;
+            Ok(stored)
+        })?;
+        for r in stored.results {
             match r.outcome {
                 Outcome::Accepted => receipt.accepted += 1,
                 Outcome::Duplicate => receipt.duplicate += 1,
                 Outcome::Corrected => receipt.corrected += 1,
             }
         }
-        ctx.store.renew_batch(id, lease()).map_err(JobError::from)?;
     }
     let hash = reader.into_inner().hash.finalize().to_vec();
     let text = serde_json::to_string(&receipt).map_err(|e| JobError::Invalid(e.to_string()))?;
-    ctx.store
-        .finish_batch(id, &hash, &text, &change)
-        .map_err(JobError::from)?;
+    write(&*ctx.store, |tx| {
+        if !tx.complete_batch(id, &hash, &text)? {
+            return Err(JobError::Invalid(format!("batch {id} vanished")));
+        }
+        tx.append_audit(vec![batch_completed(&change, id, &hash, &text)]);
+        Ok(())
+    })?;
     Ok(receipt)
 }
 
@@ -246,13 +280,13 @@ pub fn batch_receipt(
     unit: &Unit,
     id: &str,
 ) -> Result<Option<BatchReceipt>, JobError> {
-    let Some(row) = ctx.store.batch(id)? else {
+    let Some(row) = ctx.store.read()?.batch(id)? else {
         return Ok(None);
     };
     if row.unit != unit.code {
         return Ok(None);
     }
-    if row.status == "completed" {
+    if row.status == BatchStatus::Completed {
         return parse_receipt(&row).map(Some).map_err(|e| match e {
             BatchError::Job(j) => j,
             other => JobError::Invalid(other.to_string()),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use chengxin_domain::record::{PersonInput, Record};
 use chengxin_domain::{Catalogue, Engine, Model};
 use chengxin_store::{
-    ModelStamp, ModelStatus, RawPerson, ScoreRow, ScoreState, Store, StoredModel,
+    ModelStamp, ModelStatus, RawPerson, ReadTx, ScoreRow, ScoreState, Store, StoredModel, WriteTx,
 };
 use jiff::civil::Date;
 
@@ -25,65 +25,74 @@ pub enum JobError {
     Output(String, std::io::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Publication(#[from] chengxin_domain::publication::PublicationError),
 }
 
-/// A store with the catalogue and the engine for the model in force.
+/// A store with the catalogue, and the engines for the models it holds.
 ///
-/// `engine` is the model in force when the context was made (or the one it
-/// was made with). Long-running callers (the server) must not rely on it for
-/// writes: inline rescoring goes through [`Context::inline_scorer`], which
-/// scores under whatever models the store's own transaction sees.
+/// No model is fixed when the context is made: every use case reads the
+/// models it works under from the store, in its own unit of work, so a
+/// long-running process (the server) follows a publish without a restart.
 pub struct Context {
     pub store: Arc<dyn Store>,
     pub catalogue: Arc<Catalogue>,
-    pub engine: Arc<Engine>,
     items: HashMap<String, usize>,
     /// Engines for stored models, by content hash, built once each.
     engines: Mutex<HashMap<String, Arc<Engine>>>,
+}
+
+/// A stored model with the engine that scores under it.
+#[derive(Clone)]
+pub struct Scorer {
+    pub model: StoredModel,
+    pub engine: Arc<Engine>,
+}
+
+impl Scorer {
+    /// The stamp stored with scores from this model as of `as_of`.
+    pub fn stamp(&self, as_of: Date) -> ModelStamp {
+        ModelStamp {
+            version: self.model.version.clone(),
+            hash: self.model.hash.clone(),
+            as_of,
+        }
+    }
 }
 
 impl Context {
     /// Binds to a store; installs the built-in model `2026.1` on first use.
     pub fn new(store: Arc<dyn Store>) -> Result<Context, JobError> {
         let catalogue = Arc::new(Catalogue::builtin());
-        let model = match store.active_model()? {
-            Some(m) => Model::parse(&m.content, &catalogue)?,
-            None => {
-                let m = Model::builtin(&catalogue);
-                let stored = stored_model(
-                    &m,
-                    chengxin_domain::model::DEFAULT_MODEL,
-                    Date::constant(2026, 1, 1),
-                );
-                store.stage_model(&stored)?;
-                store.activate_model(m.version())?;
-                m
-            }
-        };
-        Context::with_model(store, catalogue, &model)
-    }
-
-    /// Binds to a store with a given model (used for simulation and publishing).
-    pub fn with_model(
-        store: Arc<dyn Store>,
-        catalogue: Arc<Catalogue>,
-        model: &Model,
-    ) -> Result<Context, JobError> {
-        let engine = Arc::new(Engine::new(&catalogue, model)?);
         let items = catalogue
             .items
             .iter()
             .enumerate()
             .map(|(i, it)| (it.code.clone(), i))
             .collect();
-        let engines = Mutex::new(HashMap::from([(model.hash.clone(), Arc::clone(&engine))]));
-        Ok(Context {
+        let ctx = Context {
             store,
             catalogue,
-            engine,
             items,
-            engines,
-        })
+            engines: Mutex::new(HashMap::new()),
+        };
+        if ctx.store.read()?.active_model()?.is_none() {
+            let m = Model::builtin(&ctx.catalogue);
+            let stored = stored_model(
+                &m,
+                chengxin_domain::model::DEFAULT_MODEL,
+                Date::constant(2026, 1, 1),
+            );
+            crate::uow::write(&*ctx.store, |tx| {
+                if tx.active_model()?.is_some() {
+                    return Ok(()); // another process installed it meanwhile
+                }
+                tx.put_staged_model(&stored)?;
+                tx.set_model_status(&stored.version, ModelStatus::Active)?;
+                Ok(())
+            })?;
+        }
+        Ok(ctx)
     }
 
     /// The engine for a stored model, built from its text on first use.
@@ -107,34 +116,39 @@ impl Context {
         Ok(engine)
     }
 
-    /// The scorer handed to the store for inline rescoring: any stored model,
-    /// as of `as_of`.
-    pub fn inline_scorer(
-        &self,
-        as_of: Date,
-    ) -> impl Fn(&StoredModel, &RawPerson) -> Result<ScoreRow, String> + Sync + '_ {
-        move |model, person| {
-            let engine = self.engine_for(model).map_err(|e| e.to_string())?;
-            Ok(self.score_with(&engine, person, as_of))
+    /// A scorer for a stored model.
+    pub fn scorer(&self, model: StoredModel) -> Result<Scorer, JobError> {
+        let engine = self.engine_for(&model)?;
+        Ok(Scorer { model, engine })
+    }
+
+    /// The model in force, as a scorer.
+    pub fn active(&self, tx: &mut dyn ReadTx) -> Result<Scorer, JobError> {
+        let model = tx
+            .active_model()?
+            .ok_or_else(|| JobError::Invalid("no score model is in force".into()))?;
+        self.scorer(model)
+    }
+
+    /// Scorers for the models in play in a write unit of work. A staged
+    /// model whose text no longer loads is skipped with a warning; the model
+    /// in force failing is an error.
+    pub fn in_play(&self, tx: &mut dyn WriteTx) -> Result<Vec<Scorer>, JobError> {
+        let mut out = Vec::new();
+        for m in tx.models_in_play()? {
+            match self.scorer(m.clone()) {
+                Ok(s) => out.push(s),
+                Err(e) if m.status == ModelStatus::Staged => {
+                    tracing::warn!(model = %m.version, error = %e, "staged model cannot score; skipped");
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(out)
     }
 
-    /// The stamp stored with scores from this model as of `as_of`.
-    pub fn stamp(&self, as_of: Date) -> ModelStamp {
-        let m = self.engine.model();
-        ModelStamp {
-            version: m.version().to_owned(),
-            hash: m.hash.clone(),
-            as_of,
-        }
-    }
-
-    /// Scores a stored person as of `as_of`.
-    pub fn score_row(&self, person: &RawPerson, as_of: Date) -> ScoreRow {
-        self.score_with(&self.engine, person, as_of)
-    }
-
-    fn score_with(&self, engine: &Engine, person: &RawPerson, as_of: Date) -> ScoreRow {
+    /// Scores a stored person under `engine` as of `as_of`.
+    pub fn score_with(&self, engine: &Engine, person: &RawPerson, as_of: Date) -> ScoreRow {
         let input = decode_person(&self.catalogue, &self.items, person);
         let e = engine.evaluate(&input, as_of);
         ScoreRow {

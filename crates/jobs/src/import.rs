@@ -3,8 +3,9 @@
 
 use std::io::{BufRead, Write};
 
+use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_ingest::{ChunkReader, Format, RowError, Validator};
-use chengxin_store::{Cause, Change, NewRecord, Outcome};
+use chengxin_store::Cause;
 
 use crate::OPERATOR;
 use crossbeam_channel::bounded;
@@ -13,6 +14,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::recompute::{recompute, Progress, Target};
+use crate::records::store_records;
+use crate::uow::{write, Change, RowResult};
 use crate::{Context, JobError};
 
 /// How to import.
@@ -95,9 +98,7 @@ pub fn import(
             let (good, bad) = parsed?;
             let bad_count = bad.len();
             let t2 = std::time::Instant::now();
-            let stored = ctx
-                .store
-                .ingest(&good, &Change::bulk(Cause::Import, OPERATOR), None)?;
+            let stored = store_chunk(ctx, &good, &Change::bulk(Cause::Import, OPERATOR))?;
             storing += t2.elapsed();
             for r in &stored {
                 match r.outcome {
@@ -136,4 +137,24 @@ pub fn import(
     summary.scores_changed = rescored.changed;
     summary.seconds = start.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Stores records in one unit of work without rescoring anyone: the people
+/// are marked under the models this unit of work sees (a later
+/// `recompute --changed-only`, or the end of an import, scores them).
+pub fn store_chunk(
+    ctx: &Context,
+    rows: &[NewRecord],
+    change: &Change<'_>,
+) -> Result<Vec<RowResult>, JobError> {
+    let keys = ctx.store.keys();
+    Ok(write(&*ctx.store, |tx| {
+        let models: Vec<String> = tx
+            .models_in_play()?
+            .into_iter()
+            .map(|m| m.version)
+            .collect();
+        store_records(tx, keys, rows, change, &models)
+    })?
+    .results)
 }

@@ -2,17 +2,44 @@
 //! explaining one person's score, and simulating and publishing score models.
 //! Orchestrates the domain and the store; holds no SQL and no HTTP.
 
+mod audit_events;
 mod context;
 mod import;
 mod models;
 mod recompute;
+mod records;
+mod rescore;
 mod score;
+pub mod uow;
 
-pub use context::{decode_person, Context, JobError};
-pub use import::{import, ImportOptions, ImportSummary};
-pub use models::{publish, simulate, Simulation};
+pub use context::{decode_person, Context, JobError, Scorer};
+pub use import::{import, store_chunk, ImportOptions, ImportSummary};
+pub use models::{activate, publish, simulate, stage_and_score, Simulation};
 pub use recompute::{recompute, Progress, RecomputeSummary, Target};
 pub use score::{explain, Explained};
+
+/// The model in force, as the store holds it now.
+pub fn model_in_force(ctx: &Context) -> Result<chengxin_store::StoredModel, JobError> {
+    Ok(ctx.active(&mut *ctx.store.read()?)?.model)
+}
+
+/// How many people have each grade (`None`: ineligible).
+pub type GradeCounts = Vec<(Option<String>, u64)>;
+
+/// How many people have each grade under the model in force.
+pub fn grade_distribution(
+    ctx: &Context,
+) -> Result<(chengxin_store::StoredModel, GradeCounts), JobError> {
+    let mut tx = ctx.store.read()?;
+    let model = ctx.active(&mut *tx)?.model;
+    let counts = tx.grade_counts(&model.version)?;
+    Ok((model, counts))
+}
+
+/// Every stored model, oldest first.
+pub fn list_models(ctx: &Context) -> Result<Vec<chengxin_store::StoredModel>, JobError> {
+    Ok(ctx.store.read()?.models()?)
+}
 
 /// Today's civil date in Asia/Shanghai, the city's calendar.
 pub fn today() -> jiff::civil::Date {
@@ -23,6 +50,7 @@ pub fn today() -> jiff::civil::Date {
 
 pub mod audit;
 pub mod batches;
+pub mod decisions;
 pub mod push;
 pub mod units;
 

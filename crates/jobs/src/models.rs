@@ -2,17 +2,19 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::sync::Arc;
 
-use chengxin_domain::Model;
-use chengxin_store::{Cause, Scan, ScoreState, StoreError};
+use chengxin_domain::publication::{may_activate, may_stage, ModelStatus};
+use chengxin_domain::{Engine, Model};
+use chengxin_store::{Cause, Scan, ScoreState, StoreError, StoredModel};
 use crossbeam_channel::bounded;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::context::stored_model;
-use crate::recompute::{recompute, Progress, RecomputeSummary, Target};
+use crate::recompute::{rescore_model, Progress, RecomputeSummary, Target};
+use crate::rescore::rescore;
+use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
 /// Summary statistics of eligible people's scores.
@@ -84,8 +86,9 @@ pub fn simulate(
     as_of: Date,
     movers: usize,
 ) -> Result<Simulation, JobError> {
-    let next = Context::with_model(current.store.clone(), current.catalogue.clone(), candidate)?;
-    let version = current.engine.model().version().to_owned();
+    let active = current.active(&mut *current.store.read()?)?;
+    let next = Engine::new(&current.catalogue, candidate)?;
+    let version = active.model.version.clone();
     let (tx, rx) = bounded(4);
     let store = &current.store;
     let mut grades: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -112,8 +115,8 @@ pub fn simulate(
                 .map(|p| {
                     (
                         p.id,
-                        current.score_row(p, as_of).state,
-                        next.score_row(p, as_of).state,
+                        current.score_with(&active.engine, p, as_of).state,
+                        current.score_with(&next, p, as_of).state,
                     )
                 })
                 .collect();
@@ -143,8 +146,12 @@ pub fn simulate(
     let mut list: Vec<_> = top.into_iter().map(|Reverse(t)| t).collect();
     list.sort_by_key(|&(d, id, _, _)| (Reverse(d), id));
     let mut out = Vec::new();
+    let mut tx = current.store.read()?;
     for (_, id, old, new) in list {
-        let (idn, _) = current.store.person_identity(id)?;
+        let idn = tx
+            .identity(id)?
+            .ok_or_else(|| JobError::Invalid(format!("person {id} vanished")))?
+            .id_number;
         out.push(Mover {
             masked_id: idn.masked(),
             old,
@@ -153,7 +160,7 @@ pub fn simulate(
         });
     }
     Ok(Simulation {
-        old_version: current.engine.model().version().to_owned(),
+        old_version: active.model.version,
         new_version: candidate.version().to_owned(),
         as_of,
         persons,
@@ -167,36 +174,86 @@ pub fn simulate(
 
 /// Publishes a model: stores it staged, scores everyone under it, then makes
 /// it the model in force in one step. A crash before that step leaves the
-/// old model fully in force (its scores untouched); publishing again resumes cleanly.
+/// old model fully in force (its scores and marks untouched); publishing
+/// again resumes cleanly.
 pub fn publish(
-    current: &Context,
+    ctx: &Context,
     text: &str,
     effective_from: Date,
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<RecomputeSummary, JobError> {
-    let model = Model::parse(text, &current.catalogue)?;
-    if model.version() == current.engine.model().version() {
-        return Err(JobError::Invalid(format!(
-            "model {} is already in force",
-            model.version()
-        )));
-    }
-    let next = Context::with_model(
-        current.store.clone(),
-        Arc::clone(&current.catalogue),
-        &model,
-    )?;
-    current
-        .store
-        .stage_model(&stored_model(&model, text, effective_from))?;
-    let summary = recompute(
-        &next,
-        Target::Everyone,
-        as_of,
-        Cause::ModelPublish,
-        progress,
-    )?;
-    current.store.activate_model(model.version())?;
+    let (staged, summary) = stage_and_score(ctx, text, effective_from, as_of, progress)?;
+    activate(ctx, &staged.version, as_of)?;
     Ok(summary)
+}
+
+/// The first half of [`publish`]: stages the model and scores everyone under
+/// it, then those whose records changed meanwhile. Nothing is in force yet.
+pub fn stage_and_score(
+    ctx: &Context,
+    text: &str,
+    effective_from: Date,
+    as_of: Date,
+    progress: &dyn Progress,
+) -> Result<(StoredModel, RecomputeSummary), JobError> {
+    let model = Model::parse(text, &ctx.catalogue)?;
+    let stored = stored_model(&model, text, effective_from);
+    write(&*ctx.store, |tx| {
+        may_stage(&stored.version, tx.model_status(&stored.version)?)?;
+        tx.put_staged_model(&stored)?;
+        Ok(())
+    })?;
+    let scorer = ctx.scorer(stored.clone())?;
+    let cause = Cause::ModelPublish;
+    let summary = rescore_model(ctx, &scorer, Target::Everyone, as_of, cause, progress)?;
+    rescore_model(ctx, &scorer, Target::Changed, as_of, cause, &())?;
+    Ok((stored, summary))
+}
+
+/// People scored per round while a model is put in force.
+const CATCH_UP: usize = 1000;
+
+/// The second half of [`publish`]: puts a staged model in force and retires
+/// the one before. No record changes meanwhile (the change of state waits for
+/// the writers in flight and holds back new ones), so the people still
+/// marked under the staged model are scored first, in the same step: the
+/// model comes into force with every score current.
+pub fn activate(ctx: &Context, version: &str, as_of: Date) -> Result<(), JobError> {
+    let change = Change::bulk(Cause::ModelPublish, crate::OPERATOR);
+    write(&*ctx.store, |tx| {
+        may_activate(version, tx.model_status(version)?)?;
+        let previous = tx.active_model()?;
+        tx.set_model_status(version, ModelStatus::Active)?;
+        let staged = tx
+            .models()?
+            .into_iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| JobError::Invalid(format!("model {version} vanished")))?;
+        let scorer = ctx.scorer(staged)?;
+        loop {
+            let marked = tx.marked_people(version, CATCH_UP)?;
+            if marked.is_empty() {
+                break;
+            }
+            rescore(
+                ctx,
+                tx,
+                std::slice::from_ref(&scorer),
+                &marked,
+                as_of,
+                &change,
+            )?;
+            if tx.marked_people(version, CATCH_UP)? == marked {
+                return Err(JobError::Invalid(format!(
+                    "people marked under {version} could not be scored"
+                )));
+            }
+        }
+        if let Some(old) = previous.filter(|m| m.version != version) {
+            tx.set_model_status(&old.version, ModelStatus::Retired)?;
+            tx.clear_marks(&old.version)?;
+        }
+        Ok(())
+    })
 }

@@ -1,11 +1,15 @@
 //! Units pushing single records and withdrawing them over HTTP: each change,
 //! the person's rescoring and the audit entries commit together.
 
+use chengxin_domain::record::{Outcome, RecordEvent, RecordStatus};
 use chengxin_ingest::{Line, RowError, Validator};
-use chengxin_store::{Cause, Change, Inline, Outcome};
+use chengxin_store::Cause;
 use serde::Serialize;
 
+use crate::records::{apply_event, store_records};
+use crate::rescore::{rescore, versions};
 use crate::units::Unit;
+use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
 /// Who is calling, for authorisation and the audit log.
@@ -23,13 +27,32 @@ impl Caller<'_> {
     }
 }
 
+/// What a push or withdrawal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptOutcome {
+    Accepted,
+    Duplicate,
+    Corrected,
+    Withdrawn,
+}
+
+impl From<Outcome> for ReceiptOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Accepted => ReceiptOutcome::Accepted,
+            Outcome::Duplicate => ReceiptOutcome::Duplicate,
+            Outcome::Corrected => ReceiptOutcome::Corrected,
+        }
+    }
+}
+
 /// The answer to a push or withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordReceipt {
     pub source_id: String,
     pub record_id: i64,
-    /// `accepted`, `duplicate`, `corrected`, or `withdrawn`.
-    pub outcome: String,
+    pub outcome: ReceiptOutcome,
     /// The person was rescored in the same transaction. The score itself is
     /// never shown to a unit (第十六条: no disclosure without the person's consent).
     pub rescored: bool,
@@ -44,6 +67,13 @@ pub enum PushError {
     /// No such record from this unit.
     #[error("no record `{0}` from this unit")]
     NotFound(String),
+    /// The record's state does not allow a withdrawal (it was repaired, or
+    /// is a rejected self-report).
+    #[error("record `{source_id}` is {} and cannot be withdrawn", .state.as_str())]
+    NotWithdrawable {
+        source_id: String,
+        state: RecordStatus,
+    },
     #[error(transparent)]
     Job(#[from] JobError),
 }
@@ -51,14 +81,6 @@ pub enum PushError {
 impl From<chengxin_store::StoreError> for PushError {
     fn from(e: chengxin_store::StoreError) -> Self {
         PushError::Job(e.into())
-    }
-}
-
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Accepted => "accepted",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Corrected => "corrected",
     }
 }
 
@@ -81,23 +103,29 @@ pub fn push_record(
         .validate(&line, None)
         .map_err(PushError::Invalid)?;
     let today = crate::today();
-    let score = ctx.inline_scorer(today);
-    let inline = Inline {
-        as_of: today,
-        score: &score,
-    };
     let actor = caller.actor();
     let change = Change::request(Cause::Push, &actor, caller.request_id);
-    let r = ctx
-        .store
-        .ingest(std::slice::from_ref(&record), &change, Some(&inline))?;
-    let r = r
-        .first()
-        .ok_or_else(|| JobError::Invalid("the store returned no result".into()))?;
+    let keys = ctx.store.keys();
+    let r = write(&*ctx.store, |tx| {
+        let scorers = ctx.in_play(tx)?;
+        let stored = store_records(
+            tx,
+            keys,
+            std::slice::from_ref(&record),
+            &change,
+            &versions(&scorers),
+        )?;
+        rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
+        stored
+            .results
+            .first()
+            .copied()
+            .ok_or_else(|| JobError::Invalid("the store returned no result".into()))
+    })?;
     Ok(RecordReceipt {
         source_id: record.source_id,
         record_id: r.record_id,
-        outcome: outcome_name(r.outcome).into(),
+        outcome: r.outcome.into(),
         rescored: r.outcome != Outcome::Duplicate,
     })
 }
@@ -119,21 +147,40 @@ pub fn withdraw(
         }));
     }
     let today = crate::today();
-    let score = ctx.inline_scorer(today);
-    let inline = Inline {
-        as_of: today,
-        score: &score,
-    };
     let actor = caller.actor();
     let change = Change::request(Cause::Withdraw, &actor, caller.request_id);
-    let r = ctx
-        .store
-        .withdraw(&caller.unit.code, source_id, reason, &change, Some(&inline))?
-        .ok_or_else(|| PushError::NotFound(source_id.to_owned()))?;
-    Ok(RecordReceipt {
-        source_id: source_id.to_owned(),
-        record_id: r.record_id,
-        outcome: "withdrawn".into(),
-        rescored: r.outcome != Outcome::Duplicate,
-    })
+    let unit = caller.unit.code.as_str();
+    write(&*ctx.store, |tx| {
+        let Some(head) = tx.record_heads(&[(unit, source_id)])?.pop().flatten() else {
+            return Ok(Err(PushError::NotFound(source_id.to_owned())));
+        };
+        let scorers = ctx.in_play(tx)?;
+        let applied = apply_event(
+            tx,
+            &head,
+            RecordEvent::Withdraw,
+            Some(reason),
+            &change,
+            "record.withdrawn",
+            &versions(&scorers),
+        )?;
+        let changed = match applied {
+            Ok(changed) => changed.is_some(),
+            Err(e) => {
+                return Ok(Err(PushError::NotWithdrawable {
+                    source_id: source_id.to_owned(),
+                    state: e.state,
+                }))
+            }
+        };
+        if changed {
+            rescore(ctx, tx, &scorers, &[head.person_id], today, &change)?;
+        }
+        Ok(Ok(RecordReceipt {
+            source_id: source_id.to_owned(),
+            record_id: head.id,
+            outcome: ReceiptOutcome::Withdrawn,
+            rescored: changed,
+        }))
+    })?
 }

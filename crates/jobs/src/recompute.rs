@@ -3,12 +3,15 @@
 
 use std::time::Instant;
 
-use chengxin_store::{Cause, Change, RawPerson, Scan, ScoreRow, StoreError};
+use chengxin_store::{Cause, RawPerson, Scan, ScoreRow, StoreError};
 use crossbeam_channel::bounded;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::audit_events::ScoreAudit;
+use crate::context::Scorer;
+use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
 /// People per batch read, scored and written together.
@@ -41,9 +44,10 @@ pub struct RecomputeSummary {
     pub seconds: f64,
 }
 
-/// Rescores `target` as of `as_of` with the context's model, storing scores
-/// under its version. Crash-safe: each batch commits on its own, and people
-/// stay marked for rescoring until their score is stored.
+/// Rescores `target` as of `as_of` under every model in play (the one in
+/// force, and one being published), as the store holds them now. Crash-safe:
+/// each batch commits on its own, and people stay marked for rescoring under
+/// a model until their score under it is stored.
 pub fn recompute(
     ctx: &Context,
     target: Target,
@@ -51,8 +55,37 @@ pub fn recompute(
     cause: Cause,
     progress: &dyn Progress,
 ) -> Result<RecomputeSummary, JobError> {
+    let models: Vec<_> = ctx
+        .store
+        .read()?
+        .models()?
+        .into_iter()
+        .filter(|m| m.status.in_play())
+        .collect();
+    let mut total = RecomputeSummary::default();
+    for m in models {
+        let scorer = ctx.scorer(m)?;
+        let s = rescore_model(ctx, &scorer, target, as_of, cause, progress)?;
+        tracing::info!(model = %scorer.model.version, persons = s.persons, changed = s.changed, "rescored");
+        total.persons += s.persons;
+        total.changed += s.changed;
+        total.seconds += s.seconds;
+    }
+    Ok(total)
+}
+
+/// Rescores `target` under one model. Streams: a scanning thread, parallel
+/// scoring, a writing thread, joined by bounded channels.
+pub(crate) fn rescore_model(
+    ctx: &Context,
+    scorer: &Scorer,
+    target: Target,
+    as_of: Date,
+    cause: Cause,
+    progress: &dyn Progress,
+) -> Result<RecomputeSummary, JobError> {
     let start = Instant::now();
-    let stamp = ctx.stamp(as_of);
+    let stamp = scorer.stamp(as_of);
     let version = stamp.version.as_str();
     let scan = match target {
         Target::Everyone => Scan::All {
@@ -62,7 +95,7 @@ pub fn recompute(
             model_version: version,
         },
     };
-    let (all, dirty) = ctx.store.counts()?;
+    let (all, dirty) = ctx.store.read()?.counts(version)?;
     progress.set_total(if target == Target::Everyone {
         all
     } else {
@@ -83,10 +116,18 @@ pub fn recompute(
         let writer = s.spawn(move || -> Result<u64, JobError> {
             let mut changed = 0;
             let mut busy = std::time::Duration::ZERO;
+            let change = Change::bulk(cause, crate::OPERATOR);
             for rows in write_rx {
                 let t = Instant::now();
-                changed +=
-                    store.save_scores(&rows, stamp, &Change::bulk(cause, crate::OPERATOR))?;
+                changed += write(&**store, |tx| {
+                    let changes = tx.save_scores(&rows, stamp, cause)?;
+                    let mut audit = ScoreAudit::new(&change, stamp);
+                    for c in &changes {
+                        audit.changed(c);
+                    }
+                    tx.append_audit(audit.finish(rows.len()));
+                    Ok(changes.len() as u64)
+                })?;
                 busy += t.elapsed();
                 progress.inc(rows.len() as u64);
             }
@@ -100,7 +141,10 @@ pub fn recompute(
             waiting += t.elapsed();
             let t2 = Instant::now();
             persons += batch.len() as u64;
-            let rows: Vec<ScoreRow> = batch.par_iter().map(|p| ctx.score_row(p, as_of)).collect();
+            let rows: Vec<ScoreRow> = batch
+                .par_iter()
+                .map(|p| ctx.score_with(&scorer.engine, p, as_of))
+                .collect();
             scoring += t2.elapsed();
             if write_tx.send(rows).is_err() {
                 break; // the writer failed; its error is reported below

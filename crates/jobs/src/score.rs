@@ -1,17 +1,27 @@
-//! One person's score with its full explanation, computed from stored records.
+//! One person's score with its full explanation, computed from stored records
+//! under the model in force as the store holds it now.
 
-use chengxin_domain::{Evaluation, IdNumber};
-use chengxin_store::{HistoryEntry, StoredRecord, StoredScore};
+use std::sync::Arc;
+
+use chengxin_domain::record::PersonInput;
+use chengxin_domain::{Engine, Evaluation, IdNumber};
+use chengxin_store::{HistoryEntry, StoredModel, StoredRecord, StoredScore};
 use jiff::civil::Date;
 
+use crate::context::Scorer;
 use crate::{Context, JobError};
 
 /// A person's explained score plus what is stored about them.
 #[derive(Debug)]
-pub struct Explained<'a> {
+pub struct Explained {
     pub person_id: i64,
-    /// Computed now from the stored records.
-    pub evaluation: Evaluation<'a>,
+    /// The person's blind index, as audit entries name them.
+    pub index: Vec<u8>,
+    /// The model in force the evaluation is under.
+    pub model: StoredModel,
+    engine: Arc<Engine>,
+    input: PersonInput,
+    pub as_of: Date,
     /// The stored current score under the model in force, if any.
     pub stored: Option<StoredScore>,
     pub history: Vec<HistoryEntry>,
@@ -19,26 +29,35 @@ pub struct Explained<'a> {
 }
 
 /// Explains the score of the person with `id` as of `as_of`; `None` if the
-/// platform has no record of them.
-pub fn explain<'a>(
-    ctx: &'a Context,
-    id: &IdNumber,
-    as_of: Date,
-) -> Result<Option<Explained<'a>>, JobError> {
-    let Some(person_id) = ctx.store.find_person(id)? else {
+/// platform has no record of them. Everything is read in one snapshot.
+pub fn explain(ctx: &Context, id: &IdNumber, as_of: Date) -> Result<Option<Explained>, JobError> {
+    let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
+    let mut tx = ctx.store.read()?;
+    let Some(person_id) = tx.find_person(&index)? else {
         return Ok(None);
     };
-    let version = ctx.engine.model().version();
-    let Some(raw) = ctx.store.load_person(person_id, version)? else {
+    let Scorer { model, engine } = ctx.active(&mut *tx)?;
+    let Some(raw) = tx.load_people(&[person_id], &model.version)?.pop() else {
         return Ok(None);
     };
     let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
-    let evaluation = ctx.engine.evaluate(&input, as_of);
     Ok(Some(Explained {
         person_id,
-        evaluation,
-        stored: ctx.store.score(person_id, version)?,
-        history: ctx.store.score_history(person_id)?,
-        records: ctx.store.person_records(person_id)?,
+        index: index.to_vec(),
+        stored: tx.score(person_id, &model.version)?,
+        history: tx.score_history(person_id)?,
+        records: tx.person_records(person_id)?,
+        model,
+        engine,
+        input,
+        as_of,
     }))
+}
+
+impl Explained {
+    /// The score as of the explanation's date, with every line behind it,
+    /// computed from the stored records under the model in force.
+    pub fn evaluation(&self) -> Evaluation<'_> {
+        self.engine.evaluate(&self.input, self.as_of)
+    }
 }

@@ -2,11 +2,13 @@
 //! rotation, disabling, and authenticating a request's key.
 
 use base64::Engine as _;
-use chengxin_store::{Cause, Change, UnitRow};
+use chengxin_store::{Cause, UnitRow};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::audit_events::unit_event;
+use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
 /// A cooperating unit as others see it (never with its key).
@@ -97,34 +99,64 @@ pub fn add_unit(
         disabled: false,
     };
     let key = new_key();
-    ctx.store.add_unit(
-        &row,
-        &key_hash(&key),
-        &Change::request(Cause::Push, actor, None),
-    )?;
+    let change = Change::request(Cause::Push, actor, None);
+    let created = write(&*ctx.store, |tx| {
+        if !tx.insert_unit(&row, &key_hash(&key))? {
+            return Ok(false);
+        }
+        let detail = serde_json::json!({"name": row.name, "items": row.items});
+        tx.append_audit(vec![unit_event(&change, "unit.created", &row.code, detail)]);
+        Ok(true)
+    })?;
+    if !created {
+        return Err(JobError::Invalid(format!("unit {code} already exists")));
+    }
     Ok((row.into(), key))
 }
 
 /// All units.
 pub fn list_units(ctx: &Context) -> Result<Vec<Unit>, JobError> {
-    Ok(ctx.store.units()?.into_iter().map(Unit::from).collect())
+    Ok(ctx
+        .store
+        .read()?
+        .units()?
+        .into_iter()
+        .map(Unit::from)
+        .collect())
 }
 
 /// Replaces a unit's key; the old key stops working at once. Returns the new key.
 pub fn rotate_key(ctx: &Context, code: &str, actor: &str) -> Result<String, JobError> {
     let key = new_key();
-    ctx.store.set_unit_key(
-        code,
-        &key_hash(&key),
-        &Change::request(Cause::Push, actor, None),
-    )?;
+    let change = Change::request(Cause::Push, actor, None);
+    let found = write(&*ctx.store, |tx| {
+        let found = tx.set_unit_key(code, &key_hash(&key))?;
+        if found {
+            let event = unit_event(&change, "unit.key_rotated", code, serde_json::json!({}));
+            tx.append_audit(vec![event]);
+        }
+        Ok(found)
+    })?;
+    if !found {
+        return Err(JobError::Invalid(format!("there is no unit {code}")));
+    }
     Ok(key)
 }
 
 /// Disables a unit: its key stops working.
 pub fn disable_unit(ctx: &Context, code: &str, actor: &str) -> Result<(), JobError> {
-    ctx.store
-        .disable_unit(code, &Change::request(Cause::Push, actor, None))?;
+    let change = Change::request(Cause::Push, actor, None);
+    let found = write(&*ctx.store, |tx| {
+        let found = tx.disable_unit(code)?;
+        if found {
+            let event = unit_event(&change, "unit.disabled", code, serde_json::json!({}));
+            tx.append_audit(vec![event]);
+        }
+        Ok(found)
+    })?;
+    if !found {
+        return Err(JobError::Invalid(format!("there is no unit {code}")));
+    }
     Ok(())
 }
 
@@ -135,6 +167,7 @@ pub fn authenticate(ctx: &Context, key: &str) -> Result<Option<Unit>, JobError> 
     }
     Ok(ctx
         .store
+        .read()?
         .unit_by_key(&key_hash(key))?
         .filter(|u| !u.disabled)
         .map(Unit::from))

@@ -77,6 +77,10 @@ error_table! {
         "The unit has no record with this `source_id`.";
     BatchNotFound = "batch_not_found", NOT_FOUND, "Batch not found",
         "No batch with this id was submitted by the calling unit.";
+    RecordNotWithdrawable = "record_not_withdrawable", CONFLICT, "Record cannot be withdrawn",
+        "The record's state does not allow a withdrawal: it was repaired (信用修复) or is a rejected self-report.";
+    BatchInProgress = "batch_in_progress", CONFLICT, "Batch in progress",
+        "Another request is still processing a batch under this `Idempotency-Key`; send it again after the seconds in `Retry-After`.";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The endpoint exists but not with this method; the `Allow` header lists the methods it has.";
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",
@@ -252,6 +256,8 @@ pub struct PendingProblem {
 pub struct ApiError {
     code: ErrorCode,
     detail: String,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -260,7 +266,14 @@ impl ApiError {
         ApiError {
             code,
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// An unexpected failure: `cause` is logged (in the request's span, so with
@@ -306,6 +319,10 @@ impl IntoResponse for ApiError {
         let mut res = self.code.status().into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(s) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         res.extensions_mut().insert(PendingProblem {
             code: self.code,
             detail: self.detail,

@@ -16,6 +16,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/sqlite/0002_units_batches_audit.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/sqlite/0003_rescore_marks.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -27,5 +31,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 2,
         sql: include_str!("../migrations/postgres/0002_units_batches_audit.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/postgres/0003_rescore_marks.sql"),
     },
 ];

@@ -1,9 +1,8 @@
 //! The values that cross the `Store` boundary.
 
 use chengxin_domain::record::RecordStatus;
-use chengxin_domain::IdNumber;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why something changed; stored with score history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -14,6 +13,8 @@ pub enum Cause {
     Withdraw,
     ModelPublish,
     Recompute,
+    /// A record's state changed by a decision (dispute, repair, verification).
+    Decision,
 }
 
 impl Cause {
@@ -25,43 +26,22 @@ impl Cause {
             Cause::Withdraw => "withdraw",
             Cause::ModelPublish => "model_publish",
             Cause::Recompute => "recompute",
+            Cause::Decision => "decision",
         }
     }
-}
 
-/// A validated record to store.
-#[derive(Debug, Clone)]
-pub struct NewRecord {
-    pub unit: String,
-    pub source_id: String,
-    pub item: String,
-    pub id_number: IdNumber,
-    pub name: Option<String>,
-    /// Canonical JSON of the validated fields.
-    pub fields: String,
-    pub record_date: Date,
-    /// `Active` for units' records, `Pending` for self-reports.
-    pub status: RecordStatus,
-}
-
-/// What storing one record did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// A new `(unit, source_id)`.
-    Accepted,
-    /// Same `(unit, source_id)` and same content: nothing stored.
-    Duplicate,
-    /// Same `(unit, source_id)`, different content: a new version replaced the old.
-    Corrected,
-}
-
-/// The result of storing one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowResult {
-    pub outcome: Outcome,
-    pub record_id: i64,
-    pub person_id: i64,
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Cause> {
+        Some(match s {
+            "import" => Cause::Import,
+            "push" => Cause::Push,
+            "withdraw" => Cause::Withdraw,
+            "model_publish" => Cause::ModelPublish,
+            "recompute" => Cause::Recompute,
+            "decision" => Cause::Decision,
+            _ => return None,
+        })
+    }
 }
 
 /// A stored record as the engine needs it (fields still JSON).
@@ -92,6 +72,16 @@ pub struct RawPerson {
     pub birth_date: Date,
     pub records: Vec<RawRecord>,
     pub stored: Option<ScoreState>,
+}
+
+/// A stored score that changed, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreChange {
+    pub person_id: i64,
+    /// The person's blind index.
+    pub index: Vec<u8>,
+    pub old: Option<ScoreState>,
+    pub new: ScoreState,
 }
 
 /// A freshly computed score to store.
@@ -131,42 +121,11 @@ pub struct HistoryEntry {
     pub model_hash: String,
     pub as_of: Date,
     pub state: ScoreState,
-    pub cause: String,
+    pub cause: Cause,
     pub changed_at: String,
 }
 
-/// Where a model stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelStatus {
-    /// Stored, being simulated or published; not in force.
-    Staged,
-    /// The model in force.
-    Active,
-    /// Was in force before.
-    Retired,
-}
-
-impl ModelStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelStatus::Staged => "staged",
-            ModelStatus::Active => "active",
-            ModelStatus::Retired => "retired",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<ModelStatus> {
-        match s {
-            "staged" => Some(ModelStatus::Staged),
-            "active" => Some(ModelStatus::Active),
-            "retired" => Some(ModelStatus::Retired),
-            _ => None,
-        }
-    }
-}
+pub use chengxin_domain::publication::ModelStatus;
 
 /// A stored score model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -200,40 +159,6 @@ pub struct StoredRecord {
     pub fields: serde_json::Value,
 }
 
-/// Who makes a change, and how finely it is audited.
-#[derive(Debug, Clone, Copy)]
-pub struct Change<'a> {
-    pub cause: Cause,
-    /// `unit:SX-TAX`, `operator:cli`, `system`.
-    pub actor: &'a str,
-    pub request_id: Option<&'a str>,
-    /// One audit entry per record and per score change (HTTP pushes), or one
-    /// entry per transaction with a digest of what it changed (bulk jobs).
-    pub granular: bool,
-}
-
-impl<'a> Change<'a> {
-    /// A bulk job's change: one audit entry per transaction.
-    pub fn bulk(cause: Cause, actor: &'a str) -> Change<'a> {
-        Change {
-            cause,
-            actor,
-            request_id: None,
-            granular: false,
-        }
-    }
-
-    /// A request's change: one audit entry per record and score change.
-    pub fn request(cause: Cause, actor: &'a str, request_id: Option<&'a str>) -> Change<'a> {
-        Change {
-            cause,
-            actor,
-            request_id,
-            granular: true,
-        }
-    }
-}
-
 /// A cooperating unit as stored (the key only as its hash, elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitRow {
@@ -243,6 +168,35 @@ pub struct UnitRow {
     pub disabled: bool,
 }
 
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    /// A request is (or was, if its lease lapsed) storing its rows.
+    Processing,
+    /// Every row was handled; the receipt is stored.
+    Completed,
+}
+
+impl BatchStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Processing => "processing",
+            BatchStatus::Completed => "completed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        match s {
+            "processing" => Some(BatchStatus::Processing),
+            "completed" => Some(BatchStatus::Completed),
+            _ => None,
+        }
+    }
+}
+
 /// A stored batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchRow {
@@ -250,18 +204,10 @@ pub struct BatchRow {
     pub unit: String,
     pub idempotency_key: Option<String>,
     pub body_hash: Option<Vec<u8>>,
-    /// `processing` or `completed`.
-    pub status: String,
+    pub status: BatchStatus,
+    /// Unix seconds; a processing batch past it was abandoned.
+    pub lease_until: i64,
     /// The receipt JSON once completed.
     pub receipt: Option<String>,
     pub created_at: String,
-}
-
-/// The result of claiming a batch id / idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BatchClaim {
-    /// This caller owns the batch (new, or taken over after its lease lapsed).
-    Owned { id: String },
-    /// Another request has (or had) this key.
-    Existing(BatchRow),
 }

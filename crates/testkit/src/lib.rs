@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use chengxin_domain::catalogue::Raw;
 use chengxin_domain::id::check_character;
+use chengxin_domain::record::NewRecord;
 use chengxin_domain::record::RecordStatus;
 use chengxin_domain::{Catalogue, IdNumber};
-use chengxin_store::{DataKeys, NewRecord, Store};
+use chengxin_store::{DataKeys, Store};
 
 /// A fixed master key so tests are reproducible.
 pub fn test_keys() -> DataKeys {

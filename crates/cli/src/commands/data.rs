@@ -118,7 +118,7 @@ pub fn recompute(ctx: &Context, a: &RecomputeArgs) -> anyhow::Result<ExitCode> {
     println!(
         "rescored {} people as of {as_of} with model {} in {:.1} s ({} scores changed)",
         s.persons,
-        ctx.engine.model().version(),
+        chengxin_jobs::model_in_force(ctx)?.version,
         s.seconds,
         s.changed
     );

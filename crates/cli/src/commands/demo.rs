@@ -79,9 +79,12 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
         r.persons, r.seconds
     );
 
-    let version = ctx.engine.model().version().to_owned();
-    println!("\n诚信分等级分布 Grade distribution (model {version}):");
-    super::print_grades(&ctx.store.grade_counts(&version)?);
+    let (model, counts) = chengxin_jobs::grade_distribution(&ctx)?;
+    println!(
+        "\n诚信分等级分布 Grade distribution (model {}):",
+        model.version
+    );
+    super::print_grades(&counts);
     if a.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
@@ -126,8 +129,8 @@ fn pick_person(
             continue;
         };
         if let Some(x) = chengxin_jobs::explain(ctx, &id, as_of)? {
-            let penalised = x.evaluation.contributions.iter().any(|c| c.points < 0);
-            if x.evaluation.eligible && !penalised && x.evaluation.score.unwrap_or(0) >= 600 {
+            let penalised = x.evaluation().contributions.iter().any(|c| c.points < 0);
+            if x.evaluation().eligible && !penalised && x.evaluation().score.unwrap_or(0) >= 600 {
                 return Ok((id, v["name"].as_str().unwrap_or_default().to_owned()));
             }
         }

@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelCommand::List => {
-            for m in ctx.store.models()? {
+            for m in chengxin_jobs::list_models(ctx)? {
                 println!(
                     "{:<10} {:<8} effective {}  {}",
                     m.version,

@@ -20,6 +20,7 @@ pub fn run(ctx: &Context, a: &ScoreArgs) -> anyhow::Result<ExitCode> {
     chengxin_jobs::audit::record_read(
         ctx,
         chengxin_jobs::OPERATOR,
+        &x.index,
         x.person_id,
         None,
         "score explanation",
@@ -33,8 +34,8 @@ pub fn run(ctx: &Context, a: &ScoreArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The `--json` object: the evaluation plus who and what is stored.
-pub fn json(id: &IdNumber, x: &Explained<'_>) -> serde_json::Value {
-    let mut v = serde_json::to_value(&x.evaluation).unwrap_or_default();
+pub fn json(id: &IdNumber, x: &Explained) -> serde_json::Value {
+    let mut v = serde_json::to_value(x.evaluation()).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("id_number_masked".into(), id.masked().into());
         o.insert(
@@ -45,8 +46,8 @@ pub fn json(id: &IdNumber, x: &Explained<'_>) -> serde_json::Value {
     v
 }
 
-fn print_human(id: &IdNumber, x: &Explained<'_>) {
-    let e = &x.evaluation;
+fn print_human(id: &IdNumber, x: &Explained) {
+    let e = &x.evaluation();
     println!(
         "{}  截至 as of {}  模型 model {}",
         id.masked(),

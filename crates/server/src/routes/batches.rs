@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chengxin_ingest::{Format, ReadError};
-use chengxin_jobs::batches::{self, BatchError, BatchReceipt, BatchRowError};
+use chengxin_jobs::batches::{self, BatchError, BatchReceipt, BatchRowError, BatchStatus};
 use chengxin_jobs::push::Caller;
 use chengxin_jobs::JobError;
 use futures_util::StreamExt;
@@ -45,16 +45,24 @@ pub struct BatchRowErrorBody {
     pub source_id: Option<String>,
 }
 
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatusBody {
+    /// A request is still storing its rows.
+    Processing,
+    /// Every row was handled.
+    Completed,
+}
+
 /// A batch's receipt: counts and every rejected row.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchReceiptBody {
     pub id: String,
     /// The submitting unit.
     pub unit: String,
-    /// `completed`, or `processing` while another request with the same
-    /// `Idempotency-Key` is still working on it.
-    #[schema(example = "completed")]
-    pub status: String,
+    /// `completed`, or `processing` while a request is still storing its rows.
+    pub status: BatchStatusBody,
     /// New records stored.
     pub accepted: u64,
     /// Rows identical to what was stored: nothing changed.
@@ -72,7 +80,10 @@ impl From<BatchReceipt> for BatchReceiptBody {
         BatchReceiptBody {
             id: r.id,
             unit: r.unit,
-            status: r.status,
+            status: match r.status {
+                BatchStatus::Processing => BatchStatusBody::Processing,
+                BatchStatus::Completed => BatchStatusBody::Completed,
+            },
             accepted: r.accepted,
             duplicate: r.duplicate,
             corrected: r.corrected,
@@ -112,7 +123,8 @@ impl From<BatchRowError> for BatchRowErrorBody {
     responses(
         (status = 201, description = "Processed.", body = BatchReceiptBody,
          headers(("Location" = String, description = "The receipt's URL."))),
-        (status = 202, description = "Another request with this `Idempotency-Key` is still processing it.", body = BatchReceiptBody),
+        (status = 409, description = "`batch_in_progress`: another request with this `Idempotency-Key` is still processing it; retry after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait before sending the batch again."))),
         (status = 400, description = "`invalid_idempotency_key` or `unreadable_input`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large` (100 MB)", body = Problem, content_type = "application/problem+json"),
@@ -152,11 +164,7 @@ pub async fn submit_batch(
         return Err(too_large(limit));
     }
     let receipt = result.map_err(batch_error)?;
-    let status = if receipt.status == "processing" {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::CREATED
-    };
+    let status = StatusCode::CREATED;
     let location = HeaderValue::from_str(&format!("/api/v1/batches/{}", receipt.id))
         .map_err(ApiError::internal)?;
     let body = BatchReceiptBody::from(receipt);
@@ -262,6 +270,9 @@ fn batch_error(e: BatchError) -> ApiError {
     match e {
         BatchError::IdempotencyConflict => {
             ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string())
+        }
+        BatchError::InProgress { retry_after } => {
+            ApiError::new(ErrorCode::BatchInProgress, e.to_string()).retry_after(retry_after)
         }
         BatchError::Unreadable(e) | BatchError::Job(JobError::Read(e)) => read_error(&e),
         BatchError::Job(e) => ApiError::internal(e),

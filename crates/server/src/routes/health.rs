@@ -34,7 +34,7 @@ pub struct Health {
 )]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let active = state
-        .blocking(|ctx| ctx.store.active_model())
+        .blocking(chengxin_jobs::model_in_force)
         .await?
         .map_err(|e| {
             tracing::error!(error = %e, "health check: the database does not answer");
@@ -48,9 +48,6 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         version: env!("CARGO_PKG_VERSION").to_owned(),
         // The store's, not the one loaded at start: a publish from the CLI
         // takes effect without restarting the server.
-        model: active.map_or_else(
-            || state.ctx.engine.model().version().to_owned(),
-            |m| m.version,
-        ),
+        model: active.version,
     }))
 }

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chengxin_jobs::push::{self, Caller, PushError, RecordReceipt};
+use chengxin_jobs::push::{self, Caller, PushError, ReceiptOutcome, RecordReceipt};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -71,16 +71,11 @@ impl TryFrom<RecordReceipt> for RecordReceiptBody {
     type Error = ApiError;
 
     fn try_from(r: RecordReceipt) -> Result<Self, ApiError> {
-        let outcome = match r.outcome.as_str() {
-            "accepted" => Outcome::Accepted,
-            "duplicate" => Outcome::Duplicate,
-            "corrected" => Outcome::Corrected,
-            "withdrawn" => Outcome::Withdrawn,
-            other => {
-                return Err(ApiError::internal(format_args!(
-                    "unknown outcome `{other}`"
-                )))
-            }
+        let outcome = match r.outcome {
+            ReceiptOutcome::Accepted => Outcome::Accepted,
+            ReceiptOutcome::Duplicate => Outcome::Duplicate,
+            ReceiptOutcome::Corrected => Outcome::Corrected,
+            ReceiptOutcome::Withdrawn => Outcome::Withdrawn,
         };
         Ok(RecordReceiptBody {
             source_id: r.source_id,
@@ -154,6 +149,7 @@ pub async fn push_record(
         (status = 200, description = "Withdrawn.", body = RecordReceiptBody),
         (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`record_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`record_not_withdrawable`: the record was repaired or is a rejected self-report.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`reason` is missing, blank or too long, or the body is not JSON.", body = Problem, content_type = "application/problem+json"),
     )
@@ -186,6 +182,9 @@ fn push_error(e: PushError) -> ApiError {
             ErrorCode::RecordNotFound,
             format!("this unit has no record with source_id `{source_id}`"),
         ),
+        e @ PushError::NotWithdrawable { .. } => {
+            ApiError::new(ErrorCode::RecordNotWithdrawable, e.to_string())
+        }
         PushError::Job(e) => ApiError::internal(e),
     }
 }

@@ -161,9 +161,11 @@ impl TestApp {
     /// How many stored record versions the person with `id` has.
     pub async fn record_count(&self, id: &str) -> usize {
         let id = chengxin_domain::IdNumber::parse(id).unwrap();
-        self.run(move |ctx| match ctx.store.find_person(&id).unwrap() {
-            Some(p) => ctx.store.person_records(p).unwrap().len(),
-            None => 0,
+        self.run(move |ctx| {
+            match chengxin_jobs::explain(ctx, &id, chengxin_jobs::today()).unwrap() {
+                Some(x) => x.records.len(),
+                None => 0,
+            }
         })
         .await
     }
@@ -172,9 +174,11 @@ impl TestApp {
     pub async fn stored_score(&self, id: &str) -> Option<i32> {
         let id = chengxin_domain::IdNumber::parse(id).unwrap();
         self.run(move |ctx| {
-            let p = ctx.store.find_person(&id).unwrap()?;
-            let version = ctx.engine.model().version().to_owned();
-            ctx.store.score(p, &version).unwrap()?.state.score
+            chengxin_jobs::explain(ctx, &id, chengxin_jobs::today())
+                .unwrap()?
+                .stored?
+                .state
+                .score
         })
         .await
     }
@@ -185,7 +189,7 @@ impl TestApp {
         self.run(move |ctx| {
             chengxin_jobs::explain(ctx, &id, chengxin_jobs::today())
                 .unwrap()
-                .and_then(|e| e.evaluation.score)
+                .and_then(|e| e.evaluation().score)
         })
         .await
     }

@@ -186,9 +186,16 @@ async fn bad_records_get_problems_with_stable_codes() {
                 chunks,
             )))
             .send()
-            .await
-            .unwrap();
-        assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+            .await;
+        // The server answers 413 as soon as the limit is passed and closes
+        // the connection; a client still writing the body may see that as a
+        // broken pipe before it reads the answer. Either way nothing is stored.
+        match res {
+            Ok(res) => {
+                assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+            }
+            Err(e) => assert!(e.is_request(), "{e}"),
+        }
 
         assert_eq!(app.record_count(&person).await, 0);
         // And the good record still goes in afterwards.

@@ -1,13 +1,16 @@
-//! The audit log on PostgreSQL: entries appended inside the caller's write
-//! transaction (which holds the store's write lock), in one statement.
+//! The audit log on PostgreSQL. A unit of work chains its entries at commit,
+//! after everything else it does: the log's head row is the only point where
+//! writers wait for each other, and only for the few statements between
+//! taking it and committing. Entries stay gap-free and in commit order.
 
 use chengxin_domain::audit::{chain, AuditEntry, AuditEvent};
 
 use crate::{now_text, Result, StoreError};
 
-use super::conn::{Conn, Tx};
+use super::conn::Conn;
 
-pub(super) fn append_tx(tx: &mut Tx<'_>, events: Vec<AuditEvent>) -> Result<()> {
+/// Chains `events` after the head, which stays locked until commit.
+pub(super) fn append(tx: &mut Conn, events: Vec<AuditEvent>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -59,14 +62,15 @@ pub(super) fn append_tx(tx: &mut Tx<'_>, events: Vec<AuditEvent>) -> Result<()> 
         hashes.push(e.hash);
     }
     tx.execute(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                              $7::text[], $8::text[], $9::text[], $10::text[])",
-        &[&seqs, &ats, &actors, &actions, &subjects, &persons, &reqs, &details, &prevs, &hashes],
-    )?;
-    tx.execute(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
-        &[&seq, &hash],
+        "WITH added AS (
+             INSERT INTO audit_log (seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                  $7::text[], $8::text[], $9::text[], $10::text[]))
+         UPDATE audit_head SET seq = $11, hash = $12 WHERE id = 1",
+        &[
+            &seqs, &ats, &actors, &actions, &subjects, &persons, &reqs, &details, &prevs, &hashes,
+            &seq, &hash,
+        ],
     )?;
     Ok(())
 }

@@ -77,60 +77,32 @@ impl Conn {
         Ok(client.query_opt(&st, params)?)
     }
 
-    /// Starts a read-write transaction.
-    pub(super) fn transaction(&mut self) -> Result<Tx<'_>> {
+    /// Runs a statement; returns the number of rows it changed.
+    pub(super) fn execute(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
         let (client, cache) = self.parts()?;
-        Ok(Tx {
-            tx: client.transaction()?,
-            cache,
-        })
+        let st = prepared(cache, client, sql)?;
+        Ok(client.execute(&st, params)?)
+    }
+
+    /// Runs statements without parameters (transaction control, migrations).
+    pub(super) fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        let (client, _) = self.parts()?;
+        Ok(client.batch_execute(sql)?)
+    }
+
+    /// The client, for COPY and portals.
+    pub(super) fn client(&mut self) -> Result<&mut Client> {
+        Ok(self.parts()?.0)
     }
 
     /// Starts a read-only transaction that sees one snapshot throughout.
-    pub(super) fn snapshot(&mut self) -> Result<Tx<'_>> {
-        let (client, cache) = self.parts()?;
-        let tx = client
+    pub(super) fn snapshot(&mut self) -> Result<Transaction<'_>> {
+        let (client, _) = self.parts()?;
+        Ok(client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
-            .start()?;
-        Ok(Tx { tx, cache })
-    }
-}
-
-/// A transaction on a pooled session; rolled back unless committed.
-pub(super) struct Tx<'a> {
-    tx: Transaction<'a>,
-    cache: &'a mut Cache,
-}
-
-impl<'a> Tx<'a> {
-    pub(super) fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
-        let st = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.query(&st, params)?)
-    }
-
-    pub(super) fn query_opt(
-        &mut self,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> Result<Option<Row>> {
-        let st = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.query_opt(&st, params)?)
-    }
-
-    pub(super) fn execute(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
-        let st = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.execute(&st, params)?)
-    }
-
-    /// The underlying transaction, for COPY and portals.
-    pub(super) fn inner(&mut self) -> &mut Transaction<'a> {
-        &mut self.tx
-    }
-
-    pub(super) fn commit(self) -> Result<()> {
-        Ok(self.tx.commit()?)
+            .start()?)
     }
 }
 

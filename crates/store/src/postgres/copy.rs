@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use crate::{Result, StoreError};
 
-use super::conn::Tx;
+use super::conn::Conn;
 
 /// Rows in PostgreSQL's COPY text format, built in memory.
 pub(super) struct CopyRows {
@@ -95,22 +95,24 @@ impl CopyRows {
 
     /// Sends the rows with `COPY {target} FROM STDIN`; `target` is a table and
     /// column list.
-    pub(super) fn send(self, tx: &mut Tx<'_>, target: &str) -> Result<()> {
+    pub(super) fn send(self, conn: &mut Conn, target: &str) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
-        let mut w = tx.inner().copy_in(&format!("COPY {target} FROM STDIN"))?;
+        let mut w = conn
+            .client()?
+            .copy_in(&format!("COPY {target} FROM STDIN"))?;
         w.write_all(self.buf.as_bytes()).map_err(|e| {
             let text = e.to_string();
             match e
                 .into_inner()
                 .map(|inner| inner.downcast::<postgres::Error>())
             {
-                Some(Ok(pg)) => StoreError::Postgres(*pg),
+                Some(Ok(pg)) => StoreError::from(*pg),
                 _ => StoreError::Corrupt(format!("COPY into {target}: {text}")),
             }
         })?;
-        w.finish()?;
+        w.finish().map_err(StoreError::from)?;
         Ok(())
     }
 }

@@ -12,28 +12,28 @@ const MIGRATION_LOCK: i64 = 0x6368_656e_6778_696e;
 /// Applies every migration not yet recorded in `schema_migrations`, in one
 /// transaction under an advisory lock.
 pub(super) fn migrate(conn: &mut Conn) -> Result<()> {
-    let mut tx = conn.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.inner().batch_execute(
+    conn.batch_execute("BEGIN")?;
+    conn.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    conn.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version    BIGINT PRIMARY KEY,
             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )",
     )?;
     for m in POSTGRES {
-        let done = tx
+        let done = conn
             .query_opt(
                 "SELECT 1 FROM schema_migrations WHERE version = $1",
                 &[&m.version],
             )?
             .is_some();
         if !done {
-            tx.inner().batch_execute(m.sql)?;
-            tx.execute(
+            conn.batch_execute(m.sql)?;
+            conn.execute(
                 "INSERT INTO schema_migrations (version) VALUES ($1)",
                 &[&m.version],
             )?;
         }
     }
-    tx.commit()
+    conn.batch_execute("COMMIT")
 }

@@ -1,11 +1,20 @@
-//! Score models: staging, activation and listing.
+//! Score models on PostgreSQL. Writers that read the models in play hold a
+//! shared advisory lock until they commit; staging and state changes take it
+//! exclusively. So a model's state changes only between units of work that
+//! depend on it: each record change is marked or scored under exactly the
+//! models that will be in play when it commits.
 
+use chengxin_domain::publication::ModelStatus;
 use postgres::Row;
 
-use crate::{ModelStatus, Result, StoreError, StoredModel};
+use crate::{Result, StoreError, StoredModel};
 
-use super::conn::{Conn, Tx};
+use super::conn::Conn;
 use super::sqltypes::PgDate;
+
+/// Advisory lock key ordering model changes after the writers that read
+/// them ("cxmodels" in ASCII).
+const MODELS_LOCK: i64 = 0x6378_6d6f_6465_6c73;
 
 fn model(r: &Row) -> Result<StoredModel> {
     let status: &str = r.try_get(4)?;
@@ -14,59 +23,9 @@ fn model(r: &Row) -> Result<StoredModel> {
         hash: r.try_get(1)?,
         content: r.try_get(2)?,
         effective_from: r.try_get::<_, PgDate>(3)?.0,
-        status: ModelStatus::parse(status).unwrap_or(ModelStatus::Staged),
+        status: ModelStatus::parse(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("model status `{status}`")))?,
     })
-}
-
-/// Stores `m` as staged, discarding a staged model of the same version and
-/// its partial scores. An active or retired version is a conflict.
-pub(super) fn stage(tx: &mut Tx<'_>, m: &StoredModel) -> Result<()> {
-    let existing = tx.query_opt(
-        "SELECT status FROM models WHERE version = $1",
-        &[&m.version],
-    )?;
-    if let Some(row) = existing {
-        let status: &str = row.try_get(0)?;
-        if status != ModelStatus::Staged.as_str() {
-            return Err(StoreError::Conflict(format!(
-                "model {} is already {status}",
-                m.version
-            )));
-        }
-    }
-    tx.execute("DELETE FROM scores WHERE model_version = $1", &[&m.version])?;
-    tx.execute(
-        "DELETE FROM score_history WHERE model_version = $1",
-        &[&m.version],
-    )?;
-    tx.execute("DELETE FROM models WHERE version = $1", &[&m.version])?;
-    tx.execute(
-        "INSERT INTO models (version, hash, content, effective_from, status)
-         VALUES ($1, $2, $3, $4::text::date, 'staged')",
-        &[
-            &m.version,
-            &m.hash,
-            &m.content,
-            &m.effective_from.to_string(),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Puts a staged model in force and retires the previous one.
-pub(super) fn activate(tx: &mut Tx<'_>, version: &str) -> Result<()> {
-    let n = tx.execute(
-        "UPDATE models SET status = 'active', activated_at = now() WHERE version = $1 AND status = 'staged'",
-        &[&version],
-    )?;
-    if n != 1 {
-        return Err(StoreError::NotFound(format!("staged model {version}")));
-    }
-    tx.execute(
-        "UPDATE models SET status = 'retired' WHERE status = 'active' AND version <> $1",
-        &[&version],
-    )?;
-    Ok(())
 }
 
 pub(super) fn active(conn: &mut Conn) -> Result<Option<StoredModel>> {
@@ -79,9 +38,31 @@ pub(super) fn active(conn: &mut Conn) -> Result<Option<StoredModel>> {
     .transpose()
 }
 
-/// The model in force first, then any staged one, as this transaction sees them.
-pub(super) fn in_play(tx: &mut Tx<'_>) -> Result<Vec<StoredModel>> {
-    tx.query(
+pub(super) fn all(conn: &mut Conn) -> Result<Vec<StoredModel>> {
+    conn.query(
+        "SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at, version",
+        &[],
+    )?
+    .iter()
+    .map(model)
+    .collect()
+}
+
+pub(super) fn status(conn: &mut Conn, version: &str) -> Result<Option<ModelStatus>> {
+    let Some(r) = conn.query_opt("SELECT status FROM models WHERE version = $1", &[&version])?
+    else {
+        return Ok(None);
+    };
+    let s: &str = r.try_get(0)?;
+    ModelStatus::parse(s)
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("model {version} has status `{s}`")))
+}
+
+/// The model in force first, then any staged one, under the shared lock.
+pub(super) fn in_play(conn: &mut Conn) -> Result<Vec<StoredModel>> {
+    conn.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&MODELS_LOCK])?;
+    conn.query(
         "SELECT version, hash, content, effective_from, status FROM models
          WHERE status IN ('active', 'staged') ORDER BY status = 'staged', version",
         &[],
@@ -91,9 +72,48 @@ pub(super) fn in_play(tx: &mut Tx<'_>) -> Result<Vec<StoredModel>> {
     .collect()
 }
 
-pub(super) fn all(conn: &mut Conn) -> Result<Vec<StoredModel>> {
-    conn.query("SELECT version, hash, content, effective_from, status FROM models ORDER BY created_at, version", &[])?
-        .iter()
-        .map(model)
-        .collect()
+fn lock_exclusive(conn: &mut Conn) -> Result<()> {
+    conn.execute("SELECT pg_advisory_xact_lock($1)", &[&MODELS_LOCK])?;
+    Ok(())
+}
+
+pub(super) fn put_staged(conn: &mut Conn, m: &StoredModel) -> Result<()> {
+    lock_exclusive(conn)?;
+    conn.execute("DELETE FROM scores WHERE model_version = $1", &[&m.version])?;
+    conn.execute(
+        "DELETE FROM score_history WHERE model_version = $1",
+        &[&m.version],
+    )?;
+    conn.execute(
+        "DELETE FROM rescore WHERE model_version = $1",
+        &[&m.version],
+    )?;
+    conn.execute("DELETE FROM models WHERE version = $1", &[&m.version])?;
+    conn.execute(
+        "INSERT INTO models (version, hash, content, effective_from, status)
+         VALUES ($1, $2, $3, $4::text::date, 'staged')",
+        &[
+            &m.version,
+            &m.hash,
+            &m.content,
+            &m.effective_from.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn set_status(conn: &mut Conn, version: &str, status: ModelStatus) -> Result<()> {
+    lock_exclusive(conn)?;
+    conn.execute(
+        "UPDATE models SET status = $2,
+             activated_at = CASE WHEN $2 = 'active' THEN now() ELSE activated_at END
+         WHERE version = $1",
+        &[&version, &status.as_str()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn clear_marks(conn: &mut Conn, version: &str) -> Result<()> {
+    conn.execute("DELETE FROM rescore WHERE model_version = $1", &[&version])?;
+    Ok(())
 }

@@ -6,8 +6,6 @@
 //! `id US item US record_date US status US fields`, oldest record first.
 //! Canonical JSON and catalogue codes never contain either separator.
 
-use std::fmt::Write as _;
-
 use chengxin_domain::dates::parse_date;
 use chengxin_domain::record::RecordStatus;
 use jiff::civil::Date;
@@ -17,13 +15,23 @@ use crate::{RawRecord, Result, StoreError};
 const RECORD: char = '\u{1e}';
 const UNIT: char = '\u{1f}';
 
-/// Rebuilds `persons.counting` of the people in `$1` from `records`; must
-/// agree with [`pack`]. Dates print as ISO: every session sets DateStyle.
-pub(super) const REPACK: &str = "UPDATE persons p SET rev = p.rev + 1, counting = COALESCE((
-         SELECT string_agg(concat_ws(E'\\x1f', r.id, r.item, r.record_date, r.status, r.fields),
-                           E'\\x1e' ORDER BY r.id)
-         FROM records r WHERE r.person_id = p.id AND r.status IN ('active','disputed')), '')
-     WHERE p.id = ANY($1)";
+/// Rebuilds `persons.counting` of the people in `$1` from `records` and
+/// moves their revision on, returning `(id, rev)`; must agree with [`pack`].
+/// Dates print as ISO: every session sets DateStyle. Which states count is
+/// the domain's rule, spliced in once.
+pub(super) fn repack_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "UPDATE persons p SET rev = p.rev + 1, counting = COALESCE((
+                 SELECT string_agg(concat_ws(E'\\x1f', r.id, r.item, r.record_date, r.status, r.fields),
+                                   E'\\x1e' ORDER BY r.id)
+                 FROM records r WHERE r.person_id = p.id AND r.status IN {}), '')
+             WHERE p.id = ANY($1) RETURNING p.id, p.rev",
+            crate::counting_sql()
+        )
+    })
+}
 
 /// Whether `text` can be packed.
 pub(super) fn packable(text: &str) -> bool {
@@ -31,6 +39,7 @@ pub(super) fn packable(text: &str) -> bool {
 }
 
 /// One record to pack.
+#[cfg(test)]
 pub(super) struct Packable<'a> {
     pub id: i64,
     pub item: &'a str,
@@ -39,8 +48,10 @@ pub(super) struct Packable<'a> {
     pub fields: &'a str,
 }
 
-/// Packs records, given oldest first.
+/// Packs records, given oldest first (as `repack_sql` does in SQL).
+#[cfg(test)]
 pub(super) fn pack<'a>(records: impl IntoIterator<Item = Packable<'a>>) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for r in records {
         if !out.is_empty() {

@@ -1,60 +1,43 @@
-//! People as records change: finding or creating them by blind index, and
-//! marking them when their records change.
+//! People on PostgreSQL: look-up by blind index, creation (concurrent
+//! writers creating the same person meet on the unique index), revisions,
+//! packed counting records and rescoring marks.
 
 use std::collections::HashMap;
 
 use crate::crypto::DataKeys;
-use crate::{NewRecord, Result, StoreError};
+use crate::uow::{Identity, PersonKey};
+use crate::{Result, StoreError};
 
-use super::conn::Tx;
-use super::copy::CopyRows;
-use super::packed::{self, Packable};
+use super::conn::Conn;
+use super::packed;
 
-/// Person ids by blind index.
-pub(super) type People = HashMap<[u8; 32], i64>;
-
-/// A person first seen in a batch: the id drawn for them and the row that
-/// introduced them.
-pub(super) struct Fresh {
-    pub id: i64,
-    pub row: usize,
+pub(super) fn find(conn: &mut Conn, index: &[u8; 32]) -> Result<Option<i64>> {
+    conn.query_opt("SELECT id FROM persons WHERE id_index = $1", &[&&index[..]])?
+        .map(|r| r.try_get(0))
+        .transpose()
+        .map_err(StoreError::from)
 }
 
-/// The person id for every blind index in the batch. People not yet stored
-/// get ids drawn now, in order of first appearance; [`insert_fresh`] writes
-/// them once their records are known.
-pub(super) fn resolve(tx: &mut Tx<'_>, indexes: &[[u8; 32]]) -> Result<(People, Vec<Fresh>)> {
-    let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(indexes.len());
-    let mut unique: Vec<&[u8]> = Vec::new();
-    for (i, index) in indexes.iter().enumerate() {
-        first.entry(*index).or_insert_with(|| {
-            unique.push(index);
-            i
-        });
-    }
-    let mut people: People = HashMap::with_capacity(unique.len());
-    let known = tx.query(
-        "SELECT id_index, id FROM persons WHERE id_index = ANY($1)",
-        &[&unique],
-    )?;
-    for r in &known {
-        people.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
-    }
-    let missing: Vec<usize> = unique
-        .iter()
-        .map(|i| first[*i])
-        .filter(|i| !people.contains_key(&indexes[*i]))
-        .collect();
-    let ids = next_ids(tx, "persons_id_seq", missing.len())?;
-    let fresh = missing
-        .into_iter()
-        .zip(ids)
-        .map(|(row, id)| {
-            people.insert(indexes[row], id);
-            Fresh { id, row }
-        })
-        .collect();
-    Ok((people, fresh))
+pub(super) fn identity(
+    conn: &mut Conn,
+    keys: &DataKeys,
+    person_id: i64,
+) -> Result<Option<Identity>> {
+    let Some(row) = conn.query_opt(
+        "SELECT id_cipher, name_cipher, id_index FROM persons WHERE id = $1",
+        &[&person_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let id: &[u8] = row.try_get(0)?;
+    let name: Option<&[u8]> = row.try_get(1)?;
+    let (id_number, name) = crate::decrypt_identity(keys, id, name)?;
+    Ok(Some(Identity {
+        id_number,
+        name,
+        index: row.try_get(2)?,
+    }))
 }
 
 fn blind_index(bytes: &[u8]) -> Result<[u8; 32]> {
@@ -63,79 +46,139 @@ fn blind_index(bytes: &[u8]) -> Result<[u8; 32]> {
         .map_err(|_| StoreError::Corrupt("stored blind index is not 32 bytes".into()))
 }
 
-/// Writes the people first seen in a batch, once, with their identity
-/// encrypted and their counting records packed (all of them are in the batch).
-pub(super) fn insert_fresh<'a>(
-    tx: &mut Tx<'_>,
-    keys: &DataKeys,
-    rows: &[NewRecord],
-    indexes: &[[u8; 32]],
-    fresh: &[Fresh],
-    records: impl IntoIterator<Item = (i64, Packable<'a>)>,
-) -> Result<()> {
-    if fresh.is_empty() {
-        return Ok(());
-    }
-    let mut theirs: HashMap<i64, Vec<Packable<'a>>> = HashMap::with_capacity(fresh.len());
-    for (person, record) in records {
-        theirs.entry(person).or_default().push(record);
-    }
-    let mut copy = CopyRows::new();
-    for f in fresh {
-        let row = &rows[f.row];
-        copy.plain(f.id)
-            .bytes(&indexes[f.row])
-            .bytes(&keys.encrypt(row.id_number.as_str().as_bytes()));
-        match &row.name {
-            Some(n) => copy.bytes(&keys.encrypt(n.as_bytes())),
-            None => copy.null(),
-        };
-        copy.plain(row.id_number.birth_date())
-            .text(&packed::pack(theirs.remove(&f.id).unwrap_or_default()))
-            .end_row();
-    }
-    copy.send(
-        tx,
-        "persons (id, id_index, id_cipher, name_cipher, birth_date, counting)",
-    )
-}
-
-/// Marks stored people whose records changed: bumps their revision,
-/// repacks their counting records and marks them for rescoring. Every change
-/// to stored records must end with this, in the same transaction.
-pub(super) fn records_changed(tx: &mut Tx<'_>, people: &[i64]) -> Result<()> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    tx.execute(packed::REPACK, &[&people])?;
-    mark_dirty(tx, people)
-}
-
-/// Marks people for rescoring.
-pub(super) fn mark_dirty(tx: &mut Tx<'_>, people: &[i64]) -> Result<()> {
-    if !people.is_empty() {
-        tx.execute(
-            "INSERT INTO dirty_persons (person_id) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING",
-            &[&people],
-        )?;
+fn known(conn: &mut Conn, indexes: &[&[u8]], into: &mut HashMap<[u8; 32], i64>) -> Result<()> {
+    for r in conn.query(
+        "SELECT id_index, id FROM persons WHERE id_index = ANY($1)",
+        &[&indexes],
+    )? {
+        into.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
     }
     Ok(())
 }
 
-/// `n` consecutive values of a sequence, ascending, in one round trip.
-/// Safe because every writer holds the write lock and ids are only ever
-/// drawn here.
-pub(super) fn next_ids(tx: &mut Tx<'_>, sequence: &str, n: usize) -> Result<Vec<i64>> {
-    if n == 0 {
-        return Ok(Vec::new());
+/// Known people are read in one statement; the rest are inserted in one,
+/// in order of first appearance. A person another writer creates meanwhile
+/// is skipped by the insert and read afterwards.
+pub(super) fn resolve(
+    conn: &mut Conn,
+    keys: &DataKeys,
+    people: &[PersonKey<'_>],
+) -> Result<Vec<i64>> {
+    let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(people.len());
+    let mut unique: Vec<&[u8]> = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        first.entry(p.index).or_insert_with(|| {
+            unique.push(&p.index[..]);
+            i
+        });
     }
-    let n = i64::try_from(n).map_err(|_| StoreError::Corrupt("batch too large".into()))?;
-    let row = tx.query_opt(
-        "SELECT setval($1::text::regclass, nextval($1::text::regclass) + $2 - 1)",
-        &[&sequence, &n],
+    let mut ids: HashMap<[u8; 32], i64> = HashMap::with_capacity(unique.len());
+    known(conn, &unique, &mut ids)?;
+    let mut missing: Vec<usize> = unique
+        .iter()
+        .map(|i| first[*i])
+        .filter(|&i| !ids.contains_key(&people[i].index))
+        .collect();
+    missing.sort_unstable();
+    if !missing.is_empty() {
+        let (mut index, mut id_cipher, mut name_cipher, mut birth) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for &i in &missing {
+            let p = &people[i];
+            index.push(p.index.to_vec());
+            id_cipher.push(keys.encrypt(p.id_number.as_str().as_bytes()));
+            name_cipher.push(p.name.map(|n| keys.encrypt(n.as_bytes())));
+            birth.push(p.id_number.birth_date().to_string());
+        }
+        let inserted = conn.query(
+            "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date)
+             SELECT i, c, n, b::date FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text[])
+                  WITH ORDINALITY AS u(i, c, n, b, o)
+             ORDER BY o
+             ON CONFLICT (id_index) DO NOTHING
+             RETURNING id_index, id",
+            &[&index, &id_cipher, &name_cipher, &birth],
+        )?;
+        for r in &inserted {
+            ids.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
+        }
+        if inserted.len() < missing.len() {
+            let raced: Vec<&[u8]> = missing
+                .iter()
+                .map(|&i| &people[i].index[..])
+                .filter(|i| !ids.contains_key(*i))
+                .collect();
+            known(conn, &raced, &mut ids)?;
+        }
+    }
+    people
+        .iter()
+        .map(|p| {
+            ids.get(&p.index)
+                .copied()
+                .ok_or_else(|| StoreError::Retry("a new person was not visible yet".into()))
+        })
+        .collect()
+}
+
+/// Locks the people (in id order, so concurrent writers cannot deadlock on
+/// them), then repacks their counting records in a statement that starts
+/// after every earlier writer of theirs committed, and marks them.
+pub(super) fn records_changed(conn: &mut Conn, people: &[i64], models: &[String]) -> Result<()> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let mut ids = people.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    conn.query(
+        "SELECT id FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        &[&ids],
     )?;
-    let last: i64 = row
-        .ok_or_else(|| StoreError::Corrupt("setval returned no row".into()))?
-        .try_get(0)?;
-    Ok((last - n + 1..=last).collect())
+    let revs = conn.query(packed::repack_sql(), &[&ids])?;
+    if models.is_empty() {
+        return Ok(());
+    }
+    let (mut who, mut rev) = (
+        Vec::with_capacity(revs.len()),
+        Vec::with_capacity(revs.len()),
+    );
+    for r in &revs {
+        who.push(r.try_get::<_, i64>(0)?);
+        rev.push(r.try_get::<_, i64>(1)?);
+    }
+    conn.execute(
+        "INSERT INTO rescore (model_version, person_id, rev)
+         SELECT m, u.id, u.rev FROM unnest($1::int8[], $2::int8[]) AS u(id, rev)
+         CROSS JOIN unnest($3::text[]) AS m
+         ORDER BY 1, 2
+         ON CONFLICT (model_version, person_id) DO UPDATE SET rev = excluded.rev",
+        &[&who, &rev, &models],
+    )?;
+    Ok(())
+}
+
+pub(super) fn marked(conn: &mut Conn, model_version: &str, limit: usize) -> Result<Vec<i64>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    conn.query(
+        "SELECT person_id FROM rescore WHERE model_version = $1 ORDER BY person_id LIMIT $2",
+        &[&model_version, &limit],
+    )?
+    .iter()
+    .map(|r| r.try_get(0).map_err(StoreError::from))
+    .collect()
+}
+
+pub(super) fn counts(conn: &mut Conn, model_version: &str) -> Result<(u64, u64)> {
+    let row = conn
+        .query_opt(
+            "SELECT (SELECT count(*) FROM persons),
+                    (SELECT count(*) FROM rescore WHERE model_version = $1)",
+            &[&model_version],
+        )?
+        .ok_or_else(|| StoreError::Corrupt("count returned no row".into()))?;
+    Ok((
+        row.try_get::<_, i64>(0)?.unsigned_abs(),
+        row.try_get::<_, i64>(1)?.unsigned_abs(),
+    ))
 }

@@ -5,9 +5,9 @@ use chengxin_domain::record::RecordStatus;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Row;
 
-use crate::{RawPerson, Result, ScoreState, StoreError, StoredRecord};
+use crate::{RawPerson, Result, ScoreState, StoreError};
 
-use super::conn::{Conn, Tx};
+use super::conn::Conn;
 use super::packed;
 use super::sqltypes::PgDate;
 
@@ -26,7 +26,10 @@ macro_rules! person_rows {
 }
 
 const SCAN_ALL: &str = person_rows!("persons p", "");
-const SCAN_DIRTY: &str = person_rows!("dirty_persons d JOIN persons p ON p.id = d.person_id", "");
+const SCAN_DIRTY: &str = person_rows!(
+    "rescore d JOIN persons p ON p.id = d.person_id",
+    "WHERE d.model_version = $1"
+);
 const SOME: &str = person_rows!("persons p", "WHERE p.id = ANY($2)");
 
 pub(super) fn status(text: &str) -> Result<RecordStatus> {
@@ -61,24 +64,14 @@ fn person(row: &Row) -> Result<RawPerson> {
 
 /// The given people, in id order; unknown ids are left out.
 pub(super) fn load_people(
-    tx: &mut Tx<'_>,
+    conn: &mut Conn,
     ids: &[i64],
     model_version: &str,
 ) -> Result<Vec<RawPerson>> {
-    tx.query(SOME, &[&model_version, &ids])?
+    conn.query(SOME, &[&model_version, &ids])?
         .iter()
         .map(person)
         .collect()
-}
-
-/// One person, outside a transaction.
-pub(super) fn load_person(
-    conn: &mut Conn,
-    id: i64,
-    model_version: &str,
-) -> Result<Option<RawPerson>> {
-    let rows = conn.query(SOME, &[&model_version, &[id].as_slice()])?;
-    rows.first().map(person).transpose()
 }
 
 /// Streams people in id order, `batch` at a time, from one snapshot.
@@ -96,7 +89,6 @@ pub(super) fn scan(
 ) -> Result<()> {
     let batch = batch.max(1);
     let mut tx = conn.snapshot()?;
-    let tx = tx.inner();
     let sql = if dirty_only { SCAN_DIRTY } else { SCAN_ALL };
     let mut out = Vec::with_capacity(batch);
     let mut rows = tx.query_raw(sql, [model_version])?;
@@ -110,28 +102,4 @@ pub(super) fn scan(
         sink(out)?;
     }
     Ok(())
-}
-
-/// Every version of every record of a person.
-pub(super) fn person_records(conn: &mut Conn, person_id: i64) -> Result<Vec<StoredRecord>> {
-    let rows = conn.query(
-        "SELECT id, unit, source_id, version, item, record_date, status, fields FROM records
-         WHERE person_id = $1 ORDER BY id",
-        &[&person_id],
-    )?;
-    rows.iter()
-        .map(|r| {
-            let fields: &str = r.try_get(7)?;
-            Ok(StoredRecord {
-                id: r.try_get(0)?,
-                unit: r.try_get(1)?,
-                source_id: r.try_get(2)?,
-                version: r.try_get(3)?,
-                item: r.try_get(4)?,
-                date: r.try_get::<_, PgDate>(5)?.0,
-                status: status(r.try_get(6)?)?,
-                fields: serde_json::from_str(fields).unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect()
 }

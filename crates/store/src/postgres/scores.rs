@@ -6,30 +6,33 @@ use jiff::civil::Date;
 use postgres::types::ToSql;
 use postgres::Row;
 
-use crate::{Change, HistoryEntry, ModelStamp, Result, ScoreRow, ScoreState, StoredScore};
+use crate::{
+    Cause, HistoryEntry, ModelStamp, Result, ScoreChange, ScoreRow, ScoreState, StoreError,
+    StoredScore,
+};
 
-use super::conn::{Conn, Tx};
+use super::conn::Conn;
 use super::copy::CopyRows;
 use super::read::state;
 use super::sqltypes::{PgDate, PgTimestamp};
 
-/// Stores `rows` in `tx` with the semantics of saving them one by one: a row
-/// is saved only if the person's revision still equals the row's; history is
-/// written when the state differs from the stored one; the person's mark is
-/// cleared. Returns how many changed.
-pub(super) fn save_scores_tx(
-    tx: &mut Tx<'_>,
+/// Stores `rows` with the semantics of saving them one by one: a row is
+/// saved only if the person's revision still equals the row's and no score
+/// from a later revision is stored; history is written when the state
+/// differs from the stored one; the person's mark under the model is cleared
+/// up to the row's revision. Writers that race are ordered by the stored
+/// revision (a guard on every write), never by a lock on the whole save.
+pub(super) fn save(
+    conn: &mut Conn,
     rows: &[ScoreRow],
     stamp: &ModelStamp,
-    change: &Change<'_>,
-) -> Result<u64> {
-    let mut audit = crate::audit::ScoreAudit::new(change, stamp);
-    let mut changed = 0;
+    cause: Cause,
+) -> Result<Vec<ScoreChange>> {
+    let mut changes = Vec::new();
     for round in rounds(rows) {
-        changed += save_round(tx, &round, stamp, change, &mut audit)?;
+        save_round(conn, &round, stamp, cause, &mut changes)?;
     }
-    super::audit::append_tx(tx, audit.finish(rows.len()))?;
-    Ok(changed)
+    Ok(changes)
 }
 
 /// Splits rows so that no person occurs twice in one round, keeping order:
@@ -52,7 +55,6 @@ fn rounds(rows: &[ScoreRow]) -> Vec<Vec<&ScoreRow>> {
 /// What `save_round` needs to know about a person before saving.
 struct Current {
     rev: i64,
-    dirty: bool,
     stored: Option<Stored>,
     index: Vec<u8>,
 }
@@ -63,6 +65,7 @@ struct Stored {
     model_hash: String,
     as_of: Date,
     reasons: String,
+    rev: i64,
 }
 
 /// Which people a save reads: their ids, or the range they fill when dense
@@ -91,7 +94,7 @@ impl Keys {
     /// with `extra` as the next parameter.
     fn query(
         &self,
-        tx: &mut Tx<'_>,
+        conn: &mut Conn,
         by_id: &'static str,
         by_range: &'static str,
         extra: &[&(dyn ToSql + Sync)],
@@ -108,42 +111,31 @@ impl Keys {
             }
         };
         params.extend_from_slice(extra);
-        tx.query(sql, &params)
+        conn.query(sql, &params)
     }
 }
 
-fn current(tx: &mut Tx<'_>, rows: &[&ScoreRow], version: &str) -> Result<HashMap<i64, Current>> {
+fn current(conn: &mut Conn, rows: &[&ScoreRow], version: &str) -> Result<HashMap<i64, Current>> {
     let keys = Keys::of(rows);
     let mut current = HashMap::with_capacity(rows.len());
     for r in keys.query(
-        tx,
+        conn,
         "SELECT id, rev, id_index FROM persons WHERE id = ANY($1)",
         "SELECT id, rev, id_index FROM persons WHERE id BETWEEN $1 AND $2",
         &[],
     )? {
         let cur = Current {
             rev: r.try_get(1)?,
-            dirty: false,
             stored: None,
             index: r.try_get(2)?,
         };
         current.insert(r.try_get::<_, i64>(0)?, cur);
     }
     for r in keys.query(
-        tx,
-        "SELECT person_id FROM dirty_persons WHERE person_id = ANY($1)",
-        "SELECT person_id FROM dirty_persons WHERE person_id BETWEEN $1 AND $2",
-        &[],
-    )? {
-        if let Some(cur) = current.get_mut(&r.try_get::<_, i64>(0)?) {
-            cur.dirty = true;
-        }
-    }
-    for r in keys.query(
-        tx,
-        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons FROM scores
+        conn,
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev FROM scores
          WHERE person_id = ANY($1) AND model_version = $2",
-        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons FROM scores
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev FROM scores
          WHERE person_id BETWEEN $1 AND $2 AND model_version = $3",
         &[&version],
     )? {
@@ -157,6 +149,7 @@ fn current(tx: &mut Tx<'_>, rows: &[&ScoreRow], version: &str) -> Result<HashMap
                     model_hash: r.try_get(4)?,
                     as_of: r.try_get::<_, PgDate>(5)?.0,
                     reasons: r.try_get(6)?,
+                    rev: r.try_get(7)?,
                 })
             })
             .transpose()?;
@@ -166,7 +159,7 @@ fn current(tx: &mut Tx<'_>, rows: &[&ScoreRow], version: &str) -> Result<HashMap
 
 /// Rewrites stored scores, probing the primary key per row (a plan that
 /// cannot go wrong whatever the statistics say).
-fn update(tx: &mut Tx<'_>, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()> {
+fn update(conn: &mut Conn, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -175,12 +168,13 @@ fn update(tx: &mut Tx<'_>, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()>
     let score: Vec<Option<i32>> = rows.iter().map(|r| r.state.score).collect();
     let grade: Vec<Option<&str>> = rows.iter().map(|r| r.state.grade.as_deref()).collect();
     let reasons: Vec<&str> = rows.iter().map(|r| r.reasons.as_str()).collect();
-    tx.execute(
+    let revs: Vec<i64> = rows.iter().map(|r| r.rev).collect();
+    conn.execute(
         "UPDATE scores s SET model_hash = $2, as_of = $3::text::date, eligible = u.eligible,
-             score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now()
-         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[])
-              AS u(person_id, eligible, score, grade, reasons)
-         WHERE s.person_id = u.person_id AND s.model_version = $1",
+             score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now(), rev = u.rev
+         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
+              AS u(person_id, eligible, score, grade, reasons, rev)
+         WHERE s.person_id = u.person_id AND s.model_version = $1 AND s.rev <= u.rev",
         &[
             &stamp.version,
             &stamp.hash,
@@ -190,6 +184,7 @@ fn update(tx: &mut Tx<'_>, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()>
             &score,
             &grade,
             &reasons,
+            &revs,
         ],
     )?;
     Ok(())
@@ -198,30 +193,35 @@ fn update(tx: &mut Tx<'_>, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()>
 /// Saves rows of distinct people. New scores and history rows are copied in;
 /// scores that exist are updated only where something visible changes.
 fn save_round(
-    tx: &mut Tx<'_>,
+    conn: &mut Conn,
     rows: &[&ScoreRow],
     stamp: &ModelStamp,
-    change: &Change<'_>,
-    audit: &mut crate::audit::ScoreAudit<'_>,
-) -> Result<u64> {
-    // Writers hold the store's write lock, so this stays true until commit.
-    let current = current(tx, rows, &stamp.version)?;
-    let cause = change.cause.as_str();
+    cause: Cause,
+    changes: &mut Vec<ScoreChange>,
+) -> Result<()> {
+    let current = current(conn, rows, &stamp.version)?;
     let mut history = CopyRows::new();
     let mut inserts = CopyRows::new();
     let mut updates: Vec<&ScoreRow> = Vec::new();
-    let mut clean: Vec<i64> = Vec::new();
-    let mut changed = 0u64;
+    let (mut saved, mut saved_rev): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     for &row in rows {
-        // A record arrived after this score was computed: leave the person marked.
-        let Some(cur) = current.get(&row.person_id).filter(|c| c.rev == row.rev) else {
+        // Computed from records that changed since, or older than what is
+        // stored: leave the person as they are (and marked).
+        let Some(cur) = current
+            .get(&row.person_id)
+            .filter(|c| c.rev == row.rev && c.stored.as_ref().is_none_or(|s| s.rev <= row.rev))
+        else {
             continue;
         };
         let s = &row.state;
         let old = cur.stored.as_ref();
         if old.map(|o| &o.state) != Some(s) {
-            changed += 1;
-            audit.changed(row, old.map(|o| &o.state), &cur.index);
+            changes.push(ScoreChange {
+                person_id: row.person_id,
+                index: cur.index.clone(),
+                old: old.map(|o| o.state.clone()),
+                new: s.clone(),
+            });
             history
                 .plain(row.person_id)
                 .text(&stamp.version)
@@ -230,7 +230,7 @@ fn save_round(
                 .plain(s.eligible)
                 .opt_plain(s.score)
                 .opt_text(s.grade.as_deref())
-                .text(cause)
+                .text(cause.as_str())
                 .end_row();
         }
         match old {
@@ -244,39 +244,43 @@ fn save_round(
                     .opt_plain(s.score)
                     .opt_text(s.grade.as_deref())
                     .text(&row.reasons)
+                    .plain(row.rev)
                     .end_row();
             }
             Some(o) => {
                 let same = o.state == *s
                     && o.model_hash == stamp.hash
                     && o.as_of == stamp.as_of
-                    && o.reasons == row.reasons;
+                    && o.reasons == row.reasons
+                    && o.rev == row.rev;
                 // Rewriting an identical row would only move `computed_at`.
                 if !same {
                     updates.push(row);
                 }
             }
         }
-        if cur.dirty {
-            clean.push(row.person_id);
-        }
+        saved.push(row.person_id);
+        saved_rev.push(row.rev);
     }
     history.send(
-        tx,
+        conn,
         "score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)",
     )?;
+    // A score another writer inserted meanwhile makes this fail with a
+    // unique violation: the save is then run again.
     inserts.send(
-        tx,
-        "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons)",
+        conn,
+        "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)",
     )?;
-    update(tx, stamp, &updates)?;
-    if !clean.is_empty() {
-        tx.execute(
-            "DELETE FROM dirty_persons WHERE person_id = ANY($1)",
-            &[&clean],
+    update(conn, stamp, &updates)?;
+    if !saved.is_empty() {
+        conn.execute(
+            "DELETE FROM rescore d USING unnest($2::int8[], $3::int8[]) AS u(id, rev)
+             WHERE d.model_version = $1 AND d.person_id = u.id AND d.rev <= u.rev",
+            &[&stamp.version, &saved, &saved_rev],
         )?;
     }
-    Ok(changed)
+    Ok(())
 }
 
 pub(super) fn score(
@@ -324,7 +328,11 @@ pub(super) fn score_history(conn: &mut Conn, person_id: i64) -> Result<Vec<Histo
                     score: r.try_get(4)?,
                     grade: r.try_get(5)?,
                 },
-                cause: r.try_get(6)?,
+                cause: {
+                    let c: &str = r.try_get(6)?;
+                    Cause::parse(c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown score cause `{c}`")))?
+                },
                 changed_at: r.try_get::<_, PgTimestamp>(7)?.0,
             })
         })
@@ -344,18 +352,4 @@ pub(super) fn grade_counts(
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)?.unsigned_abs())))
         .collect()
-}
-
-pub(super) fn counts(conn: &mut Conn) -> Result<(u64, u64)> {
-    let rows = conn.query(
-        "SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM dirty_persons)",
-        &[],
-    )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| crate::StoreError::Corrupt("count returned no row".into()))?;
-    Ok((
-        row.try_get::<_, i64>(0)?.unsigned_abs(),
-        row.try_get::<_, i64>(1)?.unsigned_abs(),
-    ))
 }

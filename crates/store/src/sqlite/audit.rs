@@ -1,13 +1,13 @@
 //! The audit log on SQLite: entries appended inside the caller's transaction.
 
 use chengxin_domain::audit::{chain, AuditEntry, AuditEvent};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::{now_text, Result};
 
 /// Appends events after the stored head, in the caller's transaction (the
 /// single writer serialises appenders).
-pub(super) fn append_tx(tx: &Transaction<'_>, events: Vec<AuditEvent>) -> Result<()> {
+pub(super) fn append(tx: &Connection, events: Vec<AuditEvent>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -71,4 +71,11 @@ pub(super) fn entries(conn: &Connection, after_seq: i64, limit: usize) -> Result
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The stored head: (size, hash of the last entry).
+pub(super) fn head(conn: &Connection) -> Result<(i64, String)> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }

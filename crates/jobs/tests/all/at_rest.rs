@@ -3,38 +3,19 @@
 //! text nor as the hex of their bytes. Skipped without a PostgreSQL server
 //! unless `CHENGXIN_REQUIRE_POSTGRES=1`.
 
-use chengxin_store::{Cause, Inline, ModelStatus, RawPerson, ScoreRow, ScoreState, StoredModel};
+use std::sync::Arc;
+
+use chengxin_jobs::uow::Change;
+use chengxin_jobs::{recompute, store_chunk, Context, Target};
+use chengxin_store::Cause;
 use chengxin_testkit::{id_number, record, TestDb};
 use jiff::civil::date;
 use serde_json::json;
 
-fn score(p: &RawPerson) -> ScoreRow {
-    ScoreRow {
-        person_id: p.id,
-        rev: p.rev,
-        state: ScoreState {
-            eligible: true,
-            score: Some(600),
-            grade: Some("A".into()),
-        },
-        reasons: String::new(),
-    }
-}
-
 #[test]
 fn no_identity_in_plaintext() {
     let Some(db) = TestDb::postgres() else { return };
-    let store = db.open();
-    store
-        .stage_model(&StoredModel {
-            version: "2026.1".into(),
-            hash: "m".into(),
-            content: "{}".into(),
-            effective_from: date(2026, 1, 1),
-            status: ModelStatus::Staged,
-        })
-        .unwrap();
-    store.activate_model("2026.1").unwrap();
+    let ctx = Context::new(Arc::from(db.open())).unwrap();
     let people = [
         (id_number("330602", "19900101", 123), "张三丰"),
         (id_number("330681", "19851231", 7), "李四光"),
@@ -54,17 +35,9 @@ fn no_identity_in_plaintext() {
             )
         })
         .collect();
-    store
-        .ingest(
-            &rows,
-            &chengxin_store::Change::bulk(Cause::Import, "test"),
-            Some(&Inline {
-                as_of: date(2026, 6, 1),
-                score: &|_: &StoredModel, p: &RawPerson| Ok(score(p)),
-            }),
-        )
-        .unwrap();
-    assert_eq!(store.counts().unwrap(), (3, 0));
+    store_chunk(&ctx, &rows, &Change::bulk(Cause::Import, "test")).unwrap();
+    let r = recompute(&ctx, Target::Changed, date(2026, 6, 1), Cause::Import, &()).unwrap();
+    assert_eq!(r.persons, 3);
 
     let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let tables: Vec<String> = client

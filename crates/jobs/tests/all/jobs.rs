@@ -43,6 +43,13 @@ fn run_import(ctx: &Context, data: &[u8], format: Format) -> chengxin_jobs::Impo
     import(ctx, Cursor::new(data.to_vec()), opts, &()).unwrap()
 }
 
+fn ids(data: &[u8]) -> Vec<IdNumber> {
+    ids_and_names(data)
+        .iter()
+        .map(|(id, _)| IdNumber::parse(id).unwrap())
+        .collect()
+}
+
 fn ids_and_names(data: &[u8]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = data
         .split(|&b| b == b'\n')
@@ -75,7 +82,10 @@ fn import_is_idempotent_and_scores_everyone() {
             c.store.backend()
         );
         assert_eq!(s.rescored, people);
-        assert_eq!(c.store.counts().unwrap(), (people, 0));
+        assert_eq!(
+            c.store.read().unwrap().counts("2026.1").unwrap(),
+            (people, 0)
+        );
         let again = run_import(&c, &data, Format::Jsonl);
         assert_eq!(
             (again.accepted, again.duplicate, again.rescored),
@@ -84,6 +94,8 @@ fn import_is_idempotent_and_scores_everyone() {
         // Everyone has a stored score; a full recompute changes nothing.
         let total: u64 = c
             .store
+            .read()
+            .unwrap()
             .grade_counts("2026.1")
             .unwrap()
             .iter()
@@ -150,7 +162,7 @@ SX-PSB,h1,B03,11010519491231002X,张三,,,330602,2000-01-01,true\n";
         assert_eq!((s.accepted, s.rejected), (2, 0));
         let id = IdNumber::parse("11010519491231002X").unwrap();
         let x = explain(&c, &id, AS_OF).unwrap().unwrap();
-        assert_eq!(x.evaluation.score, Some(620));
+        assert_eq!(x.evaluation().score, Some(620));
         assert_eq!(x.stored.unwrap().state.score, Some(620));
     }
 }
@@ -164,14 +176,14 @@ fn explain_as_of_an_earlier_date_ignores_later_records() {
         run_import(&c, format!("{base}\n{pen}\n").as_bytes(), Format::Jsonl);
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(
-            explain(&c, &id, AS_OF).unwrap().unwrap().evaluation.score,
+            explain(&c, &id, AS_OF).unwrap().unwrap().evaluation().score,
             Some(550)
         );
         assert_eq!(
             explain(&c, &id, date(2026, 9, 30))
                 .unwrap()
                 .unwrap()
-                .evaluation
+                .evaluation()
                 .score,
             Some(600)
         );
@@ -201,16 +213,21 @@ fn simulate_then_publish_switches_model_and_rescoring() {
         assert_eq!(sim.movers.len(), 5);
         assert!(sim.movers[0].masked_id.contains("********"));
         // Simulation stores nothing.
-        assert_eq!(c.store.models().unwrap().len(), 1);
+        assert_eq!(c.store.read().unwrap().models().unwrap().len(), 1);
 
         let s = publish(&c, &candidate_model(), date(2027, 1, 1), AS_OF, &()).unwrap();
         assert!(s.changed > 0);
-        let active = c.store.active_model().unwrap().unwrap();
+        let active = c.store.read().unwrap().active_model().unwrap().unwrap();
         assert_eq!(active.version, "2027.1");
         let c2 = Context::new(c.store.clone()).unwrap();
-        assert_eq!(c2.engine.model().version(), "2027.1");
+        assert_eq!(
+            chengxin_jobs::model_in_force(&c2).unwrap().version,
+            "2027.1"
+        );
         let total: u64 = c
             .store
+            .read()
+            .unwrap()
             .grade_counts("2027.1")
             .unwrap()
             .iter()
@@ -228,63 +245,38 @@ fn a_publish_that_dies_midway_leaves_the_old_model_in_force() {
     for db in backends() {
         let c = ctx(&db);
         run_import(&c, &data, Format::Jsonl);
-        let before = c.store.grade_counts("2026.1").unwrap();
-        // What publish does up to the crash: stage, then score part of the people.
-        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue).unwrap();
-        let next = Context::with_model(c.store.clone(), c.catalogue.clone(), &model).unwrap();
-        c.store
-            .stage_model(&chengxin_store::StoredModel {
-                version: "2027.1".into(),
-                hash: model.hash.clone(),
-                content: candidate_model(),
-                effective_from: AS_OF,
-                status: chengxin_store::ModelStatus::Staged,
-            })
-            .unwrap();
-        let mut first = Vec::new();
-        c.store
-            .scan(
-                chengxin_store::Scan::All {
-                    model_version: "2027.1",
-                },
-                10,
-                &mut |b| {
-                    if first.is_empty() {
-                        first = b;
-                    }
-                    Ok(())
-                },
-            )
-            .unwrap();
-        let rows: Vec<_> = first.iter().map(|p| next.score_row(p, AS_OF)).collect();
-        c.store
-            .save_scores(
-                &rows,
-                &next.stamp(AS_OF),
-                &chengxin_store::Change::bulk(Cause::ModelPublish, "test"),
-            )
-            .unwrap();
+        let before = c.store.read().unwrap().grade_counts("2026.1").unwrap();
+        // Publishing dies after staging and scoring everyone, before the
+        // model is put in force.
+        chengxin_jobs::stage_and_score(&c, &candidate_model(), AS_OF, AS_OF, &()).unwrap();
         // "Restart": the old model is fully in force and its scores untouched.
         let again = Context::new(c.store.clone()).unwrap();
-        assert_eq!(again.engine.model().version(), "2026.1");
-        assert_eq!(again.store.grade_counts("2026.1").unwrap(), before);
-        let pid = first[0].id;
-        assert!(again
-            .store
-            .score_history(pid)
-            .unwrap()
+        assert_eq!(
+            chengxin_jobs::model_in_force(&again).unwrap().version,
+            "2026.1"
+        );
+        let mut tx = again.store.read().unwrap();
+        assert_eq!(tx.grade_counts("2026.1").unwrap(), before);
+        let pid = tx.marked_people("2026.1", 1).unwrap();
+        assert!(pid.is_empty());
+        let explained = explain(&again, &ids(&data)[0], AS_OF).unwrap().unwrap();
+        assert!(explained
+            .history
             .iter()
             .all(|h| h.model_version == "2026.1"));
+        drop(tx);
         // Publishing again completes cleanly.
         publish(&again, &candidate_model(), AS_OF, AS_OF, &()).unwrap();
         let total: u64 = c
             .store
+            .read()
+            .unwrap()
             .grade_counts("2027.1")
             .unwrap()
             .iter()
             .map(|g| g.1)
             .sum();
-        assert_eq!(total, c.store.counts().unwrap().0);
+        assert_eq!(total, c.store.read().unwrap().counts("2027.1").unwrap().0);
     }
 }
 

@@ -1,11 +1,13 @@
-//! Building the audit events that accompany changes, the same way for every
+//! Building the audit events that accompany changes, once for every
 //! backend. Requests get one entry per record and per score change; bulk
 //! jobs get one entry per transaction with a digest of everything it changed.
 
 use chengxin_domain::audit::AuditEvent;
+use chengxin_domain::record::{NewRecord, Outcome};
+use chengxin_store::{person_ref, ModelStamp, ScoreChange, ScoreState};
 use serde_json::json;
 
-use crate::{person_ref, Change, ModelStamp, NewRecord, Outcome, RowResult, ScoreRow, ScoreState};
+use crate::uow::{Change, RowResult};
 
 fn event(
     change: &Change<'_>,
@@ -137,25 +139,24 @@ impl<'c> ScoreAudit<'c> {
     }
 
     /// A person's score changed.
-    pub(crate) fn changed(&mut self, row: &ScoreRow, old: Option<&ScoreState>, index: &[u8]) {
+    pub(crate) fn changed(&mut self, c: &ScoreChange) {
         use sha2::Digest;
         self.changed += 1;
         if self.change.granular {
             let detail = json!({
                 "cause": self.change.cause.as_str(), "model_version": self.stamp.version,
-                "as_of": self.stamp.as_of.to_string(), "old": state_json(old), "new": state_json(Some(&row.state)),
+                "as_of": self.stamp.as_of.to_string(), "old": state_json(c.old.as_ref()), "new": state_json(Some(&c.new)),
             });
             self.events.push(event(
                 self.change,
                 "score.changed",
-                Some(format!("person:{}", row.person_id)),
-                Some(person_ref(index)),
+                Some(format!("person:{}", c.person_id)),
+                Some(person_ref(&c.index)),
                 detail,
             ));
         } else {
-            self.digest.update(row.person_id.to_le_bytes());
-            self.digest
-                .update(row.state.score.unwrap_or(-1).to_le_bytes());
+            self.digest.update(c.person_id.to_le_bytes());
+            self.digest.update(c.new.score.unwrap_or(-1).to_le_bytes());
         }
     }
 
@@ -174,20 +175,20 @@ impl<'c> ScoreAudit<'c> {
     }
 }
 
-/// The entry for a withdrawal.
-pub(crate) fn withdrawn(
+/// The entry for a record moving to another state (`record.withdrawn`,
+/// `record.disputed`, …).
+pub(crate) fn state_changed(
     change: &Change<'_>,
-    unit: &str,
-    source_id: &str,
-    record: i64,
-    reason: &str,
+    action: &str,
+    head: &chengxin_store::uow::RecordHead,
+    reason: Option<&str>,
     index: &[u8],
 ) -> AuditEvent {
-    let detail = json!({"unit": unit, "source_id": source_id, "reason": reason});
+    let detail = json!({"unit": head.unit, "source_id": head.source_id, "reason": reason});
     event(
         change,
-        "record.withdrawn",
-        Some(format!("record:{record}")),
+        action,
+        Some(format!("record:{}", head.id)),
         Some(person_ref(index)),
         detail,
     )

@@ -1,15 +1,17 @@
-//! The backends must not only pass the contract but agree exactly: the same
-//! calls on a fresh SQLite and a fresh PostgreSQL database give the same
+//! The backends must not only pass the same tests but agree exactly: the
+//! same calls on a fresh SQLite and a fresh PostgreSQL database give the same
 //! results, ids included. Covers the corners a set-wise implementation can
 //! get wrong: repeats and corrections within one batch, a correction that
 //! moves a record to another person, pending records, and one person scored
 //! twice in one `save_scores` call.
 
-use chengxin_domain::record::RecordStatus;
-use chengxin_store::{
-    Cause, Inline, ModelStamp, ModelStatus, NewRecord, RawPerson, Scan, ScoreRow, ScoreState,
-    Store, StoredModel,
-};
+use std::sync::Arc;
+
+use chengxin_domain::record::{NewRecord, RecordStatus};
+use chengxin_domain::IdNumber;
+use chengxin_jobs::uow::Change;
+use chengxin_jobs::{store_chunk, Context};
+use chengxin_store::{Cause, ModelStamp, RawPerson, Scan, ScoreRow, ScoreState, Store};
 use chengxin_testkit::{backends, id_number, record};
 use jiff::civil::date;
 use serde_json::json;
@@ -76,46 +78,63 @@ fn awkward(who: u32) -> NewRecord {
     )
 }
 
+fn find(s: &dyn Store, id: &IdNumber) -> Option<i64> {
+    let index = s.keys().blind_index(id.as_str().as_bytes());
+    s.read().unwrap().find_person(&index).unwrap()
+}
+
+fn save(s: &dyn Store, rows: &[ScoreRow], stamp: &ModelStamp) -> usize {
+    let mut tx = s.write().unwrap();
+    let n = tx.save_scores(rows, stamp, Cause::Recompute).unwrap().len();
+    tx.commit().unwrap();
+    n
+}
+
+fn load(s: &dyn Store, pid: i64) -> RawPerson {
+    s.read()
+        .unwrap()
+        .load_people(&[pid], "2026.1")
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
 /// Everything observable about people 0..8, as text.
 fn snapshot(s: &dyn Store, log: &mut Vec<String>) {
+    let mut tx = s.read().unwrap();
     for who in 0..8 {
-        let Some(pid) = s
-            .find_person(&id_number("330602", "19900101", who))
-            .unwrap()
-        else {
+        let Some(pid) = find(s, &id_number("330602", "19900101", who)) else {
             continue;
         };
         log.push(format!("person {who} = {pid}"));
-        log.push(format!("  records {:?}", s.person_records(pid).unwrap()));
+        log.push(format!("  records {:?}", tx.person_records(pid).unwrap()));
         log.push(format!(
             "  loaded {:?}",
-            s.load_person(pid, "2026.1").unwrap()
+            tx.load_people(&[pid], "2026.1").unwrap()
         ));
-        log.push(format!("  score {:?}", s.score(pid, "2026.1").unwrap()));
-        let history: Vec<_> = s
+        log.push(format!(
+            "  score {:?}",
+            tx.score(pid, "2026.1")
+                .unwrap()
+                .map(|s| (s.state, s.reasons, s.as_of))
+        ));
+        let history: Vec<_> = tx
             .score_history(pid)
             .unwrap()
             .into_iter()
             .map(|h| (h.model_version, h.as_of, h.state, h.cause))
             .collect();
         log.push(format!("  history {history:?}"));
-        log.push(format!("  identity {:?}", s.person_identity(pid).unwrap()));
+        log.push(format!("  identity {:?}", tx.identity(pid).unwrap()));
     }
-    log.push(format!("counts {:?}", s.counts().unwrap()));
-    log.push(format!("grades {:?}", s.grade_counts("2026.1").unwrap()));
+    log.push(format!("counts {:?}", tx.counts("2026.1").unwrap()));
+    log.push(format!("grades {:?}", tx.grade_counts("2026.1").unwrap()));
 }
 
-fn transcript(s: &dyn Store) -> Vec<String> {
+fn transcript(ctx: &Context) -> Vec<String> {
+    let s = &*ctx.store;
     let mut log = Vec::new();
-    s.stage_model(&StoredModel {
-        version: "2026.1".into(),
-        hash: "h".repeat(64),
-        content: "c".into(),
-        effective_from: date(2026, 1, 1),
-        status: ModelStatus::Staged,
-    })
-    .unwrap();
-    s.activate_model("2026.1").unwrap();
+    let bulk = Change::bulk(Cause::Import, "test");
 
     let first = [
         penalty("a", "general", 1),
@@ -128,12 +147,7 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "first {:?}",
-        s.ingest(
-            &first,
-            &chengxin_store::Change::bulk(Cause::Import, "test"),
-            None
-        )
-        .unwrap()
+        store_chunk(ctx, &first, &bulk).unwrap()
     ));
     snapshot(s, &mut log);
 
@@ -147,12 +161,7 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "second {:?}",
-        s.ingest(
-            &second,
-            &chengxin_store::Change::bulk(Cause::Import, "test"),
-            None
-        )
-        .unwrap()
+        store_chunk(ctx, &second, &bulk).unwrap()
     ));
 
     let mut dirty = Vec::new();
@@ -165,11 +174,7 @@ fn transcript(s: &dyn Store) -> Vec<String> {
             dirty.push(b.iter().map(|p| p.id).collect::<Vec<_>>());
             let rows: Vec<ScoreRow> = b.iter().map(score_of).collect();
             // The recompute job saves from within the scan.
-            s.save_scores(
-                &rows,
-                &stamp(),
-                &chengxin_store::Change::bulk(Cause::Recompute, "test"),
-            )?;
+            save(s, &rows, &stamp());
             Ok(())
         },
     )
@@ -178,33 +183,15 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     snapshot(s, &mut log);
 
     // One person twice in a call: the second row sees the first's result.
-    let p1 = s
-        .load_person(
-            s.find_person(&id_number("330602", "19900101", 1))
-                .unwrap()
-                .unwrap(),
-            "2026.1",
-        )
-        .unwrap()
-        .unwrap();
+    let p1 = load(s, find(s, &id_number("330602", "19900101", 1)).unwrap());
     let mut bumped = score_of(&p1);
     bumped.state.score = Some(999);
     let again = score_of(&p1);
     log.push(format!(
         "twice {}",
-        s.save_scores(
-            &[bumped, score_of(&p1), again],
-            &stamp(),
-            &chengxin_store::Change::bulk(Cause::Recompute, "test")
-        )
-        .unwrap()
+        save(s, &[bumped, score_of(&p1), again], &stamp())
     ));
 
-    let score = |_: &StoredModel, p: &RawPerson| Ok(score_of(p));
-    let inline = Inline {
-        as_of: date(2026, 6, 1),
-        score: &score,
-    };
     let third = [
         penalty("e", "general", 7),
         penalty("b", "minor", 3),
@@ -212,22 +199,9 @@ fn transcript(s: &dyn Store) -> Vec<String> {
     ];
     log.push(format!(
         "third {:?}",
-        s.ingest(
-            &third,
-            &chengxin_store::Change::bulk(Cause::Push, "test"),
-            Some(&inline)
-        )
-        .unwrap()
+        store_chunk(ctx, &third, &bulk).unwrap()
     ));
-    log.push(format!(
-        "empty {:?}",
-        s.ingest(
-            &[],
-            &chengxin_store::Change::bulk(Cause::Push, "test"),
-            Some(&inline)
-        )
-        .unwrap()
-    ));
+    log.push(format!("empty {:?}", store_chunk(ctx, &[], &bulk).unwrap()));
     // Stored scores rewritten as of a later day: a sparse and a dense set of
     // people (the backend may read those differently).
     let later = |day: i8| ModelStamp {
@@ -235,33 +209,15 @@ fn transcript(s: &dyn Store) -> Vec<String> {
         ..stamp()
     };
     let everyone: Vec<RawPerson> = (1..=7)
-        .filter_map(|who| {
-            s.find_person(&id_number("330602", "19900101", who))
-                .unwrap()
-        })
-        .filter_map(|id| s.load_person(id, "2026.1").unwrap())
+        .filter_map(|who| find(s, &id_number("330602", "19900101", who)))
+        .map(|id| load(s, id))
         .collect();
     let mut sparse = vec![score_of(&everyone[0]), score_of(&everyone[6])];
     sparse[1].state.score = Some(777);
-    let bulk = chengxin_store::Change::bulk(Cause::Recompute, "test");
-    log.push(format!(
-        "sparse {}",
-        s.save_scores(&sparse, &later(1), &bulk).unwrap()
-    ));
+    log.push(format!("sparse {}", save(s, &sparse, &later(1))));
     let all: Vec<ScoreRow> = everyone.iter().map(score_of).collect();
-    log.push(format!(
-        "dense {}",
-        s.save_scores(&all, &later(2), &bulk).unwrap()
-    ));
-    log.push(format!(
-        "save none {}",
-        s.save_scores(
-            &[],
-            &stamp(),
-            &chengxin_store::Change::bulk(Cause::Recompute, "test")
-        )
-        .unwrap()
-    ));
+    log.push(format!("dense {}", save(s, &all, &later(2))));
+    log.push(format!("save none {}", save(s, &[], &stamp())));
     snapshot(s, &mut log);
 
     let mut all = Vec::new();
@@ -285,8 +241,8 @@ fn backends_agree_exactly() {
     let transcripts: Vec<(String, Vec<String>)> = backends()
         .iter()
         .map(|db| {
-            let s = db.open();
-            (s.backend().to_string(), transcript(s.as_ref()))
+            let ctx = Context::new(Arc::from(db.open())).unwrap();
+            (ctx.store.backend().to_string(), transcript(&ctx))
         })
         .collect();
     let (reference, expected) = &transcripts[0];

@@ -1,0 +1,229 @@
+//! The PostgreSQL unit of work: a transaction on a pooled session,
+//! implementing every area's primitives by calling the area modules. Rolled
+//! back when dropped uncommitted.
+
+use chengxin_domain::audit::{AuditEntry, AuditEvent};
+use chengxin_domain::publication::ModelStatus;
+
+use super::conn::Manager;
+use super::{audit, models, people, read, records, scores, units};
+use crate::crypto::DataKeys;
+use crate::uow::*;
+use crate::{
+    BatchRow, Cause, HistoryEntry, ModelStamp, RawPerson, Result, ScoreChange, ScoreRow,
+    StoredModel, StoredRecord, StoredScore, UnitRow,
+};
+
+/// An open transaction and the audit entries it will append.
+pub(super) struct PgTx<'a> {
+    conn: r2d2::PooledConnection<Manager>,
+    keys: &'a DataKeys,
+    audit: Vec<AuditEvent>,
+    /// A write unit of work (record heads are locked as they are read).
+    writable: bool,
+    open: bool,
+}
+
+impl<'a> PgTx<'a> {
+    pub(super) fn begin(
+        mut conn: r2d2::PooledConnection<Manager>,
+        keys: &'a DataKeys,
+        writable: bool,
+    ) -> Result<PgTx<'a>> {
+        conn.batch_execute(if writable {
+            "BEGIN"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        })?;
+        Ok(PgTx {
+            conn,
+            keys,
+            audit: Vec::new(),
+            writable,
+            open: true,
+        })
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.conn.batch_execute("ROLLBACK") {
+                tracing::debug!(error = %e, "rollback failed");
+            }
+        }
+    }
+}
+
+impl PeopleRead for PgTx<'_> {
+    fn find_person(&mut self, index: &[u8; 32]) -> Result<Option<i64>> {
+        people::find(&mut self.conn, index)
+    }
+    fn identity(&mut self, person_id: i64) -> Result<Option<Identity>> {
+        people::identity(&mut self.conn, self.keys, person_id)
+    }
+    fn load_people(&mut self, ids: &[i64], model_version: &str) -> Result<Vec<RawPerson>> {
+        read::load_people(&mut self.conn, ids, model_version)
+    }
+    fn marked_people(&mut self, model_version: &str, limit: usize) -> Result<Vec<i64>> {
+        people::marked(&mut self.conn, model_version, limit)
+    }
+    fn counts(&mut self, model_version: &str) -> Result<(u64, u64)> {
+        people::counts(&mut self.conn, model_version)
+    }
+}
+
+impl PeopleWrite for PgTx<'_> {
+    fn resolve_people(&mut self, keys: &[PersonKey<'_>]) -> Result<Vec<i64>> {
+        people::resolve(&mut self.conn, self.keys, keys)
+    }
+    fn records_changed(&mut self, ids: &[i64], models: &[String]) -> Result<()> {
+        people::records_changed(&mut self.conn, ids, models)
+    }
+}
+
+impl RecordsRead for PgTx<'_> {
+    fn record_heads(&mut self, cases: &[(&str, &str)]) -> Result<Vec<Option<RecordHead>>> {
+        records::heads(&mut self.conn, cases, self.writable)
+    }
+    fn head_of(&mut self, record_id: i64) -> Result<Option<RecordHead>> {
+        records::head_of(&mut self.conn, record_id, self.writable)
+    }
+    fn person_records(&mut self, person_id: i64) -> Result<Vec<StoredRecord>> {
+        records::of_person(&mut self.conn, person_id)
+    }
+}
+
+impl RecordsWrite for PgTx<'_> {
+    fn insert_records(&mut self, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
+        records::insert(&mut self.conn, rows)
+    }
+    fn set_record_status(&mut self, changes: &[StatusChange<'_>]) -> Result<()> {
+        records::set_status(&mut self.conn, changes)
+    }
+}
+
+impl ScoresRead for PgTx<'_> {
+    fn score(&mut self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
+        scores::score(&mut self.conn, person_id, model_version)
+    }
+    fn score_history(&mut self, person_id: i64) -> Result<Vec<HistoryEntry>> {
+        scores::score_history(&mut self.conn, person_id)
+    }
+    fn grade_counts(&mut self, model_version: &str) -> Result<Vec<(Option<String>, u64)>> {
+        scores::grade_counts(&mut self.conn, model_version)
+    }
+}
+
+impl ScoresWrite for PgTx<'_> {
+    fn save_scores(
+        &mut self,
+        rows: &[ScoreRow],
+        stamp: &ModelStamp,
+        cause: Cause,
+    ) -> Result<Vec<ScoreChange>> {
+        scores::save(&mut self.conn, rows, stamp, cause)
+    }
+}
+
+impl ModelsRead for PgTx<'_> {
+    fn active_model(&mut self) -> Result<Option<StoredModel>> {
+        models::active(&mut self.conn)
+    }
+    fn models(&mut self) -> Result<Vec<StoredModel>> {
+        models::all(&mut self.conn)
+    }
+    fn model_status(&mut self, version: &str) -> Result<Option<ModelStatus>> {
+        models::status(&mut self.conn, version)
+    }
+}
+
+impl ModelsWrite for PgTx<'_> {
+    fn models_in_play(&mut self) -> Result<Vec<StoredModel>> {
+        models::in_play(&mut self.conn)
+    }
+    fn put_staged_model(&mut self, model: &StoredModel) -> Result<()> {
+        models::put_staged(&mut self.conn, model)
+    }
+    fn set_model_status(&mut self, version: &str, status: ModelStatus) -> Result<()> {
+        models::set_status(&mut self.conn, version, status)
+    }
+    fn clear_marks(&mut self, version: &str) -> Result<()> {
+        models::clear_marks(&mut self.conn, version)
+    }
+}
+
+impl UnitsRead for PgTx<'_> {
+    fn units(&mut self) -> Result<Vec<UnitRow>> {
+        units::list(&mut self.conn)
+    }
+    fn unit_by_key(&mut self, key_hash: &[u8]) -> Result<Option<UnitRow>> {
+        units::by_key(&mut self.conn, key_hash)
+    }
+}
+
+impl UnitsWrite for PgTx<'_> {
+    fn insert_unit(&mut self, unit: &UnitRow, key_hash: &[u8]) -> Result<bool> {
+        units::add(&mut self.conn, unit, key_hash)
+    }
+    fn set_unit_key(&mut self, code: &str, key_hash: &[u8]) -> Result<bool> {
+        units::set_key(&mut self.conn, code, key_hash)
+    }
+    fn disable_unit(&mut self, code: &str) -> Result<bool> {
+        units::disable(&mut self.conn, code)
+    }
+}
+
+impl BatchesRead for PgTx<'_> {
+    fn batch(&mut self, id: &str) -> Result<Option<BatchRow>> {
+        units::batch(&mut self.conn, id)
+    }
+    fn batch_by_key(&mut self, unit: &str, key: &str) -> Result<Option<BatchRow>> {
+        units::batch_by_key(&mut self.conn, unit, key)
+    }
+}
+
+impl BatchesWrite for PgTx<'_> {
+    fn insert_batch(
+        &mut self,
+        id: &str,
+        unit: &str,
+        key: Option<&str>,
+        lease_until: i64,
+    ) -> Result<()> {
+        units::insert_batch(&mut self.conn, id, unit, key, lease_until)
+    }
+    fn set_batch_lease(&mut self, id: &str, lease_until: i64) -> Result<()> {
+        units::set_lease(&mut self.conn, id, lease_until)
+    }
+    fn complete_batch(&mut self, id: &str, body_hash: &[u8], receipt: &str) -> Result<bool> {
+        units::complete(&mut self.conn, id, body_hash, receipt)
+    }
+}
+
+impl AuditRead for PgTx<'_> {
+    fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+        audit::entries(&mut self.conn, after_seq, limit)
+    }
+    fn audit_head(&mut self) -> Result<(i64, String)> {
+        audit::head(&mut self.conn)
+    }
+}
+
+impl AuditWrite for PgTx<'_> {
+    fn append_audit(&mut self, events: Vec<AuditEvent>) {
+        self.audit.extend(events);
+    }
+}
+
+impl ReadTx for PgTx<'_> {}
+
+impl WriteTx for PgTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let events = std::mem::take(&mut self.audit);
+        audit::append(&mut self.conn, events)?;
+        self.conn.batch_execute("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! The SQLite unit of work: a transaction on the writer (write) or on a
+//! pooled reader (read), implementing every area's primitives by calling
+//! the area modules. Rolled back when dropped uncommitted.
+
+use std::ops::Deref;
+use std::sync::MutexGuard;
+
+use chengxin_domain::audit::{AuditEntry, AuditEvent};
+use chengxin_domain::publication::ModelStatus;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{audit, models, people, records, scores, units};
+use crate::crypto::DataKeys;
+use crate::uow::*;
+use crate::{
+    BatchRow, Cause, HistoryEntry, ModelStamp, RawPerson, Result, ScoreChange, ScoreRow,
+    StoredModel, StoredRecord, StoredScore, UnitRow,
+};
+
+/// The connection a unit of work runs on.
+pub(super) enum Handle<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Reader(r2d2::PooledConnection<SqliteConnectionManager>),
+}
+
+impl Deref for Handle<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Handle::Writer(c) => c,
+            Handle::Reader(c) => c,
+        }
+    }
+}
+
+/// An open transaction and the audit entries it will append.
+pub(super) struct SqliteTx<'a> {
+    conn: Handle<'a>,
+    keys: &'a DataKeys,
+    audit: Vec<AuditEvent>,
+    open: bool,
+}
+
+impl<'a> SqliteTx<'a> {
+    pub(super) fn begin(
+        conn: Handle<'a>,
+        keys: &'a DataKeys,
+        behavior: TransactionBehavior,
+    ) -> Result<SqliteTx<'a>> {
+        conn.execute_batch(match behavior {
+            TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
+            _ => "BEGIN DEFERRED",
+        })?;
+        Ok(SqliteTx {
+            conn,
+            keys,
+            audit: Vec::new(),
+            open: true,
+        })
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::debug!(error = %e, "rollback failed");
+            }
+        }
+    }
+}
+
+impl PeopleRead for SqliteTx<'_> {
+    fn find_person(&mut self, index: &[u8; 32]) -> Result<Option<i64>> {
+        people::find(&self.conn, index)
+    }
+    fn identity(&mut self, person_id: i64) -> Result<Option<Identity>> {
+        people::identity(&self.conn, self.keys, person_id)
+    }
+    fn load_people(&mut self, ids: &[i64], model_version: &str) -> Result<Vec<RawPerson>> {
+        people::load(&self.conn, ids, model_version)
+    }
+    fn marked_people(&mut self, model_version: &str, limit: usize) -> Result<Vec<i64>> {
+        people::marked(&self.conn, model_version, limit)
+    }
+    fn counts(&mut self, model_version: &str) -> Result<(u64, u64)> {
+        people::counts(&self.conn, model_version)
+    }
+}
+
+impl PeopleWrite for SqliteTx<'_> {
+    fn resolve_people(&mut self, keys: &[PersonKey<'_>]) -> Result<Vec<i64>> {
+        people::resolve(&self.conn, self.keys, keys)
+    }
+    fn records_changed(&mut self, ids: &[i64], models: &[String]) -> Result<()> {
+        people::records_changed(&self.conn, ids, models)
+    }
+}
+
+impl RecordsRead for SqliteTx<'_> {
+    fn record_heads(&mut self, cases: &[(&str, &str)]) -> Result<Vec<Option<RecordHead>>> {
+        records::heads(&self.conn, cases)
+    }
+    fn head_of(&mut self, record_id: i64) -> Result<Option<RecordHead>> {
+        records::head_of(&self.conn, record_id)
+    }
+    fn person_records(&mut self, person_id: i64) -> Result<Vec<StoredRecord>> {
+        records::of_person(&self.conn, person_id)
+    }
+}
+
+impl RecordsWrite for SqliteTx<'_> {
+    fn insert_records(&mut self, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
+        records::insert(&self.conn, rows)
+    }
+    fn set_record_status(&mut self, changes: &[StatusChange<'_>]) -> Result<()> {
+        records::set_status(&self.conn, changes)
+    }
+}
+
+impl ScoresRead for SqliteTx<'_> {
+    fn score(&mut self, person_id: i64, model_version: &str) -> Result<Option<StoredScore>> {
+        scores::score(&self.conn, person_id, model_version)
+    }
+    fn score_history(&mut self, person_id: i64) -> Result<Vec<HistoryEntry>> {
+        scores::history(&self.conn, person_id)
+    }
+    fn grade_counts(&mut self, model_version: &str) -> Result<Vec<(Option<String>, u64)>> {
+        scores::grade_counts(&self.conn, model_version)
+    }
+}
+
+impl ScoresWrite for SqliteTx<'_> {
+    fn save_scores(
+        &mut self,
+        rows: &[ScoreRow],
+        stamp: &ModelStamp,
+        cause: Cause,
+    ) -> Result<Vec<ScoreChange>> {
+        scores::save(&self.conn, rows, stamp, cause)
+    }
+}
+
+impl ModelsRead for SqliteTx<'_> {
+    fn active_model(&mut self) -> Result<Option<StoredModel>> {
+        models::active(&self.conn)
+    }
+    fn models(&mut self) -> Result<Vec<StoredModel>> {
+        models::all(&self.conn)
+    }
+    fn model_status(&mut self, version: &str) -> Result<Option<ModelStatus>> {
+        models::status(&self.conn, version)
+    }
+}
+
+/// The single writer orders every unit of work, so reading the models in
+/// play needs no lock of its own here.
+impl ModelsWrite for SqliteTx<'_> {
+    fn models_in_play(&mut self) -> Result<Vec<StoredModel>> {
+        models::in_play(&self.conn)
+    }
+    fn put_staged_model(&mut self, model: &StoredModel) -> Result<()> {
+        models::put_staged(&self.conn, model)
+    }
+    fn set_model_status(&mut self, version: &str, status: ModelStatus) -> Result<()> {
+        models::set_status(&self.conn, version, status)
+    }
+    fn clear_marks(&mut self, version: &str) -> Result<()> {
+        models::clear_marks(&self.conn, version)
+    }
+}
+
+impl UnitsRead for SqliteTx<'_> {
+    fn units(&mut self) -> Result<Vec<UnitRow>> {
+        units::list(&self.conn)
+    }
+    fn unit_by_key(&mut self, key_hash: &[u8]) -> Result<Option<UnitRow>> {
+        units::by_key(&self.conn, key_hash)
+    }
+}
+
+impl UnitsWrite for SqliteTx<'_> {
+    fn insert_unit(&mut self, unit: &UnitRow, key_hash: &[u8]) -> Result<bool> {
+        units::add(&self.conn, unit, key_hash)
+    }
+    fn set_unit_key(&mut self, code: &str, key_hash: &[u8]) -> Result<bool> {
+        units::set_key(&self.conn, code, key_hash)
+    }
+    fn disable_unit(&mut self, code: &str) -> Result<bool> {
+        units::disable(&self.conn, code)
+    }
+}
+
+impl BatchesRead for SqliteTx<'_> {
+    fn batch(&mut self, id: &str) -> Result<Option<BatchRow>> {
+        units::batch(&self.conn, id)
+    }
+    fn batch_by_key(&mut self, unit: &str, key: &str) -> Result<Option<BatchRow>> {
+        units::batch_by_key(&self.conn, unit, key)
+    }
+}
+
+impl BatchesWrite for SqliteTx<'_> {
+    fn insert_batch(
+        &mut self,
+        id: &str,
+        unit: &str,
+        key: Option<&str>,
+        lease_until: i64,
+    ) -> Result<()> {
+        units::insert_batch(&self.conn, id, unit, key, lease_until)
+    }
+    fn set_batch_lease(&mut self, id: &str, lease_until: i64) -> Result<()> {
+        units::set_lease(&self.conn, id, lease_until)
+    }
+    fn complete_batch(&mut self, id: &str, body_hash: &[u8], receipt: &str) -> Result<bool> {
+        units::complete(&self.conn, id, body_hash, receipt)
+    }
+}
+
+impl AuditRead for SqliteTx<'_> {
+    fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+        audit::entries(&self.conn, after_seq, limit)
+    }
+    fn audit_head(&mut self) -> Result<(i64, String)> {
+        audit::head(&self.conn)
+    }
+}
+
+impl AuditWrite for SqliteTx<'_> {
+    fn append_audit(&mut self, events: Vec<AuditEvent>) {
+        self.audit.extend(events);
+    }
+}
+
+impl ReadTx for SqliteTx<'_> {}
+
+impl WriteTx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let events = std::mem::take(&mut self.audit);
+        audit::append(&self.conn, events)?;
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
