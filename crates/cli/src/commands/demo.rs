@@ -81,7 +81,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let version = ctx.engine.model().version().to_owned();
     println!("\n诚信分等级分布 Grade distribution (model {version}):");
-    super::print_grades(&ctx.store.grade_counts(&version)?);
+    super::print_grades(ctx.engine.model(), &ctx.store.grade_counts(&version)?);
     if a.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
