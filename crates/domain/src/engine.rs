@@ -25,6 +25,8 @@ pub struct Engine {
     eligibility: EligibilityRules,
     templates: Vec<CompiledTemplate>,
     commitment: Option<CommitmentFields>,
+    /// The bounds line's English name, quoting [`MAX_SCORE`].
+    bounds_en: String,
 }
 
 /// The model does not fit the catalogue (should have been caught by validation).
@@ -56,6 +58,7 @@ enum Kind {
         field: usize,
         window: i32,
         missing: i32,
+        gap: Option<i32>,
         bands: Vec<Band>,
     },
     CommitmentsActive {
@@ -79,7 +82,8 @@ enum Kind {
         start: usize,
         end: Option<usize>,
         each: i32,
-        ceiling: Option<i32>,
+        /// The ceiling and its factor text, which quotes it.
+        ceiling: Option<(i32, Text)>,
     },
     ByLevel {
         item: usize,
@@ -171,11 +175,18 @@ pub struct Evaluation<'e> {
 pub const CEILING_LINE: &str = "serious_dishonesty_ceiling";
 /// The line that records clamping into 0–1000.
 pub const BOUNDS_LINE: &str = "score_bounds";
-const CEILING_FACTOR: (&str, &str, &str) = (
-    "SERIOUS_DISHONESTY_CEILING",
-    "存在严重失信名单记录期间，诚信分最高为549分",
-    "While a serious dishonesty listing is active the score is capped",
-);
+
+/// The factor shown while a listing's ceiling holds the score down; the
+/// numbers come from the model.
+fn ceiling_factor(ceiling: i32) -> Text {
+    Text {
+        code: "SERIOUS_DISHONESTY_CEILING".into(),
+        zh: format!("存在严重失信名单记录期间，诚信分最高为{ceiling}分"),
+        en: format!(
+            "While a serious dishonesty listing is active the score is capped at {ceiling}"
+        ),
+    }
+}
 
 impl Engine {
     /// Binds a validated model to the catalogue.
@@ -214,6 +225,7 @@ impl Engine {
                     window_years,
                     missing_points,
                     bands,
+                    gap_points,
                     missing_factor,
                 } => {
                     let i = item_idx(item, c)?;
@@ -222,6 +234,7 @@ impl Engine {
                         field: field_idx(i, field, c)?,
                         window: *window_years,
                         missing: *missing_points,
+                        gap: *gap_points,
                         bands: bands.clone(),
                     };
                     (kind, 0, missing_factor.clone())
@@ -302,7 +315,7 @@ impl Engine {
                         start: field_idx(i, start_field, c)?,
                         end,
                         each: *points_each,
-                        ceiling: *ceiling,
+                        ceiling: ceiling.map(|c| (c, ceiling_factor(c))),
                     };
                     (kind, *cap, None)
                 }
@@ -396,6 +409,7 @@ impl Engine {
             eligibility,
             templates,
             commitment,
+            bounds_en: format!("Kept within 0–{MAX_SCORE}"),
         })
     }
 
@@ -434,7 +448,7 @@ impl Engine {
         }
         eval.eligible = true;
         let commitments = self.commitment_outcomes(&records, as_of);
-        let mut ceiling: Option<i32> = None;
+        let mut ceiling: Option<(i32, &Text)> = None;
         let mut factors: Vec<(i32, usize, Factor<'_>)> = Vec::new();
         for rule in &self.rules {
             let (points, ids, missing) =
@@ -465,12 +479,12 @@ impl Engine {
                 BOUNDS_LINE,
                 "adjustment",
                 "分值范围调整",
-                "Kept within 0–1000",
+                &self.bounds_en,
                 bounded - sum,
             ));
         }
         let mut score = bounded;
-        if let Some(c) = ceiling.filter(|&c| bounded > c) {
+        if let Some((c, text)) = ceiling.filter(|&(c, _)| bounded > c) {
             let line = c - bounded;
             eval.contributions.push(synthetic(
                 CEILING_LINE,
@@ -479,18 +493,7 @@ impl Engine {
                 "Serious dishonesty ceiling",
                 line,
             ));
-            let (code, zh, en) = CEILING_FACTOR;
-            factors.push((
-                -line,
-                factors.len(),
-                Factor {
-                    indicator: CEILING_LINE,
-                    code,
-                    gap: -line,
-                    zh,
-                    en,
-                },
-            ));
+            factors.push((-line, factors.len(), factor(CEILING_LINE, text, -line)));
             score = c;
         }
         factors.sort_by_key(|(gap, order, _)| (-gap, *order));
@@ -542,13 +545,13 @@ impl Engine {
     }
 
     /// One indicator's points, the records behind them, and whether it had no data.
-    fn apply(
+    fn apply<'s>(
         &self,
-        rule: &Compiled,
+        rule: &'s Compiled,
         records: &[&Record],
         commitments: &[Signed],
         as_of: Date,
-        ceiling: &mut Option<i32>,
+        ceiling: &mut Option<(i32, &'s Text)>,
     ) -> (i32, Vec<i64>, bool) {
         let cap = |total: i64| total.clamp(-i64::from(rule.cap), i64::from(rule.cap)) as i32;
         let of = |item: usize| records.iter().filter(move |r| r.item == item);
@@ -560,6 +563,7 @@ impl Engine {
                 field,
                 window,
                 missing,
+                gap,
                 bands,
             } => {
                 let latest = windowed(*item, *window).max_by_key(|r| (r.date, r.id));
@@ -568,7 +572,7 @@ impl Engine {
                         let p = bands
                             .iter()
                             .find(|b| b.min <= v && v <= b.max)
-                            .map_or(*missing, |b| b.points);
+                            .map_or(gap.unwrap_or(*missing), |b| b.points);
                         (p, vec![r.id], false)
                     }
                     None => (*missing, Vec::new(), true),
@@ -646,8 +650,10 @@ impl Engine {
                     .map(|r| r.id)
                     .collect();
                 if !ids.is_empty() {
-                    if let Some(c) = c {
-                        *ceiling = Some(ceiling.map_or(*c, |old| old.min(*c)));
+                    if let Some((c, text)) = c {
+                        if ceiling.is_none_or(|(old, _)| *c < old) {
+                            *ceiling = Some((*c, text));
+                        }
                     }
                 }
                 (cap(ids.len() as i64 * i64::from(*each)), ids, false)
@@ -702,10 +708,16 @@ impl Engine {
 fn best_points(kind: &Kind, cap: i32) -> i32 {
     let positive = |each: i32| if each > 0 { cap } else { 0 };
     match kind {
-        Kind::LatestBanded { bands, missing, .. } => bands
+        Kind::LatestBanded {
+            bands,
+            missing,
+            gap,
+            ..
+        } => bands
             .iter()
             .map(|b| b.points)
             .chain([*missing])
+            .chain(*gap)
             .max()
             .unwrap_or(0),
         Kind::CommitmentsActive { each }
@@ -738,13 +750,13 @@ fn factor<'e>(indicator: &'e str, text: &'e Text, gap: i32) -> Factor<'e> {
     }
 }
 
-fn synthetic(
+fn synthetic<'e>(
     code: &'static str,
     category: &'static str,
     zh: &'static str,
-    en: &'static str,
+    en: &'e str,
     points: i32,
-) -> Contribution<'static> {
+) -> Contribution<'e> {
     Contribution {
         indicator: code,
         category,

@@ -1,5 +1,11 @@
 //! Score models as versioned data: the file format (TOML), validation that
-//! reports every error with its path, and compilation against a catalogue.
+//! reports every error with its path (unknown keys included), placeholders in
+//! indicator texts, and compilation against a catalogue.
+
+mod bands;
+mod checks;
+mod keys;
+mod placeholders;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,11 +13,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::catalogue::{Catalogue, Category, FieldType};
+use crate::catalogue::{Catalogue, Category};
 
 /// A bilingual explanation text with a stable code.
+///
+/// The model's types accept unknown keys when deserialized; [`Model::parse`]
+/// finds them afterwards so that it can name each one with its full path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Text {
     pub code: String,
     pub zh: String,
@@ -20,7 +28,6 @@ pub struct Text {
 
 /// One grade band, inclusive on both ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Grade {
     pub grade: String,
     pub min: i32,
@@ -31,7 +38,6 @@ pub struct Grade {
 
 /// A value band of a `latest_banded` indicator, inclusive on both ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Band {
     pub min: Decimal,
     pub max: Decimal,
@@ -40,7 +46,6 @@ pub struct Band {
 
 /// Points and publicity period of one penalty level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LevelRule {
     pub points: i32,
     pub months: i32,
@@ -58,6 +63,10 @@ pub enum Rule {
         window_years: i32,
         missing_points: i32,
         bands: Vec<Band>,
+        /// Points for a value no band covers; without it the bands must cover
+        /// the field's whole declared range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gap_points: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         missing_factor: Option<Text>,
     },
@@ -148,15 +157,15 @@ pub struct ModelDoc {
     pub indicators: Vec<Indicator>,
 }
 
-/// Top-level shape, read first so that each indicator's errors are reported separately.
+/// Top-level shape, read first so that each grade's and indicator's errors
+/// are reported separately.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDoc {
     version: String,
     catalogue: String,
     #[serde(default)]
     description: String,
-    grades: Vec<Grade>,
+    grades: Vec<toml::Table>,
     indicators: Vec<toml::Table>,
 }
 
@@ -193,51 +202,56 @@ impl Model {
             .unwrap_or_else(|e| panic!("built-in model is invalid: {e}"))
     }
 
-    /// Parses and validates a TOML model against the catalogue.
+    /// Parses and validates a TOML model against the catalogue. Placeholders
+    /// in indicator texts are filled in here, so the document (and its hash)
+    /// holds the texts as shown.
     pub fn parse(text: &str, catalogue: &Catalogue) -> Result<Model, ModelErrors> {
-        let issue = |path: &str, message: String| ModelIssue {
-            path: path.to_owned(),
-            message,
+        let file_error = |e: &dyn std::fmt::Display| {
+            ModelErrors(vec![ModelIssue {
+                path: "(file)".into(),
+                message: e.to_string(),
+            }])
         };
-        let raw: RawDoc =
-            toml::from_str(text).map_err(|e| ModelErrors(vec![issue("(file)", e.to_string())]))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| file_error(&e))?;
+        let raw = RawDoc::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| file_error(&e.message()))?;
         let mut issues = Vec::new();
-        let mut indicators = Vec::new();
-        for (i, table) in raw.indicators.into_iter().enumerate() {
-            let code = table
-                .get("code")
-                .and_then(|c| c.as_str())
-                .unwrap_or("?")
-                .to_owned();
-            match Indicator::deserialize(toml::Value::Table(table)) {
-                Ok(ind) => indicators.push((i, ind)),
-                Err(e) => issues.push(issue(
-                    &format!("indicators[{i}]"),
-                    format!("({code}) {}", e.message()),
-                )),
-            }
-        }
+        let grade_count = raw.grades.len();
+        let grades: Vec<(usize, Grade)> = parse_all("grades", raw.grades, &mut issues);
+        let mut indicators: Vec<(usize, Indicator)> =
+            parse_all("indicators", raw.indicators, &mut issues);
         let doc = ModelDoc {
             version: raw.version,
             catalogue: raw.catalogue,
             description: raw.description,
-            grades: raw.grades,
+            grades: grades.iter().map(|(_, g)| g.clone()).collect(),
             indicators: Vec::new(),
         };
-        check_header(&doc, catalogue, &mut issues);
-        check_grades(&doc.grades, &mut issues);
+        let header = serde_json::to_value(ModelDoc {
+            grades: Vec::new(),
+            ..doc.clone()
+        })
+        .unwrap_or_default();
+        keys::unknown_keys("", &toml::Value::Table(table), &header, &mut issues);
+        checks::check_header(&doc, catalogue, &mut issues);
+        // A grade that could not be read would show up as a gap as well.
+        if grades.len() == grade_count {
+            checks::check_grades(&doc.grades, &mut issues);
+        }
         let mut seen = BTreeSet::new();
-        for (i, ind) in &indicators {
+        for (i, ind) in &mut indicators {
             let path = format!("indicators[{i}]");
             if !seen.insert(ind.code.clone()) {
-                issues.push(issue(
-                    &path,
-                    format!("duplicate indicator code `{}`", ind.code),
-                ));
+                issues.push(ModelIssue {
+                    path: path.clone(),
+                    message: format!("duplicate indicator code `{}`", ind.code),
+                });
             }
-            check_rule(&path, &ind.rule, catalogue, &mut issues);
+            checks::check_rule(&path, &ind.rule, catalogue, &mut issues);
+            placeholders::render_indicator(&path, ind, &mut issues);
         }
         if !issues.is_empty() {
+            issues.sort_by_key(|i| path_order(&i.path));
             return Err(ModelErrors(issues));
         }
         let doc = ModelDoc {
@@ -263,252 +277,60 @@ impl Model {
     }
 }
 
+/// Deserializes each table of the array `name`, reporting a table that does
+/// not fit as `name[i]` (with its code or grade, if it has one) and each
+/// unknown key inside one that does. Returns the good ones with their index.
+fn parse_all<T: serde::de::DeserializeOwned + Serialize>(
+    name: &str,
+    tables: Vec<toml::Table>,
+    issues: &mut Vec<ModelIssue>,
+) -> Vec<(usize, T)> {
+    let mut out = Vec::new();
+    for (i, table) in tables.into_iter().enumerate() {
+        let path = format!("{name}[{i}]");
+        let value = toml::Value::Table(table);
+        match T::deserialize(value.clone()) {
+            Ok(t) => {
+                let known = serde_json::to_value(&t).unwrap_or_default();
+                keys::unknown_keys(&path, &value, &known, issues);
+                out.push((i, t));
+            }
+            Err(e) => {
+                let code = value
+                    .get("code")
+                    .or_else(|| value.get("grade"))
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("?");
+                issues.push(ModelIssue {
+                    path,
+                    message: format!("({code}) {}", e.message()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Sorts issues by where they are in the file: header, grades, indicators,
+/// each array by index (so `indicators[10]` follows `indicators[9]`).
+fn path_order(path: &str) -> (u8, usize) {
+    let section = if path.starts_with("grades") {
+        1
+    } else if path.starts_with("indicators") {
+        2
+    } else {
+        0
+    };
+    let index = path
+        .split_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0);
+    (section, index)
+}
+
 /// The default model file's text.
 pub const DEFAULT_MODEL: &str = include_str!("../../../models/2026.1.toml");
-
-fn check_header(doc: &ModelDoc, catalogue: &Catalogue, issues: &mut Vec<ModelIssue>) {
-    if doc.version.trim().is_empty() {
-        issues.push(ModelIssue {
-            path: "version".into(),
-            message: "must not be empty".into(),
-        });
-    }
-    if doc.catalogue != catalogue.version {
-        issues.push(ModelIssue {
-            path: "catalogue".into(),
-            message: format!(
-                "model is for catalogue `{}` but the catalogue in force is `{}`",
-                doc.catalogue, catalogue.version
-            ),
-        });
-    }
-}
-
-fn check_grades(grades: &[Grade], issues: &mut Vec<ModelIssue>) {
-    let mut push = |path: String, message: String| issues.push(ModelIssue { path, message });
-    if grades.is_empty() {
-        push(
-            "grades".into(),
-            "at least one grade band is required".into(),
-        );
-        return;
-    }
-    let mut codes = BTreeSet::new();
-    for (i, g) in grades.iter().enumerate() {
-        if g.min > g.max || g.min < 0 || g.max > 1000 {
-            push(
-                format!("grades[{i}]"),
-                format!(
-                    "band {}–{} must lie within 0–1000 with min ≤ max",
-                    g.min, g.max
-                ),
-            );
-        }
-        if !codes.insert(&g.grade) {
-            push(
-                format!("grades[{i}].grade"),
-                format!("duplicate grade `{}`", g.grade),
-            );
-        }
-    }
-    let mut order: Vec<usize> = (0..grades.len()).collect();
-    order.sort_by_key(|&i| grades[i].min);
-    let mut expected = 0;
-    for &i in &order {
-        let g = &grades[i];
-        if g.min > expected {
-            push(
-                format!("grades[{i}]"),
-                format!("gap: no grade covers {expected}–{}", g.min - 1),
-            );
-        } else if g.min < expected {
-            push(
-                format!("grades[{i}]"),
-                format!(
-                    "band {}–{} overlaps another band below {expected}",
-                    g.min, g.max
-                ),
-            );
-        }
-        expected = expected.max(g.max + 1);
-    }
-    if expected <= 1000 {
-        push(
-            "grades".into(),
-            format!("gap: no grade covers {expected}–1000"),
-        );
-    }
-}
-
-fn check_rule(path: &str, rule: &Rule, catalogue: &Catalogue, issues: &mut Vec<ModelIssue>) {
-    let mut push = |sub: &str, message: String| {
-        issues.push(ModelIssue {
-            path: format!("{path}{sub}"),
-            message,
-        });
-    };
-    let (item_code, cap, window) = match rule {
-        Rule::LatestBanded {
-            item, window_years, ..
-        } => (item, 0, Some(*window_years)),
-        Rule::CommitmentsActive { item, cap, .. } => (item, *cap, None),
-        Rule::CommitmentsFulfilled {
-            item,
-            cap,
-            window_years,
-            ..
-        }
-        | Rule::CommitmentBreaches {
-            item,
-            cap,
-            window_years,
-            ..
-        }
-        | Rule::ByLevel {
-            item,
-            cap,
-            window_years,
-            ..
-        }
-        | Rule::SumSteps {
-            item,
-            cap,
-            window_years,
-            ..
-        }
-        | Rule::Count {
-            item,
-            cap,
-            window_years,
-            ..
-        } => (item, *cap, Some(*window_years)),
-        Rule::InPublicity { item, cap, .. } | Rule::Listed { item, cap, .. } => (item, *cap, None),
-    };
-    if cap < 0 {
-        push(
-            ".cap",
-            format!("cap {cap} must not be negative (it bounds the total either way)"),
-        );
-    }
-    if window.is_some_and(|w| w <= 0) {
-        push(".window_years", "must be at least 1".into());
-    }
-    let Some(item) = catalogue.item(item_code) else {
-        push(".item", format!("unknown catalogue item `{item_code}`"));
-        return;
-    };
-    let mut field = |sub: &str, name: &str, allowed: &[FieldType]| -> Option<usize> {
-        match item.field_index(name) {
-            None => {
-                push(sub, format!("item {} has no field `{name}`", item.code));
-                None
-            }
-            Some(i) if !allowed.contains(&item.fields[i].ty) => {
-                push(
-                    sub,
-                    format!(
-                        "field `{name}` of {} has the wrong type for this rule",
-                        item.code
-                    ),
-                );
-                None
-            }
-            Some(i) => Some(i),
-        }
-    };
-    match rule {
-        Rule::LatestBanded {
-            field: f, bands, ..
-        } => {
-            field(".field", f, &[FieldType::Int, FieldType::Decimal]);
-            let mut sorted: Vec<&Band> = bands.iter().collect();
-            sorted.sort_by_key(|b| b.min);
-            for w in sorted.windows(2) {
-                if w[1].min <= w[0].max {
-                    push(
-                        ".bands",
-                        format!(
-                            "bands {}–{} and {}–{} overlap",
-                            w[0].min, w[0].max, w[1].min, w[1].max
-                        ),
-                    );
-                }
-            }
-            if bands.iter().any(|b| b.min > b.max) {
-                push(".bands", "a band has min greater than max".into());
-            }
-        }
-        Rule::CommitmentsActive { .. }
-        | Rule::CommitmentsFulfilled { .. }
-        | Rule::CommitmentBreaches { .. } => {
-            if !item.fields.iter().any(|f| f.ty == FieldType::Template) {
-                push(
-                    ".item",
-                    format!("item {} is not a commitment (no template field)", item.code),
-                );
-            }
-        }
-        Rule::InPublicity {
-            field: f, levels, ..
-        } => {
-            if let Some(i) = field(".field", f, &[FieldType::Enum, FieldType::String]) {
-                check_levels(".levels", levels.keys(), &item.fields[i].values, &mut push);
-            }
-            for (name, l) in levels {
-                if l.months <= 0 {
-                    push(
-                        &format!(".levels.{name}.months"),
-                        "must be at least 1".into(),
-                    );
-                }
-            }
-        }
-        Rule::Listed {
-            start_field,
-            end_field,
-            ceiling,
-            ..
-        } => {
-            field(".start_field", start_field, &[FieldType::Date]);
-            if let Some(e) = end_field {
-                field(".end_field", e, &[FieldType::Date]);
-            }
-            if ceiling.is_some_and(|c| !(0..=1000).contains(&c)) {
-                push(".ceiling", "must lie within 0–1000".into());
-            }
-        }
-        Rule::ByLevel {
-            field: f, points, ..
-        } => {
-            if let Some(i) = field(".field", f, &[FieldType::Enum, FieldType::String]) {
-                check_levels(".points", points.keys(), &item.fields[i].values, &mut push);
-            }
-        }
-        Rule::SumSteps { field: f, step, .. } => {
-            field(".field", f, &[FieldType::Int, FieldType::Decimal]);
-            if *step <= Decimal::ZERO {
-                push(".step", "must be greater than zero".into());
-            }
-        }
-        Rule::Count { .. } => {}
-    }
-}
-
-fn check_levels<'a>(
-    sub: &str,
-    keys: impl Iterator<Item = &'a String>,
-    allowed: &[String],
-    push: &mut impl FnMut(&str, String),
-) {
-    if allowed.is_empty() {
-        return;
-    }
-    for k in keys {
-        if !allowed.contains(k) {
-            push(sub, format!("`{k}` is not one of {}", allowed.join(", ")));
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -555,6 +377,155 @@ mod tests {
         assert!(paths.contains(&"indicators[8].item"), "{text}");
         assert!(text.contains("Z99"), "{text}");
         assert_eq!(errs.len(), 5, "{text}");
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let errs = Model::parse(text, &cat()).unwrap_err().0;
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_typo_in_a_key_is_an_error_naming_its_path() {
+        let typo = DEFAULT_MODEL.replace("ceiling = 549", "ceilng = 599");
+        assert_eq!(errors(&typo), ["indicators[5].ceilng: unknown key"]);
+    }
+
+    #[test]
+    fn unknown_keys_in_nested_tables_grades_and_the_top_level_are_all_reported() {
+        let bad = DEFAULT_MODEL
+            .replace(
+                "version = \"2026.1\"",
+                "version = \"2026.1\"\nversoin = \"x\"",
+            )
+            .replace(
+                "name_en = \"Excellent\"",
+                "name_en = \"Excellent\"\nname_fr = \"x\"",
+            )
+            .replace(
+                "{ min = 750, max = 799, points = 570 }",
+                "{ min = 750, max = 799, points = 570, note = \"x\" }",
+            )
+            .replace("months = 12 }", "months = 12, monts = 6 }")
+            .replace(
+                "{ code = \"PROVINCIAL_EVALUATION_BELOW_TOP\",",
+                "{ code = \"PROVINCIAL_EVALUATION_BELOW_TOP\", eng = \"x\",",
+            );
+        assert_eq!(
+            errors(&bad),
+            [
+                "versoin: unknown key",
+                "grades[0].name_fr: unknown key",
+                "indicators[0].bands[2].note: unknown key",
+                "indicators[0].factor.eng: unknown key",
+                "indicators[4].levels.general.monts: unknown key",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_band_gap_is_an_error_unless_gap_points_says_what_it_scores() {
+        let gap = DEFAULT_MODEL.replace(
+            "{ min = 800, max = 849, points = 600 }",
+            "{ min = 810, max = 849, points = 600 }",
+        );
+        let e = errors(&gap);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("indicators[0].bands: gap: no band covers 800–809 of B01.score"),
+            "{e:?}"
+        );
+        let edges = DEFAULT_MODEL
+            .replace("{ min = 850, max = 1000,", "{ min = 850, max = 990,")
+            .replace("{ min = 0, max = 599,", "{ min = 1, max = 599,");
+        let e = errors(&edges).join("\n");
+        assert!(e.contains("covers 0 of B01.score"), "{e}");
+        assert!(e.contains("covers 991–1000 of B01.score"), "{e}");
+        let allowed = gap.replace(
+            "missing_points = 600",
+            "missing_points = 600\ngap_points = 590",
+        );
+        let m = Model::parse(&allowed, &cat()).unwrap();
+        assert!(matches!(
+            m.doc.indicators[0].rule,
+            Rule::LatestBanded {
+                gap_points: Some(590),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn placeholders_render_the_2026_1_texts_and_keep_its_hash() {
+        let m = Model::builtin(&cat());
+        let literal = DEFAULT_MODEL
+            .replace("{top_band_min}", "850")
+            .replace("近{window_years_zh}年没有", "近两年没有")
+            .replace("in the last {window_years_en} years\" }\n\n[[indicators]]\ncode = \"commitments_signed\"", "in the last two years\" }\n\n[[indicators]]\ncode = \"commitments_signed\"")
+            .replace("近{window_years_zh}年获得", "近五年获得")
+            .replace("honours in the last {window_years_en} years", "honours in the last five years")
+            .replace("{window_years_zh}", "三")
+            .replace("{window_years_en}", "three");
+        let (_, body) = literal.split_once("[[grades]]").unwrap();
+        assert!(
+            body.match_indices('{')
+                .all(|(i, _)| body[i + 1..].starts_with(' ')),
+            "a placeholder is left: {body}"
+        );
+        let plain = Model::parse(&literal, &cat()).unwrap();
+        assert_eq!(plain.doc, m.doc);
+        // The hash stored with every 2026.1 score since the model shipped.
+        assert_eq!(
+            m.hash,
+            "9ec80ec0713b1d52085557212444dc5b7b0eeec5f26025d56bf0125002441b34"
+        );
+        assert_eq!(plain.hash, m.hash);
+        let p = &m.doc.indicators[0];
+        assert_eq!(p.factor.zh, "省公共信用评价未达到最高档（850分及以上）");
+        assert_eq!(
+            p.factor.en,
+            "The provincial credit evaluation is below the top band (850 or more)"
+        );
+        let Rule::LatestBanded {
+            missing_factor: Some(missing),
+            ..
+        } = &p.rule
+        else {
+            panic!("provincial_evaluation is latest_banded with a missing_factor");
+        };
+        assert_eq!(missing.zh, "近两年没有省公共信用评价结果");
+        assert_eq!(
+            m.doc.indicators[6].factor.en,
+            "Few honours in the last five years"
+        );
+        // A text follows its number: a top band from 900 says 900.
+        let moved = DEFAULT_MODEL
+            .replace("{ min = 850, max = 1000,", "{ min = 900, max = 1000,")
+            .replace("{ min = 800, max = 849,", "{ min = 800, max = 899,")
+            .replace("window_years = 5", "window_years = 4");
+        let m = Model::parse(&moved, &cat()).unwrap();
+        assert!(m.doc.indicators[0].factor.zh.contains("（900分及以上）"));
+        assert_eq!(m.doc.indicators[6].factor.zh, "近四年获得的荣誉较少");
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_an_error_naming_its_text() {
+        let bad = DEFAULT_MODEL.replace(
+            "zh = \"被列入严重失信名单\"",
+            "zh = \"被列入严重失信名单（{ceilng}分封顶）\"",
+        );
+        let e = errors(&bad);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("indicators[5].factor.zh: unknown placeholder `{ceilng}`"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("{ceiling}"), "{e:?}");
+        // A placeholder of another kind is unknown here too.
+        let bad = DEFAULT_MODEL.replace(
+            "有效期内的信用承诺较少",
+            "近{window_years_zh}年的信用承诺较少",
+        );
+        assert!(errors(&bad)[0].starts_with("indicators[1].factor.zh: unknown placeholder"));
     }
 
     #[test]

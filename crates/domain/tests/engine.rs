@@ -268,6 +268,75 @@ fn serious_listing_caps_the_score_on_its_own_line() {
 }
 
 #[test]
+fn the_ceiling_text_quotes_the_model_ceiling() {
+    let catalogue = Catalogue::builtin();
+    let text = chengxin_domain::model::DEFAULT_MODEL.replace("ceiling = 549", "ceiling = 599");
+    let model = Model::parse(&text, &catalogue).unwrap();
+    let fx = Fixture {
+        engine: Engine::new(&catalogue, &model).unwrap(),
+        catalogue,
+    };
+    let mut recs = fx.local(900);
+    recs.push(fx.rec(
+        30,
+        "S01",
+        json!({"list_type": "court", "listed_on": "2026-01-01"}),
+    ));
+    recs.push(fx.rec(
+        31,
+        "O01",
+        json!({"level": "national", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        32,
+        "O01",
+        json!({"level": "provincial", "title": "t", "awarded_on": "2025-01-01"}),
+    ));
+    recs.push(fx.rec(
+        33,
+        "O03",
+        json!({"hours": "300", "served_on": "2025-01-01", "organisation": "o"}),
+    ));
+    // 620 + 100 + 60 − 150 = 630, held to 599.
+    let e = fx.engine.evaluate(&person(recs), D);
+    assert_eq!(points(&e, "serious_dishonesty_ceiling"), 599 - 630);
+    assert_eq!(e.score, Some(599));
+    let ceiling = e
+        .factors
+        .iter()
+        .find(|f| f.indicator == "serious_dishonesty_ceiling")
+        .expect("the ceiling is a factor");
+    assert_eq!(ceiling.zh, "存在严重失信名单记录期间，诚信分最高为599分");
+    assert!(ceiling.en.ends_with("capped at 599"), "{}", ceiling.en);
+    let texts = serde_json::to_string(&e.factors).unwrap();
+    assert!(!texts.contains("549"), "{texts}");
+}
+
+#[test]
+fn a_value_in_a_band_gap_scores_gap_points() {
+    let catalogue = Catalogue::builtin();
+    let text = chengxin_domain::model::DEFAULT_MODEL
+        .replace(
+            "{ min = 800, max = 849, points = 600 }",
+            "{ min = 810, max = 849, points = 600 }",
+        )
+        .replace(
+            "missing_points = 600",
+            "missing_points = 600\ngap_points = 590",
+        );
+    let model = Model::parse(&text, &catalogue).unwrap();
+    let fx = Fixture {
+        engine: Engine::new(&catalogue, &model).unwrap(),
+        catalogue,
+    };
+    for (province, expected) in [(799, 570), (800, 590), (809, 590), (810, 600)] {
+        let e = fx.engine.evaluate(&person(fx.local(province)), D);
+        assert_eq!(points(&e, "provincial_evaluation"), expected, "{province}");
+        assert_eq!(e.score, Some(expected));
+    }
+}
+
+#[test]
 fn commitments_signed_fulfilled_and_breached() {
     let fx = Fixture::new();
     let c = |id, t: &str, on: &str| fx.rec(id, "C01", json!({"template": t, "signed_on": on}));

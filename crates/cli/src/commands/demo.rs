@@ -84,7 +84,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
         "\n诚信分等级分布 Grade distribution (model {}):",
         model.version
     );
-    super::print_grades(&counts);
+    super::print_grades(ctx.scorer(model)?.engine.model(), &counts);
     if a.no_serve {
         return Ok(ExitCode::SUCCESS);
     }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use chengxin_domain::Model;
 use chengxin_jobs::Context;
 
 use crate::args::{Cli, Command};
@@ -51,24 +52,41 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Prints a grade distribution table.
-pub fn print_grades(rows: &[(Option<String>, u64)]) {
+/// Prints a grade distribution table with the grades of `model`, highest first.
+pub fn print_grades(model: &Model, rows: &[(Option<String>, u64)]) {
+    print!("{}", grade_table(model, rows));
+}
+
+fn grade_table(model: &Model, rows: &[(Option<String>, u64)]) -> String {
+    use std::fmt::Write as _;
     let total: u64 = rows.iter().map(|r| r.1).sum();
-    println!("等级 Grade        人数 People     占比 Share");
-    for grade in ["AAA", "AA", "A", "B", "C"] {
+    let mut out = String::from("等级 Grade        人数 People     占比 Share\n");
+    let mut bands: Vec<_> = model.doc.grades.iter().collect();
+    bands.sort_by_key(|g| std::cmp::Reverse(g.min));
+    let grades: Vec<&str> = bands.iter().map(|g| g.grade.as_str()).collect();
+    // Rows under a grade the model does not have (none, if the counts are
+    // the model's own) still show, so that the shares add up.
+    let others = rows
+        .iter()
+        .filter_map(|r| r.0.as_deref())
+        .filter(|g| !grades.contains(g))
+        .collect::<Vec<_>>();
+    for grade in grades.into_iter().chain(others) {
         let n = rows
             .iter()
             .find(|r| r.0.as_deref() == Some(grade))
             .map_or(0, |r| r.1);
-        println!("  {grade:<14} {n:>10}    {:>6.2}%", pct(n, total));
+        let _ = writeln!(out, "  {grade:<14} {n:>10}    {:>6.2}%", pct(n, total));
     }
     let none = rows.iter().find(|r| r.0.is_none()).map_or(0, |r| r.1);
-    println!(
+    let _ = writeln!(
+        out,
         "  {:<14} {none:>10}    {:>6.2}%",
         "无分 none",
         pct(none, total)
     );
-    println!("  {:<14} {total:>10}", "合计 total");
+    let _ = writeln!(out, "  {:<14} {total:>10}", "合计 total");
+    out
 }
 
 fn pct(n: u64, total: u64) -> f64 {
@@ -81,6 +99,37 @@ fn pct(n: u64, total: u64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use chengxin_domain::{Catalogue, Model};
+
+    #[test]
+    fn the_grade_table_lists_the_model_grades() {
+        let catalogue = Catalogue::builtin();
+        let text = chengxin_domain::model::DEFAULT_MODEL
+            .replace("grade = \"AAA\"", "grade = \"S\"")
+            .replace("grade = \"C\"", "grade = \"D\"");
+        let model = Model::parse(&text, &catalogue).unwrap();
+        let rows = [
+            (Some("S".to_owned()), 1),
+            (Some("D".to_owned()), 3),
+            (None, 4),
+        ];
+        let table = super::grade_table(&model, &rows);
+        let firsts: Vec<&str> = table
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(
+            firsts,
+            ["S", "AA", "A", "B", "D", "无分", "合计"],
+            "{table}"
+        );
+        assert!(
+            table.contains("  S                       1     12.50%"),
+            "{table}"
+        );
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
