@@ -49,7 +49,7 @@ pub fn verify(
     let mut v = ChainVerifier::default();
     let mut at_checkpoint: Option<String> = None;
     // One snapshot: entries appended meanwhile are neither walked nor counted.
-    let mut tx = ctx.store.read()?;
+    let mut tx = ctx.store.snapshot()?;
     loop {
         let page = tx.audit_entries(v.size, 10_000)?;
         if page.is_empty() {

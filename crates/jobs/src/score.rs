@@ -32,7 +32,7 @@ pub struct Explained {
 /// platform has no record of them. Everything is read in one snapshot.
 pub fn explain(ctx: &Context, id: &IdNumber, as_of: Date) -> Result<Option<Explained>, JobError> {
     let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
-    let mut tx = ctx.store.read()?;
+    let mut tx = ctx.store.snapshot()?;
     let Some(person_id) = tx.find_person(&index)? else {
         return Ok(None);
     };

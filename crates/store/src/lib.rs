@@ -66,8 +66,13 @@ pub trait Store: Send + Sync {
     /// Begins a write unit of work.
     fn write(&self) -> Result<Box<dyn WriteTx + '_>>;
 
-    /// Begins a read-only unit of work that sees one snapshot.
+    /// Reads whose statements each see the latest commits: the cheapest way
+    /// to read one thing (a key, a batch, the model in force).
     fn read(&self) -> Result<Box<dyn ReadTx + '_>>;
+
+    /// A read-only unit of work that sees one snapshot throughout: for reads
+    /// that must agree with each other (an explanation, walking the audit log).
+    fn snapshot(&self) -> Result<Box<dyn ReadTx + '_>>;
 
     /// Streams people in id order, `batch` at a time, to `sink`, with their
     /// counting records and their stored score under the scan's model. The

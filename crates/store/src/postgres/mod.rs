@@ -89,7 +89,7 @@ impl Store for PgStore {
         Ok(Box::new(tx::PgTx::begin(
             self.pool.get()?,
             &self.keys,
-            true,
+            tx::Mode::Write,
         )?))
     }
 
@@ -97,7 +97,15 @@ impl Store for PgStore {
         Ok(Box::new(tx::PgTx::begin(
             self.pool.get()?,
             &self.keys,
-            false,
+            tx::Mode::Read,
+        )?))
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn ReadTx + '_>> {
+        Ok(Box::new(tx::PgTx::begin(
+            self.pool.get()?,
+            &self.keys,
+            tx::Mode::Snapshot,
         )?))
     }
 

@@ -61,6 +61,8 @@ pub(super) fn status(conn: &mut Conn, version: &str) -> Result<Option<ModelStatu
 
 /// The model in force first, then any staged one, under the shared lock.
 pub(super) fn in_play(conn: &mut Conn) -> Result<Vec<StoredModel>> {
+    // Two statements: the read must take its snapshot after the lock is
+    // granted, or it could miss a model staged while it waited.
     conn.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&MODELS_LOCK])?;
     conn.query(
         "SELECT version, hash, content, effective_from, status FROM models

@@ -203,6 +203,8 @@ fn save_round(
     let mut history = CopyRows::new();
     let mut inserts = CopyRows::new();
     let mut updates: Vec<&ScoreRow> = Vec::new();
+    let mut new_rows: Vec<&ScoreRow> = Vec::new();
+    let changes_before = changes.len();
     let (mut saved, mut saved_rev): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     for &row in rows {
         // Computed from records that changed since, or older than what is
@@ -235,6 +237,7 @@ fn save_round(
         }
         match old {
             None => {
+                new_rows.push(row);
                 inserts
                     .plain(row.person_id)
                     .text(&stamp.version)
@@ -262,16 +265,24 @@ fn save_round(
         saved.push(row.person_id);
         saved_rev.push(row.rev);
     }
-    history.send(
-        conn,
-        "score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)",
-    )?;
+    if changes.len() - changes_before <= super::records::SMALL {
+        insert_history(conn, &changes[changes_before..], stamp, cause)?;
+    } else {
+        history.send(
+            conn,
+            "score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)",
+        )?;
+    }
     // A score another writer inserted meanwhile makes this fail with a
     // unique violation: the save is then run again.
-    inserts.send(
-        conn,
-        "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)",
-    )?;
+    if new_rows.len() <= super::records::SMALL {
+        insert_scores(conn, &new_rows, stamp)?;
+    } else {
+        inserts.send(
+            conn,
+            "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)",
+        )?;
+    }
     update(conn, stamp, &updates)?;
     if !saved.is_empty() {
         conn.execute(
@@ -280,6 +291,70 @@ fn save_round(
             &[&stamp.version, &saved, &saved_rev],
         )?;
     }
+    Ok(())
+}
+
+/// History rows for a few changes, in one statement.
+fn insert_history(
+    conn: &mut Conn,
+    changes: &[ScoreChange],
+    stamp: &ModelStamp,
+    cause: Cause,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = changes.iter().map(|c| c.person_id).collect();
+    let eligible: Vec<bool> = changes.iter().map(|c| c.new.eligible).collect();
+    let score: Vec<Option<i32>> = changes.iter().map(|c| c.new.score).collect();
+    let grade: Vec<Option<&str>> = changes.iter().map(|c| c.new.grade.as_deref()).collect();
+    conn.execute(
+        "INSERT INTO score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)
+         SELECT p, $1, $2, $3::text::date, e, s, g, $4
+         FROM unnest($5::int8[], $6::bool[], $7::int4[], $8::text[]) WITH ORDINALITY AS x(p, e, s, g, o)
+         ORDER BY o",
+        &[
+            &stamp.version,
+            &stamp.hash,
+            &stamp.as_of.to_string(),
+            &cause.as_str(),
+            &ids,
+            &eligible,
+            &score,
+            &grade,
+        ],
+    )?;
+    Ok(())
+}
+
+/// New scores for a few people, in one statement.
+fn insert_scores(conn: &mut Conn, rows: &[&ScoreRow], stamp: &ModelStamp) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+    let eligible: Vec<bool> = rows.iter().map(|r| r.state.eligible).collect();
+    let score: Vec<Option<i32>> = rows.iter().map(|r| r.state.score).collect();
+    let grade: Vec<Option<&str>> = rows.iter().map(|r| r.state.grade.as_deref()).collect();
+    let reasons: Vec<&str> = rows.iter().map(|r| r.reasons.as_str()).collect();
+    let revs: Vec<i64> = rows.iter().map(|r| r.rev).collect();
+    conn.execute(
+        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)
+         SELECT p, $1, $2, $3::text::date, e, s, g, r, v
+         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
+              AS x(p, e, s, g, r, v)",
+        &[
+            &stamp.version,
+            &stamp.hash,
+            &stamp.as_of.to_string(),
+            &ids,
+            &eligible,
+            &score,
+            &grade,
+            &reasons,
+            &revs,
+        ],
+    )?;
     Ok(())
 }
 

@@ -24,23 +24,37 @@ pub(super) struct PgTx<'a> {
     open: bool,
 }
 
+/// What a unit of work may do and see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Each statement on its own (no transaction: no round trips to open
+    /// and close one).
+    Read,
+    /// One read-only snapshot.
+    Snapshot,
+    /// A read-write transaction.
+    Write,
+}
+
 impl<'a> PgTx<'a> {
     pub(super) fn begin(
         mut conn: r2d2::PooledConnection<Manager>,
         keys: &'a DataKeys,
-        writable: bool,
+        mode: Mode,
     ) -> Result<PgTx<'a>> {
-        conn.batch_execute(if writable {
-            "BEGIN"
-        } else {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        })?;
+        match mode {
+            Mode::Read => {}
+            Mode::Snapshot => {
+                conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            }
+            Mode::Write => conn.batch_execute("BEGIN")?,
+        }
         Ok(PgTx {
             conn,
             keys,
             audit: Vec::new(),
-            writable,
-            open: true,
+            writable: mode == Mode::Write,
+            open: mode != Mode::Read,
         })
     }
 }

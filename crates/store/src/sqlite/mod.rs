@@ -188,6 +188,12 @@ impl Store for SqliteStore {
         )?))
     }
 
+    /// A deferred transaction costs nothing on SQLite, so every read sees
+    /// one snapshot.
+    fn snapshot(&self) -> Result<Box<dyn ReadTx + '_>> {
+        self.read()
+    }
+
     fn read(&self) -> Result<Box<dyn ReadTx + '_>> {
         let conn = self.readers.get()?;
         Ok(Box::new(tx::SqliteTx::begin(
