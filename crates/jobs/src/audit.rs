@@ -46,6 +46,7 @@ pub fn verify(
     if let Some(cp) = checkpoint {
         cp.verify_signature(&ctx.store.keys().audit_signing_key().verifying_key())?;
     }
+    ctx.store.seal_audit()?;
     let mut v = ChainVerifier::default();
     let mut at_checkpoint: Option<String> = None;
     // One snapshot: entries appended meanwhile are neither walked nor counted.
@@ -91,6 +92,7 @@ pub fn verify(
 
 /// A signed checkpoint of the log as it stands.
 pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
+    ctx.store.seal_audit()?;
     let (size, head) = ctx.store.read()?.audit_head()?;
     Ok(Checkpoint::sign(
         &ctx.store.keys().audit_signing_key(),

@@ -84,6 +84,12 @@ pub trait Store: Send + Sync {
         sink: &mut dyn FnMut(Vec<RawPerson>) -> Result<()>,
     ) -> Result<()>;
 
+    /// Seals the audit entries committed so far into the hash chain, where a
+    /// backend keeps them pending; returns how many. `audit verify` and
+    /// checkpoints call it first; backends also seal on their own within a
+    /// bounded delay.
+    fn seal_audit(&self) -> Result<u64>;
+
     /// Appends the audit entries of reads. Returns once they are durable;
     /// entries of concurrent callers share one commit.
     fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()>;

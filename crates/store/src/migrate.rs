@@ -36,4 +36,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/postgres/0003_rescore_marks.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/postgres/0004_audit_pending.sql"),
+    },
 ];

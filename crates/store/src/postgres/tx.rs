@@ -235,7 +235,7 @@ impl ReadTx for PgTx<'_> {}
 impl WriteTx for PgTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         let events = std::mem::take(&mut self.audit);
-        audit::append(&mut self.conn, events)?;
+        audit::stage(&mut self.conn, events)?;
         self.conn.batch_execute("COMMIT")?;
         self.open = false;
         Ok(())
