@@ -13,9 +13,39 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::{RefOr, Type};
 
-/// The characters `str::trim` removes (Unicode `White_Space`), as the body
-/// of a regex character class valid in both ECMA-262 and Python.
-const WS: &str = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// The characters `str::trim` removes (Unicode `White_Space`), as ranges.
+const TRIMMED: [(char, char); 10] = [
+    ('\t', '\r'),
+    (' ', ' '),
+    ('\u{85}', '\u{85}'),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// [`TRIMMED`] as the body of a regex character class that ECMA-262 (JSON
+/// Schema) and Python (the fuzzer) read alike: `\xHH` and `\uHHHH` escapes.
+fn ws() -> String {
+    let escape = |c: char| match u32::from(c) {
+        0x20 => " ".to_owned(),
+        n if n <= 0xff => format!("\\x{n:02x}"),
+        n => format!("\\u{n:04x}"),
+    };
+    TRIMMED
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                escape(a)
+            } else {
+                format!("{}-{}", escape(a), escape(b))
+            }
+        })
+        .collect()
+}
 
 /// The `format` of a resident ID number: 18 characters (`^[0-9]{17}[0-9Xx]$`)
 /// encoding an existing birth date (years 1900–2100), with the right ISO 7064
@@ -28,18 +58,20 @@ pub const EXAMPLE_ID_NUMBER: &str = "330602199001011231";
 /// Pattern of a string that is not blank and, once surrounding whitespace
 /// is trimmed, is at most `max` characters long (any length when `None`).
 pub fn non_blank(max: Option<usize>) -> String {
+    let ws = ws();
     match max {
-        None => format!("[^{WS}]"),
-        Some(0 | 1) => format!("^[{WS}]*[^{WS}][{WS}]*$"),
-        Some(n) => format!(r"^[{WS}]*[^{WS}](?:[\s\S]{{0,{}}}[^{WS}])?[{WS}]*$", n - 2),
+        None => format!("[^{ws}]"),
+        Some(0 | 1) => format!("^[{ws}]*[^{ws}][{ws}]*$"),
+        Some(n) => format!(r"^[{ws}]*[^{ws}](?:[\s\S]{{0,{}}}[^{ws}])?[{ws}]*$", n - 2),
     }
 }
 
 /// Pattern of a string that may be blank (it then counts as absent) and is at
 /// most `max` characters long once trimmed.
 pub fn blank_or_up_to(max: usize) -> String {
+    let ws = ws();
     format!(
-        r"^[{WS}]*(?:[^{WS}](?:[\s\S]{{0,{}}}[^{WS}])?)?[{WS}]*$",
+        r"^[{ws}]*(?:[^{ws}](?:[\s\S]{{0,{}}}[^{ws}])?)?[{ws}]*$",
         max.saturating_sub(2)
     )
 }
@@ -349,8 +381,20 @@ mod tests {
     }
 
     #[test]
+    fn the_whitespace_class_is_what_trim_removes() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let listed = TRIMMED.iter().any(|&(a, b)| (a..=b).contains(&c));
+            assert_eq!(listed, c.is_whitespace(), "U+{:04X}", u32::from(c));
+        }
+        assert_eq!(
+            ws(),
+            r"\x09-\x0d \x85\xa0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000"
+        );
+    }
+
+    #[test]
     fn patterns_bound_the_trimmed_length() {
-        assert_eq!(non_blank(None), format!("[^{WS}]"));
+        assert_eq!(non_blank(None), format!("[^{}]", ws()));
         assert!(non_blank(Some(128)).contains("{0,126}"));
         assert!(blank_or_up_to(64).contains("{0,62}"));
     }
