@@ -42,8 +42,10 @@ enum Column {
     Unknown(String),
 }
 
-const MAX_SOURCE_ID: usize = 128;
-const MAX_NAME: usize = 64;
+/// The longest `source_id`, in characters once surrounding whitespace is trimmed.
+pub const MAX_SOURCE_ID: usize = 128;
+/// The longest `name`, in characters once trimmed.
+pub const MAX_NAME: usize = 64;
 const TOP_LEVEL: [&str; 6] = ["unit", "source_id", "item", "id_number", "name", "fields"];
 
 impl Validator {

@@ -7,6 +7,7 @@
 
 use chengxin_domain::catalogue::{FieldSpec, FieldType, Item};
 use chengxin_domain::Catalogue;
+use chengxin_ingest::{MAX_NAME, MAX_SOURCE_ID};
 use serde_json::{json, Value};
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, Discriminator, Object, ObjectBuilder, OneOfBuilder, Schema,
@@ -93,8 +94,9 @@ pub fn id_number() -> RefOr<Schema> {
         "format": ID_NUMBER_FORMAT,
         "description": "The person's 18-character resident ID number (GB 11643): 17 digits whose \
                         characters 7–14 are an existing birth date (years 1900–2100), then the \
-                        ISO 7064 MOD 11-2 check character (`X` may be lowercase). A wrong check \
-                        character is `id_check_digit`; anything else wrong is `invalid_id_number`.",
+                        ISO 7064 MOD 11-2 check character (`X` may be lowercase; surrounding \
+                        whitespace is ignored). A wrong check character is `id_check_digit`; \
+                        anything else wrong is `invalid_id_number`.",
         "example": EXAMPLE_ID_NUMBER,
     }))
 }
@@ -201,10 +203,6 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
         .examples([record_example(catalogue, item)])
         .into()
 }
-
-/// Limits `chengxin-ingest` enforces on a record's own columns.
-const MAX_SOURCE_ID: usize = 128;
-const MAX_NAME: usize = 64;
 
 fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
     let ty = |t: &str| -> Value {
