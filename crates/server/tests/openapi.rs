@@ -106,6 +106,7 @@ fn every_operation_documents_how_it_refuses() {
             }
             if let Some(body) = op.get("requestBody") {
                 assert_eq!(body["required"], true, "{op_name}: body not required");
+                has("400");
                 has("413");
                 has("415");
                 has("422");

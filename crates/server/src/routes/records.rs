@@ -127,6 +127,7 @@ const MAX_REASON: usize = 500;
     responses(
         (status = 201, description = "Stored: `accepted` (new) or `corrected` (a new version).", body = RecordReceiptBody),
         (status = 200, description = "`duplicate`: identical to what is stored; nothing changed.", body = RecordReceiptBody),
+        (status = 400, description = "`unreadable_input`: the body could not be read (the upload broke off).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`item_not_permitted`: the unit is not responsible for the item.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
@@ -168,7 +169,7 @@ pub async fn push_record(
     request_body(content = WithdrawInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Withdrawn.", body = RecordReceiptBody),
-        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded; `unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`record_not_found`: the unit has no record with this `source_id`.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
