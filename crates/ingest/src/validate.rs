@@ -249,6 +249,13 @@ impl Validator {
         let Some(source) = source else {
             return Err(fail("missing_field", "`source_id` is required".into()));
         };
+        // PostgreSQL text cannot hold U+0000; refuse it on every backend alike.
+        if source.contains('\0') {
+            return Err(fail(
+                "invalid_field",
+                "`source_id` must not contain U+0000".into(),
+            ));
+        }
         if source.chars().count() > MAX_SOURCE_ID {
             return Err(fail(
                 "invalid_field",

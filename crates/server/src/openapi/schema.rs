@@ -59,11 +59,28 @@ pub const EXAMPLE_ID_NUMBER: &str = "330602199001011231";
 /// Pattern of a string that is not blank and, once surrounding whitespace
 /// is trimmed, is at most `max` characters long (any length when `None`).
 pub fn non_blank(max: Option<usize>) -> String {
+    bounded(max, &ws(), r"[\s\S]")
+}
+
+/// [`non_blank`], and without U+0000 (which PostgreSQL text cannot hold).
+pub fn non_blank_without_nul(max: Option<usize>) -> String {
+    let pattern = bounded(max, &format!("{}\\x00", ws()), r"[^\x00]");
+    match max {
+        // Unanchored "has a non-blank character" must also exclude NUL everywhere.
+        None => format!("^[^\\x00]*{pattern}[^\\x00]*$"),
+        Some(_) => pattern,
+    }
+}
+
+/// `^[ws]*[^not](?:any{0,max-2}[^not])?[ws]*$`: one character outside `not`,
+/// then up to `max - 1` more, the last also outside `not`, with only
+/// whitespace around. `not` is the whitespace class plus anything excluded.
+fn bounded(max: Option<usize>, not: &str, any: &str) -> String {
     let ws = ws();
     match max {
-        None => format!("[^{ws}]"),
-        Some(0 | 1) => format!("^[{ws}]*[^{ws}][{ws}]*$"),
-        Some(n) => format!(r"^[{ws}]*[^{ws}](?:[\s\S]{{0,{}}}[^{ws}])?[{ws}]*$", n - 2),
+        None => format!("[^{not}]"),
+        Some(0 | 1) => format!("^[{ws}]*[^{not}][{ws}]*$"),
+        Some(n) => format!("^[{ws}]*[^{not}](?:{any}{{0,{}}}[^{not}])?[{ws}]*$", n - 2),
     }
 }
 
@@ -166,11 +183,11 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
             "source_id",
             leaf(json!({
                 "type": "string",
-                "pattern": non_blank(Some(MAX_SOURCE_ID)),
+                "pattern": non_blank_without_nul(Some(MAX_SOURCE_ID)),
                 "description": format!(
                     "The unit's own id of the record; with the unit it identifies the record. \
-                     Not blank; at most {MAX_SOURCE_ID} characters once surrounding whitespace \
-                     is trimmed (it is stored trimmed)."
+                     Not blank, no U+0000; at most {MAX_SOURCE_ID} characters once surrounding \
+                     whitespace is trimmed (it is stored trimmed)."
                 ),
             })),
         )

@@ -255,7 +255,7 @@ pub async fn get_batch(
             "this unit submitted no batch with this id",
         )
     };
-    if id.is_empty() || id.len() > MAX_BATCH_ID {
+    if id.is_empty() || id.len() > MAX_BATCH_ID || id.contains('\0') {
         return Err(not_found());
     }
     let receipt = state

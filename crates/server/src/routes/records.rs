@@ -100,9 +100,9 @@ impl utoipa::PartialSchema for WithdrawInput {
                 schema::leaf(json!({
                     "type": "string",
                     "maxLength": MAX_REASON,
-                    "pattern": schema::non_blank(None),
+                    "pattern": schema::non_blank_without_nul(None),
                     "description": format!(
-                        "Not blank; at most {MAX_REASON} characters. Stored trimmed."
+                        "Not blank, no U+0000; at most {MAX_REASON} characters. Stored trimmed."
                     ),
                     "example": "decision revoked on review",
                 })),
@@ -184,6 +184,11 @@ pub async fn withdraw(
     JsonBody(body): JsonBody,
 ) -> Result<Json<RecordReceiptBody>, ApiError> {
     let reason = parse_reason(&body)?;
+    if source_id.contains('\0') {
+        // No record can have it (validation refuses it), and PostgreSQL
+        // cannot even compare it.
+        return Err(push_error(PushError::NotFound(source_id)));
+    }
     let receipt = state
         .blocking(move |ctx| {
             let caller = Caller {
@@ -243,6 +248,10 @@ fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
             ErrorCode::InvalidField,
             "`reason` must not be blank",
         )),
+        Some(serde_json::Value::String(s)) if s.contains('\0') => Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "`reason` must not contain U+0000",
+        )),
         Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
             ErrorCode::OutOfRange,
             format!("`reason` is longer than {MAX_REASON} characters"),
@@ -268,6 +277,7 @@ mod tests {
         assert_eq!(code(b"{}"), ErrorCode::MissingField);
         assert_eq!(code(br#"{"reason":"  "}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":1}"#), ErrorCode::InvalidField);
+        assert_eq!(code(br#"{"reason":"a\u0000"}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":"x","y":1}"#), ErrorCode::UnknownField);
         assert_eq!(code(b"{\"reason\":\"\xff\"}"), ErrorCode::InvalidUtf8);
     }
