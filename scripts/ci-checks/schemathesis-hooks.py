@@ -53,7 +53,7 @@ def json_lines(ctx, value):
 # the IETF Idempotency-Key draft says). That depends on earlier requests, not
 # on the schema, so every valid key the fuzzer sends is made unique; invalid
 # keys are left alone so that their rejection is still checked.
-VALID_KEY = re.compile(r"[!-~](?:[ -~]{0,253}[!-~])?")
+VALID_KEY = re.compile(r"[ \t]*[!-~](?:[ -~]{0,253}[!-~])?[ \t]*")
 
 
 def leaves_out_a_parameter(case) -> bool:
@@ -69,4 +69,5 @@ def before_call(ctx, case, kwargs):
     headers = case.headers
     key = headers.get("Idempotency-Key") if headers else None
     if isinstance(key, str) and VALID_KEY.fullmatch(key) and not leaves_out_a_parameter(case):
-        headers["Idempotency-Key"] = f"{key[:200]}-{uuid.uuid4().hex}"
+        stripped = key.strip(" \t")
+        headers["Idempotency-Key"] = f"{stripped[:200]}-{uuid.uuid4().hex}"

@@ -162,8 +162,9 @@ fn jsonl_example() -> String {
     security(("unit_key" = [])),
     params(
         ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
-         pattern = "^[!-~](?:[ -~]{0,253}[!-~])?$", example = "2026-11-30-tax-1",
-         description = "1 to 255 printable ASCII characters (`invalid_idempotency_key` otherwise). \
+         pattern = "^[ \\t]*[!-~](?:[ -~]{0,253}[!-~])?[ \\t]*$", example = "2026-11-30-tax-1",
+         description = "1 to 255 printable ASCII characters (`invalid_idempotency_key` otherwise); \
+                        surrounding spaces and tabs are not part of it (HTTP drops them). \
                         Repeat with the same body to get the same receipt; reuse with another body is refused."),
     ),
     request_body(
