@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # API fuzzing: schemathesis 4 generates requests from /api/v1/openapi.json and
 # runs every check against a real server on a fresh SQLite database, then on
-# PostgreSQL when CHENGXIN_TEST_POSTGRES_URL is set (scripts/test.sh sets it). A request
-# the document calls valid must be accepted, an invalid one refused, every
-# answer must match the document, and no request may cause a server error.
+# PostgreSQL when CHENGXIN_TEST_POSTGRES_URL is set (scripts/test.sh sets it).
+# A request the document calls valid must be accepted, an invalid one refused,
+# every answer must match the document, and no request may cause a server
+# error. scripts/ci-checks/schemathesis-hooks.py teaches it what JSON Schema
+# can only name (the ID number check character, the JSON Lines media types).
 #
 # schemathesis comes from PyPI into a virtual environment under the cargo
 # target directory (reused while its version stays 4.x). No network, no
