@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use jiff::civil::Date;
+use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -304,6 +305,12 @@ impl Item {
     }
 }
 
+/// A float with no fractional part, within the range where every integer is exact.
+fn whole(f: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
+}
+
 impl FieldSpec {
     fn type_error(&self, expected: &str) -> FieldError {
         FieldError::new(
@@ -338,7 +345,8 @@ impl FieldSpec {
         let value = match self.ty {
             FieldType::Int => {
                 let n = match raw {
-                    Raw::Json(J::Number(n)) => n.as_i64(),
+                    // `64.0` is the JSON number 64 (RFC 8259, JSON Schema `integer`).
+                    Raw::Json(J::Number(n)) => n.as_i64().or_else(|| whole(n.as_f64()?)),
                     Raw::Text(t) => t.trim().parse().ok(),
                     _ => None,
                 }
@@ -348,7 +356,11 @@ impl FieldSpec {
             }
             FieldType::Decimal => {
                 let d = match raw {
-                    Raw::Json(J::Number(n)) => Decimal::from_str(&n.to_string()).ok(),
+                    // A float that prints with an exponent (`1e-7`) is read by
+                    // value, rounded to the 28 decimal places a decimal holds.
+                    Raw::Json(J::Number(n)) => Decimal::from_str(&n.to_string())
+                        .ok()
+                        .or_else(|| n.as_f64().and_then(Decimal::from_f64)),
                     _ => text.and_then(|t| Decimal::from_str(t.trim()).ok()),
                 }
                 .ok_or_else(|| self.type_error("a decimal number"))?;
@@ -504,6 +516,31 @@ mod tests {
         );
         assert_eq!(item.decode(&text, &c.templates).unwrap(), f);
         assert_eq!(item.record_date(&f), jiff::civil::date(2026, 3, 1));
+    }
+
+    #[test]
+    fn json_numbers_are_read_by_value_not_spelling() {
+        // 850.0 is the integer 850; a small float prints as `1e-7`.
+        let f = check("B01", json!({"score": 850.0, "evaluated_on": "2026-01-01"})).unwrap();
+        assert_eq!(f.0[0], Some(Value::Int(850)));
+        assert_eq!(
+            check("B01", json!({"score": 850.5, "evaluated_on": "2026-01-01"}))
+                .unwrap_err()
+                .code,
+            "invalid_field"
+        );
+        let f = check(
+            "O03",
+            json!({"hours": 1e-7, "served_on": "2026-01-01", "organisation": "x"}),
+        )
+        .unwrap();
+        assert_eq!(f.0[0], Some(Value::Decimal("0.0000001".parse().unwrap())));
+        let f = check(
+            "O03",
+            json!({"hours": 9.77e-197, "served_on": "2026-01-01", "organisation": "x"}),
+        )
+        .unwrap();
+        assert_eq!(f.0[0], Some(Value::Decimal(Decimal::ZERO)));
     }
 
     #[test]

@@ -42,8 +42,10 @@ enum Column {
     Unknown(String),
 }
 
-const MAX_SOURCE_ID: usize = 128;
-const MAX_NAME: usize = 64;
+/// The longest `source_id`, in characters once surrounding whitespace is trimmed.
+pub const MAX_SOURCE_ID: usize = 128;
+/// The longest `name`, in characters once trimmed.
+pub const MAX_NAME: usize = 64;
 const TOP_LEVEL: [&str; 6] = ["unit", "source_id", "item", "id_number", "name", "fields"];
 
 impl Validator {
@@ -247,6 +249,13 @@ impl Validator {
         let Some(source) = source else {
             return Err(fail("missing_field", "`source_id` is required".into()));
         };
+        // PostgreSQL text cannot hold U+0000; refuse it on every backend alike.
+        if source.contains('\0') {
+            return Err(fail(
+                "invalid_field",
+                "`source_id` must not contain U+0000".into(),
+            ));
+        }
         if source.chars().count() > MAX_SOURCE_ID {
             return Err(fail(
                 "invalid_field",

@@ -52,6 +52,7 @@ fn jsonl_rejections_have_stable_codes_and_line_numbers() {
             "unknown_field",
         ),
         (GOOD.replace("\"general\"", "\"huge\""), "invalid_enum"),
+        (GOOD.replace("2026-000123", "2026-\\u0000"), "invalid_field"),
         (
             GOOD.replace(r#","fields":{"#, r#","fields":{"colour":"red","#),
             "unknown_field",

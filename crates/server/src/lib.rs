@@ -37,7 +37,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document of every route [`app`] serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api(&Limits::default()).into_openapi()
+    let mut doc = api(&Limits::default()).into_openapi();
+    openapi::finish(&mut doc);
+    doc
 }
 
 /// Every route, each registered with `routes!` so that it is in the document.

@@ -1,14 +1,21 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and
 //! served at `/api/v1/openapi.json`. No UI is bundled.
 
+pub mod schema;
+
 use std::sync::OnceLock;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorCode, Problem};
+use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
 use crate::routes::{SERVICE_TAG, UNITS_TAG};
 
 /// The parts of the document not derived from a handler.
@@ -47,6 +54,74 @@ impl Modify for UnitKey {
             ),
         );
     }
+}
+
+/// What the derive cannot add, applied once every route is in the document.
+pub(crate) fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    CommonResponses.modify(doc);
+}
+
+/// Adds the responses any operation can give, whatever its handler does:
+/// 408 and 500 from the layers around every route, and 401 on every
+/// operation that requires a unit key (with its `WWW-Authenticate` header).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let needs_key = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let responses = &mut op.responses.responses;
+                if needs_key {
+                    responses
+                        .entry("401".to_owned())
+                        .or_insert_with(|| unauthenticated().into());
+                }
+                for code in [ErrorCode::RequestTimeout, ErrorCode::Internal] {
+                    responses
+                        .entry(code.status().as_str().to_owned())
+                        .or_insert_with(|| {
+                            problem(&format!("`{}`: {}", code.as_str(), code.description())).into()
+                        });
+                }
+            }
+        }
+    }
+}
+
+/// A problem response with `description`.
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn unauthenticated() -> Response {
+    let mut r = problem(&format!(
+        "`unauthenticated`: {}",
+        ErrorCode::Unauthenticated.description()
+    ));
+    r.headers.insert(
+        "WWW-Authenticate".to_owned(),
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some("`Bearer realm=\"chengxin\"`"))
+            .build(),
+    );
+    r
 }
 
 /// The document as served, built once.

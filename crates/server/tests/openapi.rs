@@ -77,3 +77,53 @@ fn errors_md_matches_the_error_table() {
         assert!(committed.contains(&format!("| `{}` | {} |", c.as_str(), c.status().as_u16())));
     }
 }
+
+#[test]
+fn every_operation_documents_how_it_refuses() {
+    let doc = serde_json::to_value(chengxin_server::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let op_name = format!("{} {path}", method.to_uppercase());
+            let responses = op["responses"].as_object().unwrap();
+            let has = |status: &str| {
+                let r = responses.get(status);
+                let problem = r.and_then(|r| r.pointer("/content/application~1problem+json"));
+                assert!(
+                    problem.is_some(),
+                    "{op_name} does not document {status} as a problem"
+                );
+            };
+            has("408");
+            has("500");
+            if op.get("security").is_some() {
+                has("401");
+                assert!(
+                    responses["401"]["headers"]
+                        .get("WWW-Authenticate")
+                        .is_some(),
+                    "{op_name}"
+                );
+            }
+            if let Some(body) = op.get("requestBody") {
+                assert_eq!(body["required"], true, "{op_name}: body not required");
+                has("400");
+                has("413");
+                has("415");
+                has("422");
+            }
+            if path.contains('{') {
+                has("400");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_documented_id_number_pattern_matches_the_example() {
+    let doc = serde_json::to_value(chengxin_server::openapi()).unwrap();
+    let id = &doc["components"]["schemas"]["RecordP01"]["properties"]["id_number"];
+    assert_eq!(id["pattern"], "^[0-9]{17}[0-9Xx]$");
+    assert_eq!(id["format"], "gb11643");
+    let example = id["example"].as_str().unwrap();
+    chengxin_domain::IdNumber::parse(example).unwrap();
+}

@@ -17,13 +17,17 @@ use chengxin_jobs::push::Caller;
 use chengxin_jobs::JobError;
 use futures_util::StreamExt;
 use serde::Serialize;
+use serde_json::json;
 use tokio_util::io::{StreamReader, SyncIoBridge};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{media_type, PathParam};
 use crate::middleware::RequestId;
+use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The header that makes a batch submission idempotent.
@@ -105,6 +109,61 @@ impl From<BatchRowError> for BatchRowErrorBody {
     }
 }
 
+/// A JSON Lines batch: any text; each non-blank line is one record (see
+/// `RecordInput`), validated on its own.
+pub struct JsonLinesBatch;
+
+impl utoipa::PartialSchema for JsonLinesBatch {
+    fn schema() -> RefOr<Schema> {
+        // No `type`: any text is a batch (its bad lines are rejected one by
+        // one in the receipt), so there is no body this endpoint refuses.
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some(
+                "Text: lines of JSON objects, each a record in the import format (`unit` optional). \
+                 Blank lines are skipped; any other line that is not a valid record, or is over \
+                 64 KiB (`line_too_long`), is listed in the receipt's `errors`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for JsonLinesBatch {}
+
+/// A CSV batch: a header naming at least `source_id`, `item` and `id_number`.
+pub struct CsvBatch;
+
+impl utoipa::PartialSchema for CsvBatch {
+    fn schema() -> RefOr<Schema> {
+        schema::leaf(json!({
+            "type": "string",
+            // Stricter than the server (which takes the columns in any order,
+            // quoted, with surrounding spaces) so that it stays readable.
+            "pattern": r#"^\ufeff?(?:unit,)?source_id,item,id_number(?:,[^\r\n",]*)*(?:\r?\n[\s\S]*)?$"#,
+            "description": "CSV (RFC 4180) with a header row. The header must name the columns `source_id`, \
+                            `item` and `id_number` (`missing_column` otherwise); `unit`, `name` and \
+                            `fields.NAME` columns are optional, and an empty cell counts as absent. \
+                            This pattern states the canonical header order; the server accepts the \
+                            columns in any order.",
+        }))
+    }
+}
+
+impl ToSchema for CsvBatch {}
+
+const CSV_EXAMPLE: &str = "source_id,item,id_number,name,fields.level,fields.decided_on,fields.authority,fields.case_no,fields.domain\n\
+    2026-000124,P01,330602199001011231,张三,general,2026-03-01,绍兴市税务局,绍税罚〔2026〕13号,tax\n";
+
+/// Two lines: the P01 and B03 record examples.
+fn jsonl_example() -> String {
+    let catalogue = chengxin_domain::Catalogue::builtin();
+    ["P01", "B03"]
+        .iter()
+        .filter_map(|code| catalogue.item(code))
+        .map(|item| schema::record_example(&catalogue, item).to_string() + "\n")
+        .collect()
+}
+
 /// Submits a batch of records. Rows are validated one by one as in the CLI
 /// import: a bad row is listed in the receipt and the others are stored.
 #[utoipa::path(
@@ -113,23 +172,31 @@ impl From<BatchRowError> for BatchRowErrorBody {
     tag = super::UNITS_TAG,
     security(("unit_key" = [])),
     params(
-        ("Idempotency-Key" = Option<String>, Header,
-         description = "Repeat with the same body to get the same receipt; reuse with another body is refused."),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+         pattern = "^[ \\t]*[!-~](?:[ -~]{0,253}[!-~])?[ \\t]*$", example = "2026-11-30-tax-1",
+         description = "1 to 255 printable ASCII characters (`invalid_idempotency_key` otherwise); \
+                        surrounding spaces and tabs are not part of it (HTTP drops them). \
+                        Repeat with the same body to get the same receipt; reuse with another body is refused."),
     ),
     request_body(
-        description = "JSON Lines (one record per line, the import format; `unit` optional) or CSV with the same columns and `fields.` prefixes. At most 100 MB.",
-        content(("application/x-ndjson"), ("application/jsonl"), ("text/csv")),
+        description = "JSON Lines (one record per line, the import format; `unit` optional) or CSV with \
+                       the same columns and `fields.` prefixes. At most 100 MB. Each row is validated \
+                       on its own: a bad row is listed in the receipt, never refuses the batch.",
+        content(
+            (JsonLinesBatch = "application/x-ndjson", example = json!(jsonl_example())),
+            (JsonLinesBatch = "application/jsonl"),
+            (CsvBatch = "text/csv", example = json!(CSV_EXAMPLE)),
+        ),
     ),
     responses(
         (status = 201, description = "Processed.", body = BatchReceiptBody,
          headers(("Location" = String, description = "The receipt's URL."))),
-        (status = 409, description = "`batch_in_progress`: another request with this `Idempotency-Key` is still processing it; retry after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+        (status = 409, description = "`batch_in_progress`: another request with this `Idempotency-Key` is still processing it; send it again after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait before sending the batch again."))),
-        (status = 400, description = "`invalid_idempotency_key` or `unreadable_input`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large` (100 MB)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`missing_column`, `malformed_csv` or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_idempotency_key`, or `unreadable_input` (the upload broke off).", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 100 MB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not one of the request's content types.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`missing_column` or `malformed_csv` (the CSV header), or `idempotency_key_reused`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit_batch(
@@ -177,10 +244,11 @@ pub async fn submit_batch(
     path = "/api/v1/batches/{id}",
     tag = super::UNITS_TAG,
     security(("unit_key" = [])),
-    params(("id" = String, Path, description = "The batch id from the submission's receipt.")),
+    params(("id" = String, Path, min_length = 1, max_length = 128,
+            description = "The batch id from the submission's receipt.")),
     responses(
         (status = 200, description = "The receipt.", body = BatchReceiptBody),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`batch_not_found` (also for another unit's batch)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -195,7 +263,7 @@ pub async fn get_batch(
             "this unit submitted no batch with this id",
         )
     };
-    if id.is_empty() || id.len() > MAX_BATCH_ID {
+    if id.is_empty() || id.len() > MAX_BATCH_ID || id.contains('\0') {
         return Err(not_found());
     }
     let receipt = state

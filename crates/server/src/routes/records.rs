@@ -5,40 +5,36 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use chengxin_domain::Catalogue;
 use chengxin_jobs::push::{self, Caller, PushError, ReceiptOutcome, RecordReceipt};
 use serde::Serialize;
+use serde_json::json;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
+use utoipa::openapi::{RefOr, Type};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{JsonBody, PathParam};
 use crate::middleware::RequestId;
+use crate::openapi::schema;
 use crate::state::AppState;
 
 /// One record, in the import format without `unit` (the key says which unit).
-#[derive(Debug, ToSchema)]
-#[schema(example = json!({
-    "source_id": "2026-000123",
-    "item": "P01",
-    "id_number": "33060219900101123X",
-    "name": "张三",
-    "fields": {"level": "general", "decided_on": "2026-03-01", "authority": "绍兴市税务局",
-               "case_no": "绍税罚〔2026〕12号", "domain": "tax"}
-}))]
-pub struct RecordInput {
-    /// The unit's own id of the record; with the unit it identifies the record.
-    pub source_id: String,
-    /// Catalogue item code (e.g. `P01`); the unit must be responsible for it.
-    pub item: String,
-    /// The person's 18-character resident ID number.
-    pub id_number: String,
-    /// The person's name.
-    pub name: Option<String>,
-    /// The item's fields, as the catalogue defines them.
-    #[schema(value_type = Object)]
-    pub fields: serde_json::Map<String, serde_json::Value>,
-    /// Optional; if present it must be the calling unit's code.
-    pub unit: Option<String>,
+/// Only documented: the handler passes the raw body to the same validation as
+/// a batch row. Its schema is derived from the catalogue, one per item.
+pub struct RecordInput;
+
+impl utoipa::PartialSchema for RecordInput {
+    fn schema() -> RefOr<Schema> {
+        schema::record_input(&Catalogue::builtin())
+    }
+}
+
+impl ToSchema for RecordInput {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend(schema::record_schemas(&Catalogue::builtin()));
+    }
 }
 
 /// What happened to a pushed or withdrawn record.
@@ -86,13 +82,33 @@ impl TryFrom<RecordReceipt> for RecordReceiptBody {
     }
 }
 
-/// Why a record is withdrawn.
-#[derive(Debug, ToSchema)]
-pub struct WithdrawInput {
-    /// Required, not blank, at most 500 characters.
-    #[schema(example = "decision revoked on review")]
-    pub reason: String,
+/// Why a record is withdrawn: `{"reason": "…"}` and nothing else.
+pub struct WithdrawInput;
+
+impl utoipa::PartialSchema for WithdrawInput {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("Why a record is withdrawn."))
+            .property(
+                "reason",
+                schema::leaf(json!({
+                    "type": "string",
+                    "maxLength": MAX_REASON,
+                    "pattern": schema::non_blank_without_nul(None),
+                    "description": format!(
+                        "Not blank, no U+0000; at most {MAX_REASON} characters. Stored trimmed."
+                    ),
+                    "example": "decision revoked on review",
+                })),
+            )
+            .required("reason")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
 }
+
+impl ToSchema for WithdrawInput {}
 
 const MAX_REASON: usize = 500;
 
@@ -106,11 +122,11 @@ const MAX_REASON: usize = 500;
     responses(
         (status = 201, description = "Stored: `accepted` (new) or `corrected` (a new version).", body = RecordReceiptBody),
         (status = 200, description = "`duplicate`: identical to what is stored; nothing changed.", body = RecordReceiptBody),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`item_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large` (64 KiB)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record is invalid; `code` is the row's reason code.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`unreadable_input`: the body could not be read (the upload broke off).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`item_not_permitted`: the unit is not responsible for the item.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record is invalid; `code` is the row's reason code: `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`, `unknown_item`, `invalid_id_number`, `id_check_digit`, `invalid_date`, `invalid_enum`, `out_of_range`, `unknown_template` or `unit_mismatch`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn push_record(
@@ -143,15 +159,17 @@ pub async fn push_record(
     path = "/api/v1/records/{source_id}/withdraw",
     tag = super::UNITS_TAG,
     security(("unit_key" = [])),
-    params(("source_id" = String, Path, description = "The unit's own id of the record.")),
+    params(("source_id" = String, Path, min_length = 1, max_length = 128,
+            description = "The unit's own id of the record, as stored (trimmed).")),
     request_body(content = WithdrawInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Withdrawn.", body = RecordReceiptBody),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`record_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded; `unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`record_not_found`: the unit has no record with this `source_id`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`record_not_withdrawable`: the record was repaired or is a rejected self-report.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`reason` is missing, blank or too long, or the body is not JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`malformed_json` or `invalid_utf8` (not a JSON object), `unknown_field`, `missing_field` (no `reason`), `invalid_field` (blank or not a string) or `out_of_range` (over 500 characters).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn withdraw(
@@ -162,6 +180,11 @@ pub async fn withdraw(
     JsonBody(body): JsonBody,
 ) -> Result<Json<RecordReceiptBody>, ApiError> {
     let reason = parse_reason(&body)?;
+    if source_id.contains('\0') {
+        // No record can have it (validation refuses it), and PostgreSQL
+        // cannot even compare it.
+        return Err(push_error(PushError::NotFound(source_id)));
+    }
     let receipt = state
         .blocking(move |ctx| {
             let caller = Caller {
@@ -224,6 +247,10 @@ fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
             ErrorCode::InvalidField,
             "`reason` must not be blank",
         )),
+        Some(serde_json::Value::String(s)) if s.contains('\0') => Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "`reason` must not contain U+0000",
+        )),
         Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
             ErrorCode::OutOfRange,
             format!("`reason` is longer than {MAX_REASON} characters"),
@@ -249,6 +276,7 @@ mod tests {
         assert_eq!(code(b"{}"), ErrorCode::MissingField);
         assert_eq!(code(br#"{"reason":"  "}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":1}"#), ErrorCode::InvalidField);
+        assert_eq!(code(br#"{"reason":"a\u0000"}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":"x","y":1}"#), ErrorCode::UnknownField);
         assert_eq!(code(b"{\"reason\":\"\xff\"}"), ErrorCode::InvalidUtf8);
     }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batches;
+mod examples;
 mod helpers;
 mod records;
 mod service;

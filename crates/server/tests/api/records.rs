@@ -243,3 +243,32 @@ async fn fifty_concurrent_identical_pushes_store_one_record() {
     })
     .await;
 }
+
+/// PostgreSQL text cannot hold U+0000: it is refused before it reaches any
+/// backend, with the same answer on each (the API fuzzer found the 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_character_is_refused_not_a_server_error() {
+    on_each_backend(|app| async move {
+        let (_, key) = app.unit("SX-TAX", &["P01"]).await;
+        let person = id(40);
+        let res = app.push(&key, &p01("NUL-\u{0}", &person, "general")).await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+
+        assert_json(
+            app.push(&key, &p01("NUL-1", &person, "general")).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let res = app
+            .withdraw(&key, "NUL-1", &json!({"reason": "typo\u{0}"}))
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        let res = app
+            .withdraw(&key, "NUL-1%00", &json!({"reason": "typo"}))
+            .await;
+        assert_problem(res, StatusCode::NOT_FOUND, "record_not_found").await;
+        let res = app.get(&key, "/api/v1/batches/b%00").await;
+        assert_problem(res, StatusCode::NOT_FOUND, "batch_not_found").await;
+    })
+    .await;
+}
