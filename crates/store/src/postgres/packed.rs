@@ -33,6 +33,22 @@ pub(super) fn repack_sql() -> &'static str {
     })
 }
 
+/// [`repack_sql`] that also marks the people (`$1`) for rescoring under
+/// each model in `$2`, at their new revision, in the same statement.
+pub(super) fn repack_and_mark_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "WITH p AS ({})
+             INSERT INTO rescore (model_version, person_id, rev)
+             SELECT m, p.id, p.rev FROM p CROSS JOIN unnest($2::text[]) AS m
+             ORDER BY 1, 2
+             ON CONFLICT (model_version, person_id) DO UPDATE SET rev = excluded.rev",
+            repack_sql()
+        )
+    })
+}
+
 /// Whether `text` can be packed.
 pub(super) fn packable(text: &str) -> bool {
     !text.contains([RECORD, UNIT])

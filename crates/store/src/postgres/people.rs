@@ -135,26 +135,7 @@ pub(super) fn records_changed(conn: &mut Conn, people: &[i64], models: &[String]
         "SELECT id FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         &[&ids],
     )?;
-    let revs = conn.query(packed::repack_sql(), &[&ids])?;
-    if models.is_empty() {
-        return Ok(());
-    }
-    let (mut who, mut rev) = (
-        Vec::with_capacity(revs.len()),
-        Vec::with_capacity(revs.len()),
-    );
-    for r in &revs {
-        who.push(r.try_get::<_, i64>(0)?);
-        rev.push(r.try_get::<_, i64>(1)?);
-    }
-    conn.execute(
-        "INSERT INTO rescore (model_version, person_id, rev)
-         SELECT m, u.id, u.rev FROM unnest($1::int8[], $2::int8[]) AS u(id, rev)
-         CROSS JOIN unnest($3::text[]) AS m
-         ORDER BY 1, 2
-         ON CONFLICT (model_version, person_id) DO UPDATE SET rev = excluded.rev",
-        &[&who, &rev, &models],
-    )?;
+    conn.execute(packed::repack_and_mark_sql(), &[&ids, &models])?;
     Ok(())
 }
 

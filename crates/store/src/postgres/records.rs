@@ -62,7 +62,7 @@ pub(super) fn heads(
             .ok_or_else(|| StoreError::Corrupt("record head out of range".into()))?;
         *slot = Some(head(&r, 1)?);
     }
-    if lock {
+    if lock && out.iter().any(Option::is_some) {
         let newest: HashMap<(String, String), i32> = conn
             .query(
                 "SELECT r.unit, r.source_id, max(r.version) FROM records r

@@ -116,6 +116,9 @@ impl Keys {
 }
 
 fn current(conn: &mut Conn, rows: &[&ScoreRow], version: &str) -> Result<HashMap<i64, Current>> {
+    if rows.len() <= super::records::SMALL {
+        return current_few(conn, rows, version);
+    }
     let keys = Keys::of(rows);
     let mut current = HashMap::with_capacity(rows.len());
     for r in keys.query(
@@ -153,6 +156,43 @@ fn current(conn: &mut Conn, rows: &[&ScoreRow], version: &str) -> Result<HashMap
                 })
             })
             .transpose()?;
+    }
+    Ok(current)
+}
+
+/// [`current`] for a few people (a push's): one statement, probing both
+/// primary keys per person.
+fn current_few(
+    conn: &mut Conn,
+    rows: &[&ScoreRow],
+    version: &str,
+) -> Result<HashMap<i64, Current>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+    let mut current = HashMap::with_capacity(rows.len());
+    for r in conn.query(
+        "SELECT p.id, p.rev, p.id_index, s.eligible, s.score, s.grade, s.model_hash, s.as_of,
+                s.reasons, s.rev
+         FROM persons p LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $2
+         WHERE p.id = ANY($1)",
+        &[&ids, &version],
+    )? {
+        let stored = state(&r, 3)?
+            .map(|state| -> Result<Stored> {
+                Ok(Stored {
+                    state,
+                    model_hash: r.try_get(6)?,
+                    as_of: r.try_get::<_, PgDate>(7)?.0,
+                    reasons: r.try_get(8)?,
+                    rev: r.try_get(9)?,
+                })
+            })
+            .transpose()?;
+        let cur = Current {
+            rev: r.try_get(1)?,
+            stored,
+            index: r.try_get(2)?,
+        };
+        current.insert(r.try_get::<_, i64>(0)?, cur);
     }
     Ok(current)
 }
