@@ -20,6 +20,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/sqlite/0003_rescore_marks.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/sqlite/0004_audit_journal.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.

@@ -28,7 +28,15 @@ const UNITS: &[(&str, &str, &str)] = &[
 /// Runs the demo.
 pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     let as_of = chengxin_jobs::today();
-    for suffix in ["", "-wal", "-shm", ".key"] {
+    for suffix in [
+        "",
+        "-wal",
+        "-shm",
+        ".key",
+        "-reads",
+        "-reads-wal",
+        "-reads-shm",
+    ] {
         let mut p = a.file.clone().into_os_string();
         p.push(suffix);
         let _ = std::fs::remove_file(&p);

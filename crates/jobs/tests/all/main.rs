@@ -7,3 +7,4 @@ mod jobs;
 mod lifecycle;
 mod parity;
 mod publish;
+mod reads;

@@ -8,6 +8,12 @@ use crate::{now_text, Result};
 /// Appends events after the stored head, in the caller's transaction (the
 /// single writer serialises appenders).
 pub(super) fn append(tx: &Connection, events: Vec<AuditEvent>) -> Result<()> {
+    let at = now_text();
+    append_at(tx, events.into_iter().map(|e| (at.clone(), e)).collect())
+}
+
+/// Appends events, each with the time it happened, after the stored head.
+pub(super) fn append_at(tx: &Connection, events: Vec<(String, AuditEvent)>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -15,13 +21,12 @@ pub(super) fn append(tx: &Connection, events: Vec<AuditEvent>) -> Result<()> {
         tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let at = now_text();
     let mut insert = tx.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
-    for event in events {
-        let e = chain(seq, &hash, at.clone(), event);
+    for (at, event) in events {
+        let e = chain(seq, &hash, at, event);
         insert.execute(params![
             e.seq,
             e.at,

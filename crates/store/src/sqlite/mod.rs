@@ -16,6 +16,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 mod audit;
 mod models;
 mod people;
+mod reads;
 mod records;
 mod scores;
 mod tx;
@@ -36,11 +37,18 @@ pub struct SqliteStore {
     /// Tells the checkpoint thread to stop.
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     reads: GroupCommit,
+    /// The journal of read audit entries (see `reads`).
+    journal: Mutex<Connection>,
 }
 
 impl Drop for SqliteStore {
+    /// Seals the read journal, so a command that ends leaves a complete
+    /// chain behind it.
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = self.seal_audit() {
+            tracing::warn!(error = %e, "read audit entries left in the journal for the next sealer");
+        }
     }
 }
 
@@ -65,19 +73,35 @@ fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
 /// a request's commit rarely pays for a checkpoint (they cost up to ~100 ms).
 /// Bulk jobs that outrun it still checkpoint inline at 64 MiB of WAL, which
 /// keeps the file bounded. Stops when the store is dropped.
+///
+/// The same thread seals the read journal into the audit chain every
+/// [`reads::SEAL_EVERY`], through connections of its own (SQLite's file
+/// lock orders it with the store's writer).
 fn spawn_checkpointer(
     path: &Path,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    let sealer = Connection::open(path)?;
+    sealer.busy_timeout(std::time::Duration::from_secs(10))?;
+    let journal = reads::open(&reads::journal_path(path))?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
+            let mut since_seal = std::time::Duration::ZERO;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(250));
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::debug!(error = %e, "checkpoint skipped");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                since_seal += std::time::Duration::from_millis(50);
+                if since_seal >= reads::SEAL_EVERY {
+                    since_seal = std::time::Duration::ZERO;
+                    if let Err(e) = reads::seal(&sealer, &journal) {
+                        tracing::warn!(error = %e, "sealing read audit entries failed; retrying");
+                    }
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(error = %e, "checkpoint skipped");
+                    }
                 }
             }
         })
@@ -97,6 +121,9 @@ impl SqliteStore {
             .max_size(8)
             .min_idle(Some(1))
             .build(manager)?;
+        let journal = reads::open(&reads::journal_path(path))?;
+        // Entries a process left in the journal when it died are sealed now.
+        reads::seal(&writer, &journal)?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         spawn_checkpointer(path, stop.clone())?;
         Ok(SqliteStore {
@@ -106,6 +133,7 @@ impl SqliteStore {
             keys,
             stop,
             reads: GroupCommit::default(),
+            journal: Mutex::new(journal),
         })
     }
 
@@ -269,16 +297,23 @@ impl Store for SqliteStore {
         }
     }
 
-    /// The single writer chains entries as it commits: nothing is pending.
+    /// Writes chain their entries as they commit; only the read journal
+    /// can hold entries waiting to be sealed.
     fn seal_audit(&self) -> Result<u64> {
-        Ok(0)
+        let poisoned = || StoreError::Corrupt("store lock poisoned".into());
+        let writer = self.writer.lock().map_err(|_| poisoned())?;
+        let journal = self.journal.lock().map_err(|_| poisoned())?;
+        reads::seal(&writer, &journal)
     }
 
+    /// Read entries go to the journal, never waiting for the main writer.
     fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()> {
         self.reads.submit(events, &|batch| {
-            let mut tx = self.write()?;
-            tx.append_audit(batch);
-            tx.commit()
+            let journal = self
+                .journal
+                .lock()
+                .map_err(|_| StoreError::Corrupt("journal lock poisoned".into()))?;
+            reads::write(&journal, batch)
         })
     }
 }
