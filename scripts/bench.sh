@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the figures in BENCHMARKS.md. Slow (tens of minutes) and needs a
-# quiet machine: run it alone. Sections: engine | import | recompute | http | all.
+# quiet machine: run it alone. Sections: engine | import | recompute | http | push | reads | all.
 #   scripts/bench.sh all
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -80,5 +80,44 @@ PY
         echo "  $backend: single pushes at 500/s for 20 s from a second process:"
         target/release/examples/push_load 127.0.0.1:18181 "$key" "$data/ids.txt" 500 20 32
         kill $pid; wait $pid 2>/dev/null || true
+    done
+fi
+
+# Issue 6: single pushes at the highest rate each backend sustains with 32
+# clients, and explanations read with and without an audit entry, SQLite and
+# PostgreSQL in the same run, on a 50,000-resident database each.
+if [[ $what == push || $what == reads || $what == all ]]; then
+    if [[ ! -f $data/p50k.jsonl ]]; then
+        $bin generate --residents 50000 --seed 3 --out "$data/p50k.jsonl" --as-of 2026-11-01
+    fi
+    python3 - "$data/p50k.jsonl" "$data/ids50k.txt" <<'PY'
+import json, sys
+seen = {}
+for line in open(sys.argv[1]):
+    seen.setdefault(json.loads(line)["id_number"], None)
+open(sys.argv[2], "w").write("\n".join(seen) + "\n")
+PY
+    head -2000 "$data/ids50k.txt" > "$data/ids2k.txt"
+    . scripts/pg-test-env.sh
+    for backend in sqlite postgres; do
+        if [[ $backend == sqlite ]]; then
+            rm -f "$data"/push.db*; db="sqlite://$data/push.db"; unset CHENGXIN_DATA_KEY
+        else
+            psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_push WITH (FORCE)" -c "CREATE DATABASE chengxin_push"
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_push"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000003
+        fi
+        $bin --db "$db" import "$data/p50k.jsonl" --as-of 2026-11-01 >/dev/null
+        if [[ $what != reads ]]; then
+            key=$($bin --db "$db" unit add BENCH --name 基准测试 --items B01,B02,B03,B04,C01,P01,S01,O01,O02,O03,O04 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+            $bin --db "$db" serve --listen 127.0.0.1:18181 2>/dev/null & pid=$!
+            sleep 2
+            say "$backend: single pushes, 4000/s offered for 15 s over 32 connections"
+            target/release/examples/push_load 127.0.0.1:18181 "$key" "$data/ids50k.txt" 4000 15 32
+            kill $pid; wait $pid 2>/dev/null || true
+        fi
+        if [[ $what != push ]]; then
+            say "$backend: explanations read by 32 threads, without and with an audit entry"
+            target/release/examples/read_bench "$db" "$data/ids2k.txt" 32 10
+        fi
     done
 fi
