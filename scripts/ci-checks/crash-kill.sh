@@ -36,7 +36,6 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-root=$(pwd)
 
 runs=${CHENGXIN_CRASH_RUNS:-20}
 residents=${CHENGXIN_CRASH_RESIDENTS:-1000}
@@ -352,12 +351,14 @@ PY
     # those a full recompute gives.
     local marked changed_only changed
     marked=$(query "$backend" "$db" "SELECT count(*) FROM rescore")
-    changed_only=$("$bin" --db "$db" recompute --changed-only --as-of "$date" 2>>"$log" | tee -a "$log" |
-        sed -n 's/.*(\([0-9]*\) scores changed).*/\1/p')
+    "$bin" --db "$db" recompute --changed-only --as-of "$date" >"$work/recompute" 2>>"$log" || true
+    cat "$work/recompute" >>"$log"
+    changed_only=$(sed -n 's/.*(\([0-9]*\) scores changed).*/\1/p' "$work/recompute")
     local left
     left=$(query "$backend" "$db" "SELECT count(*) FROM rescore")
-    changed=$("$bin" --db "$db" recompute --as-of "$date" 2>>"$log" | tee -a "$log" |
-        sed -n 's/.*(\([0-9]*\) scores changed).*/\1/p')
+    "$bin" --db "$db" recompute --as-of "$date" >"$work/recompute" 2>>"$log" || true
+    cat "$work/recompute" >>"$log"
+    changed=$(sed -n 's/.*(\([0-9]*\) scores changed).*/\1/p' "$work/recompute")
     local unscored
     unscored=$(query "$backend" "$db" \
         "SELECT count(*) FROM persons p WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.person_id = p.id)")
