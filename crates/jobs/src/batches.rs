@@ -78,6 +78,9 @@ pub enum BatchError {
 const CHUNK: usize = 2000;
 /// How long a claim on a batch lasts without renewal, in seconds.
 const LEASE_SECONDS: i64 = 15;
+/// Overrides [`LEASE_SECONDS`], for tests only (crash tests shorten the
+/// wait for a killed request's lease to lapse).
+pub const LEASE_VAR: &str = "CHENGXIN_BATCH_LEASE_SECONDS";
 /// At most this many rejected rows are listed in a receipt.
 pub const MAX_LISTED_ERRORS: usize = 100_000;
 
@@ -108,8 +111,20 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 }
 
+/// How long a claim lasts: [`LEASE_SECONDS`], or [`LEASE_VAR`] when set.
+fn lease_seconds() -> i64 {
+    static SECONDS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SECONDS.get_or_init(|| {
+        std::env::var(LEASE_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|&s| s > 0)
+            .unwrap_or(LEASE_SECONDS)
+    })
+}
+
 fn lease() -> i64 {
-    jiff::Timestamp::now().as_second() + LEASE_SECONDS
+    jiff::Timestamp::now().as_second() + lease_seconds()
 }
 
 fn new_batch_id() -> String {
@@ -247,6 +262,7 @@ fn process<R: BufRead + Send>(
                 }
             }
         }
+        crate::failpoint::hit("chunk.read");
         let stored = write(&*ctx.store, |tx| {
             let scorers = ctx.in_play(tx)?;
             let stored = store_records(tx, keys, &good, &change, &versions(&scorers))?;

@@ -97,6 +97,7 @@ pub fn import(
             waiting += t.elapsed();
             let (good, bad) = parsed?;
             let bad_count = bad.len();
+            crate::failpoint::hit("chunk.read");
             let t2 = std::time::Instant::now();
             let stored = store_chunk(ctx, &good, &Change::bulk(Cause::Import, OPERATOR))?;
             storing += t2.elapsed();

@@ -4,6 +4,7 @@
 
 mod audit_events;
 mod context;
+pub mod failpoint;
 mod import;
 mod models;
 mod recompute;

@@ -63,7 +63,9 @@ pub fn write<T>(
         attempt += 1;
         let result = store.write().map_err(JobError::from).and_then(|mut tx| {
             let out = work(&mut *tx)?;
+            crate::failpoint::hit("commit.before");
             tx.commit()?;
+            crate::failpoint::hit("commit.after");
             Ok(out)
         });
         match result {
