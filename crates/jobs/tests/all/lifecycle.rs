@@ -48,6 +48,12 @@ fn penalty(case: u32, who: u32, level: &str, pending: bool) -> chengxin_domain::
     r
 }
 
+/// Scores the people marked by bulk stores, as an import ends.
+fn rescore_changed(ctx: &Context) {
+    let today = chengxin_jobs::today();
+    chengxin_jobs::recompute(ctx, chengxin_jobs::Target::Changed, today, Cause::Push, &()).unwrap();
+}
+
 fn head_state(ctx: &Context, who: u32, case: u32) -> (i64, RecordStatus) {
     let id = id_number("330602", "19800101", who);
     let x = explain(ctx, &id, chengxin_jobs::today()).unwrap().unwrap();
@@ -82,14 +88,7 @@ fn every_state_and_event_follows_the_domain() {
                 let pending = matches!(state, RecordStatus::Pending | RecordStatus::Rejected);
                 let stored =
                     store_chunk(&ctx, &[penalty(case, who, "general", pending)], &change).unwrap();
-                chengxin_jobs::recompute(
-                    &ctx,
-                    chengxin_jobs::Target::Changed,
-                    chengxin_jobs::today(),
-                    Cause::Push,
-                    &(),
-                )
-                .unwrap();
+                rescore_changed(&ctx);
                 if let Some(via) = via {
                     decide(&ctx, stored[0].record_id, via, Some("setup"), "test", None)
                         .unwrap()
@@ -106,14 +105,7 @@ fn every_state_and_event_follows_the_domain() {
                         RecordStatus::Active
                     };
                     store_chunk(&ctx, &[penalty(case, who, "serious", pending)], &change).unwrap();
-                    chengxin_jobs::recompute(
-                        &ctx,
-                        chengxin_jobs::Target::Changed,
-                        chengxin_jobs::today(),
-                        Cause::Push,
-                        &(),
-                    )
-                    .unwrap();
+                    rescore_changed(&ctx);
                     let Arrival::Correction { status, .. } = arrive(Some((state, false)), incoming)
                     else {
                         panic!("{what}: not a correction");

@@ -203,31 +203,57 @@ fn update(conn: &mut Conn, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()>
     if rows.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
-    let eligible: Vec<bool> = rows.iter().map(|r| r.state.eligible).collect();
-    let score: Vec<Option<i32>> = rows.iter().map(|r| r.state.score).collect();
-    let grade: Vec<Option<&str>> = rows.iter().map(|r| r.state.grade.as_deref()).collect();
-    let reasons: Vec<&str> = rows.iter().map(|r| r.reasons.as_str()).collect();
-    let revs: Vec<i64> = rows.iter().map(|r| r.rev).collect();
-    conn.execute(
+    Columns::of(rows).write(
+        conn,
+        stamp,
         "UPDATE scores s SET model_hash = $2, as_of = $3::text::date, eligible = u.eligible,
              score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now(), rev = u.rev
          FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
               AS u(person_id, eligible, score, grade, reasons, rev)
          WHERE s.person_id = u.person_id AND s.model_version = $1 AND s.rev <= u.rev",
-        &[
-            &stamp.version,
-            &stamp.hash,
-            &stamp.as_of.to_string(),
-            &ids,
-            &eligible,
-            &score,
-            &grade,
-            &reasons,
-            &revs,
-        ],
-    )?;
-    Ok(())
+    )
+}
+
+/// Score rows as column arrays, the parameters `$4…$9` of a set-wise write
+/// whose `$1…$3` are the stamp's version, hash and date.
+struct Columns<'a> {
+    ids: Vec<i64>,
+    eligible: Vec<bool>,
+    score: Vec<Option<i32>>,
+    grade: Vec<Option<&'a str>>,
+    reasons: Vec<&'a str>,
+    revs: Vec<i64>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &[&'a ScoreRow]) -> Columns<'a> {
+        Columns {
+            ids: rows.iter().map(|r| r.person_id).collect(),
+            eligible: rows.iter().map(|r| r.state.eligible).collect(),
+            score: rows.iter().map(|r| r.state.score).collect(),
+            grade: rows.iter().map(|r| r.state.grade.as_deref()).collect(),
+            reasons: rows.iter().map(|r| r.reasons.as_str()).collect(),
+            revs: rows.iter().map(|r| r.rev).collect(),
+        }
+    }
+
+    fn write(&self, conn: &mut Conn, stamp: &ModelStamp, sql: &'static str) -> Result<()> {
+        conn.execute(
+            sql,
+            &[
+                &stamp.version,
+                &stamp.hash,
+                &stamp.as_of.to_string(),
+                &self.ids,
+                &self.eligible,
+                &self.score,
+                &self.grade,
+                &self.reasons,
+                &self.revs,
+            ],
+        )?;
+        Ok(())
+    }
 }
 
 /// Saves rows of distinct people. New scores and history rows are copied in;
@@ -372,30 +398,14 @@ fn insert_scores(conn: &mut Conn, rows: &[&ScoreRow], stamp: &ModelStamp) -> Res
     if rows.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
-    let eligible: Vec<bool> = rows.iter().map(|r| r.state.eligible).collect();
-    let score: Vec<Option<i32>> = rows.iter().map(|r| r.state.score).collect();
-    let grade: Vec<Option<&str>> = rows.iter().map(|r| r.state.grade.as_deref()).collect();
-    let reasons: Vec<&str> = rows.iter().map(|r| r.reasons.as_str()).collect();
-    let revs: Vec<i64> = rows.iter().map(|r| r.rev).collect();
-    conn.execute(
+    Columns::of(rows).write(
+        conn,
+        stamp,
         "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)
          SELECT p, $1, $2, $3::text::date, e, s, g, r, v
          FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
               AS x(p, e, s, g, r, v)",
-        &[
-            &stamp.version,
-            &stamp.hash,
-            &stamp.as_of.to_string(),
-            &ids,
-            &eligible,
-            &score,
-            &grade,
-            &reasons,
-            &revs,
-        ],
-    )?;
-    Ok(())
+    )
 }
 
 pub(super) fn score(
