@@ -94,10 +94,9 @@ work=$(mktemp -d)
 server_pid=""
 wrapper_pid=""
 pg_dbs=()
-dropping=()
 cleanup() {
     if [[ -n "$server_pid" ]]; then kill -9 "$server_pid" 2>/dev/null || true; fi
-    for pid in "${dropping[@]}"; do wait "$pid" 2>/dev/null || true; done
+    wait # for the databases being dropped
     for name in "${pg_dbs[@]}"; do drop_pg "$name" 2>/dev/null || true; done
     rm -rf "$work"
 }
@@ -182,7 +181,6 @@ drop_db() { # backend URL
         # In the background: dropping takes a while, and nothing waits for it
         # but the end of the script.
         drop_pg "$name" &
-        dropping+=($!)
         local kept=()
         for n in "${pg_dbs[@]}"; do [[ $n == "$name" ]] || kept+=("$n"); done
         pg_dbs=("${kept[@]}")
@@ -472,8 +470,13 @@ for backend in "${backend_list[@]}"; do
         kill_runs "$backend" "$workload"
     done
 done
-for pid in "${dropping[@]}"; do wait "$pid" || failed=1; done
-dropping=()
+wait # for the databases being dropped
+if [[ -n "$pg" ]]; then
+    for name in "${pg_dbs[@]}"; do drop_pg "$name"; done
+    pg_dbs=()
+    left=$(psql -X -At "$pg" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'chengxin_crashk_$$\_%'")
+    if ((left)); then say "FAIL: $left test databases could not be dropped"; failed=1; fi
+fi
 say "total: runs $total_runs, lost $total_lost, duplicated $total_dup, stale $total_stale in $SECONDS s"
 if ((failed)); then
     say "FAILED (seed $seed)"
