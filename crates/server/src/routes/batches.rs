@@ -219,7 +219,7 @@ pub async fn submit_batch(
     let over = Arc::new(AtomicBool::new(false));
     let reader = SyncIoBridge::new(StreamReader::new(limited(body, limit, Arc::clone(&over))));
     let result = state
-        .blocking(move |ctx| {
+        .blocking_unlimited(move |ctx| {
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
