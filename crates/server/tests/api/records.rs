@@ -77,6 +77,64 @@ async fn push_duplicate_correct_withdraw_rescore_before_answering() {
     .await;
 }
 
+/// A record whose state forbids a withdrawal (repaired by 信用修复) is a
+/// 409 with its own code, never a 500; and a correction of it stays repaired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repaired_record_cannot_be_withdrawn_and_its_correction_stays_repaired() {
+    on_each_backend(|app| async move {
+        let (_, psb) = app.unit("SX-PSB", &["B03"]).await;
+        let (_, tax) = app.unit("SX-TAX", &["P01"]).await;
+        let person = id(30);
+        assert_json(
+            app.push(&psb, &b03("H-30", &person)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let rec = assert_json(
+            app.push(&tax, &p01("R-1", &person, "general")).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(app.stored_score(&person).await, Some(580));
+        // The agency approves a repair (the repair workflow's decision).
+        let record_id = rec["record_id"].as_i64().unwrap();
+        let repaired = app
+            .run(move |ctx| {
+                chengxin_jobs::decisions::decide(
+                    ctx,
+                    record_id,
+                    chengxin_domain::record::RecordEvent::Repair,
+                    Some("repair approved"),
+                    "staff:test",
+                    None,
+                )
+                .unwrap()
+            })
+            .await;
+        assert_eq!(
+            repaired,
+            Ok(Some(chengxin_domain::record::RecordStatus::Repaired))
+        );
+        assert_eq!(app.stored_score(&person).await, Some(600));
+
+        let res = app
+            .withdraw(&tax, "R-1", &json!({"reason": "revoked"}))
+            .await;
+        assert_problem(res, StatusCode::CONFLICT, "record_not_withdrawable").await;
+
+        // The unit corrects the record: the new version is repaired too.
+        let corrected = assert_json(
+            app.push(&tax, &p01("R-1", &person, "serious")).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(corrected["outcome"], "corrected");
+        assert_eq!(app.stored_score(&person).await, Some(600));
+        assert_eq!(app.explained_score(&person).await, Some(600));
+    })
+    .await;
+}
+
 /// Each bad record gets its own stable code, and stores nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_get_problems_with_stable_codes() {
