@@ -112,6 +112,7 @@ fn spawn_checkpointer(
 impl SqliteStore {
     /// Opens (creating if missing) the database at `path` and migrates it.
     pub fn open(path: &Path, keys: DataKeys) -> Result<SqliteStore> {
+        create_private(path)?;
         let mut writer = Connection::open(path)?;
         configure(&writer, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
@@ -141,6 +142,20 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Creates `path` readable and writable by its owner only (0600) if it does
+/// not exist, before SQLite opens it: the database holds personal data, and
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+pub(super) fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", path.display())))?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -315,5 +330,38 @@ impl Store for SqliteStore {
                 .map_err(|_| StoreError::Corrupt("journal lock poisoned".into()))?;
             reads::write(&journal, batch)
         })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::uow::AuditWrite;
+
+    #[test]
+    fn database_files_are_private_to_their_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.db");
+        let store = SqliteStore::open(&path, DataKeys::from_master([1; 32])).unwrap();
+        let mut tx = store.write().unwrap();
+        tx.append_audit(vec![chengxin_domain::audit::AuditEvent {
+            actor: "test".into(),
+            action: "test.write".into(),
+            subject: None,
+            person: None,
+            request_id: None,
+            detail: serde_json::Value::Null,
+        }]);
+        tx.commit().unwrap();
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{:?} is {mode:o}", entry.file_name());
+            files += 1;
+        }
+        assert!(files >= 3, "the database, its WAL and the read journal");
     }
 }

@@ -32,6 +32,7 @@ pub(super) fn journal_path(db: &Path) -> PathBuf {
 /// Opens (creating) the journal. Commits are synchronous: an answered read's
 /// entry survives a power cut.
 pub(super) fn open(path: &Path) -> Result<Connection> {
+    super::create_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
