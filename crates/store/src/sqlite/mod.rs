@@ -338,7 +338,6 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-    use crate::uow::AuditWrite;
 
     #[test]
     fn database_files_are_private_to_their_owner() {
