@@ -48,10 +48,23 @@ impl ModelStatus {
         }
     }
 
+    /// Every state.
+    pub const ALL: [ModelStatus; 3] = [
+        ModelStatus::Staged,
+        ModelStatus::Active,
+        ModelStatus::Retired,
+    ];
+
     /// Whether records changing now must be scored under a model in this
     /// state (the one in force, and one being published).
     pub fn in_play(self) -> bool {
         matches!(self, ModelStatus::Staged | ModelStatus::Active)
+    }
+
+    /// Whether scores under a model in this state have been shown to anyone
+    /// (a score history lists only those).
+    pub fn published(self) -> bool {
+        matches!(self, ModelStatus::Active | ModelStatus::Retired)
     }
 }
 

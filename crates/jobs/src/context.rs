@@ -135,7 +135,10 @@ impl Context {
     /// in force failing is an error.
     pub fn in_play(&self, tx: &mut dyn WriteTx) -> Result<Vec<Scorer>, JobError> {
         let mut out = Vec::new();
-        for m in tx.models_in_play()? {
+        let mut models = tx.models_in_play()?;
+        // The model in force first: its failure is the one that matters.
+        models.sort_by_key(|m| m.status != ModelStatus::Active);
+        for m in models {
             match self.scorer(m.clone()) {
                 Ok(s) => out.push(s),
                 Err(e) if m.status == ModelStatus::Staged => {

@@ -167,6 +167,17 @@ pub(crate) fn decrypt_identity(
     Ok((id, name))
 }
 
+/// The model states for which `keep` holds, as an SQL list: the rules
+/// themselves (`in_play`, `published`) are the domain's.
+pub(crate) fn model_states_sql(keep: fn(ModelStatus) -> bool) -> String {
+    let names: Vec<String> = ModelStatus::ALL
+        .into_iter()
+        .filter(|s| keep(*s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(","))
+}
+
 /// The counting states as an SQL list, e.g. `('active','disputed')`: the
 /// rule itself is the domain's ([`RecordStatus::counts`]).
 pub(crate) fn counting_sql() -> String {

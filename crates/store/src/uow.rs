@@ -159,8 +159,8 @@ pub trait ModelsRead {
 /// models in play commits before any state change becomes visible, so every
 /// record change is marked or scored under each model that will be in force.
 pub trait ModelsWrite {
-    /// The model in force first, then any staged one, as this unit of work
-    /// will commit under.
+    /// The models in play (the one in force, any staged one), by version,
+    /// as this unit of work will commit under.
     fn models_in_play(&mut self) -> Result<Vec<StoredModel>>;
     /// Stores a model as staged, replacing one of the same version and its
     /// partial scores, history and marks.

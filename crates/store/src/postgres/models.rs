@@ -64,14 +64,19 @@ pub(super) fn in_play(conn: &mut Conn) -> Result<Vec<StoredModel>> {
     // Two statements: the read must take its snapshot after the lock is
     // granted, or it could miss a model staged while it waited.
     conn.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&MODELS_LOCK])?;
-    conn.query(
-        "SELECT version, hash, content, effective_from, status FROM models
-         WHERE status IN ('active', 'staged') ORDER BY status = 'staged', version",
-        &[],
-    )?
-    .iter()
-    .map(model)
-    .collect()
+    conn.query(in_play_sql(), &[])?.iter().map(model).collect()
+}
+
+/// The models in play, by version; which states are in play is the domain's rule.
+fn in_play_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT version, hash, content, effective_from, status FROM models
+             WHERE status IN {} ORDER BY version",
+            crate::model_states_sql(ModelStatus::in_play)
+        )
+    })
 }
 
 fn lock_exclusive(conn: &mut Conn) -> Result<()> {

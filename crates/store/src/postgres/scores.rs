@@ -435,13 +435,22 @@ pub(super) fn score(
     .transpose()
 }
 
+/// A person's history under published models; which states are published
+/// is the domain's rule.
+fn history_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT h.model_version, h.model_hash, h.as_of, h.eligible, h.score, h.grade, h.cause, h.changed_at
+             FROM score_history h JOIN models m ON m.version = h.model_version AND m.status IN {}
+             WHERE h.person_id = $1 ORDER BY h.id",
+            crate::model_states_sql(chengxin_domain::publication::ModelStatus::published)
+        )
+    })
+}
+
 pub(super) fn score_history(conn: &mut Conn, person_id: i64) -> Result<Vec<HistoryEntry>> {
-    let rows = conn.query(
-        "SELECT h.model_version, h.model_hash, h.as_of, h.eligible, h.score, h.grade, h.cause, h.changed_at
-         FROM score_history h JOIN models m ON m.version = h.model_version AND m.status <> 'staged'
-         WHERE h.person_id = $1 ORDER BY h.id",
-        &[&person_id],
-    )?;
+    let rows = conn.query(history_sql(), &[&person_id])?;
     rows.iter()
         .map(|r| {
             Ok(HistoryEntry {

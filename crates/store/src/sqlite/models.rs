@@ -54,8 +54,8 @@ pub(super) fn status(conn: &Connection, version: &str) -> Result<Option<ModelSta
 
 pub(super) fn in_play(conn: &Connection) -> Result<Vec<StoredModel>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM models WHERE status IN ('active', 'staged')
-         ORDER BY status = 'staged', version"
+        "SELECT {COLS} FROM models WHERE status IN {} ORDER BY version",
+        crate::model_states_sql(ModelStatus::in_play)
     ))?;
     let rows = stmt
         .query_map([], model_row)?

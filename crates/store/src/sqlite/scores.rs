@@ -119,11 +119,12 @@ pub(super) fn score(
 }
 
 pub(super) fn history(conn: &Connection, person_id: i64) -> Result<Vec<HistoryEntry>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.model_version, h.model_hash, h.as_of, h.eligible, h.score, h.grade, h.cause, h.changed_at
-         FROM score_history h JOIN models m ON m.version = h.model_version AND m.status <> 'staged'
+         FROM score_history h JOIN models m ON m.version = h.model_version AND m.status IN {}
          WHERE h.person_id = ?1 ORDER BY h.id",
-    )?;
+        crate::model_states_sql(chengxin_domain::publication::ModelStatus::published)
+    ))?;
     let rows = stmt
         .query_map([person_id], |r| {
             Ok((
