@@ -513,6 +513,21 @@ impl Engine {
         eval
     }
 
+    /// Each counting commitment's outcome as of `as_of`: (record id,
+    /// signed_on, term end, outcome), in the order of the person's records.
+    pub fn commitments(
+        &self,
+        person: &PersonInput,
+        as_of: Date,
+    ) -> Vec<(i64, Date, Date, CommitmentOutcome)> {
+        let records: Vec<&Record> = person
+            .records
+            .iter()
+            .filter(|r| r.status.counts() && r.date <= as_of)
+            .collect();
+        self.commitment_outcomes(&records, as_of)
+    }
+
     /// Each C01's outcome (record id, signed_on, term end, outcome).
     fn commitment_outcomes(&self, records: &[&Record], as_of: Date) -> Vec<Signed> {
         let Some(cf) = &self.commitment else {

@@ -7,6 +7,7 @@ mod context;
 pub mod failpoint;
 mod import;
 mod models;
+pub mod own;
 mod recompute;
 mod records;
 mod rescore;

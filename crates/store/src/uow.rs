@@ -217,6 +217,9 @@ pub trait BatchesWrite {
 pub trait AuditRead {
     /// Up to `limit` sealed entries after `after_seq`, in order.
     fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Up to `limit` sealed entries naming `person` (a [`crate::person_ref`]),
+    /// newest first.
+    fn person_audit(&mut self, person: &str, limit: usize) -> Result<Vec<AuditEntry>>;
     /// The stored head of the log: (size, hash of the last entry).
     fn audit_head(&mut self) -> Result<(i64, String)>;
 }

@@ -26,24 +26,11 @@ pub fn run(ctx: &Context, a: &ScoreArgs) -> anyhow::Result<ExitCode> {
         "score explanation",
     )?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json(&id, &x))?);
+        println!("{}", serde_json::to_string_pretty(&x.json(&id))?);
     } else {
         print_human(&id, &x);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The `--json` object: the evaluation plus who and what is stored.
-pub fn json(id: &IdNumber, x: &Explained) -> serde_json::Value {
-    let mut v = serde_json::to_value(x.evaluation()).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("id_number_masked".into(), id.masked().into());
-        o.insert(
-            "stored".into(),
-            serde_json::to_value(&x.stored).unwrap_or_default(),
-        );
-    }
-    v
 }
 
 fn print_human(id: &IdNumber, x: &Explained) {

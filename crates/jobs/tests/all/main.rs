@@ -5,6 +5,7 @@ mod at_rest;
 mod audit;
 mod jobs;
 mod lifecycle;
+mod own;
 mod parity;
 mod publish;
 mod reads;

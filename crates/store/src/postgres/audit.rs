@@ -162,26 +162,39 @@ pub(super) fn entries(conn: &mut Conn, after_seq: i64, limit: usize) -> Result<V
          FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
         &[&after_seq, &(limit as i64)],
     )?;
-    rows.iter()
-        .map(|r| {
-            let detail: String = r.try_get(7)?;
-            Ok(AuditEntry {
-                seq: r.try_get(0)?,
-                at: r.try_get(1)?,
-                prev_hash: r.try_get(8)?,
-                hash: r.try_get(9)?,
-                event: AuditEvent {
-                    actor: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    subject: r.try_get(4)?,
-                    person: r.try_get(5)?,
-                    request_id: r.try_get(6)?,
-                    detail: serde_json::from_str(&detail)
-                        .unwrap_or(serde_json::Value::String(detail)),
-                },
-            })
-        })
-        .collect()
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// Up to `limit` sealed entries naming `person`, newest first.
+pub(super) fn person_entries(
+    conn: &mut Conn,
+    person: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>> {
+    let rows = conn.query(
+        "SELECT seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash
+         FROM audit_log WHERE person = $1 ORDER BY seq DESC LIMIT $2",
+        &[&person, &(limit as i64)],
+    )?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+fn entry_from_row(r: &postgres::Row) -> Result<AuditEntry> {
+    let detail: String = r.try_get(7)?;
+    Ok(AuditEntry {
+        seq: r.try_get(0)?,
+        at: r.try_get(1)?,
+        prev_hash: r.try_get(8)?,
+        hash: r.try_get(9)?,
+        event: AuditEvent {
+            actor: r.try_get(2)?,
+            action: r.try_get(3)?,
+            subject: r.try_get(4)?,
+            person: r.try_get(5)?,
+            request_id: r.try_get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        },
+    })
 }
 
 pub(super) fn head(conn: &mut Conn) -> Result<(i64, String)> {

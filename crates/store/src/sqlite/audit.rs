@@ -56,26 +56,43 @@ pub(super) fn entries(conn: &Connection, after_seq: i64, limit: usize) -> Result
          FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![after_seq, limit as i64], |r| {
-            let detail: String = r.get(7)?;
-            Ok(AuditEntry {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                prev_hash: r.get(8)?,
-                hash: r.get(9)?,
-                event: AuditEvent {
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    subject: r.get(4)?,
-                    person: r.get(5)?,
-                    request_id: r.get(6)?,
-                    detail: serde_json::from_str(&detail)
-                        .unwrap_or(serde_json::Value::String(detail)),
-                },
-            })
-        })?
+        .query_map(params![after_seq, limit as i64], entry_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Up to `limit` sealed entries naming `person`, newest first.
+pub(super) fn person_entries(
+    conn: &Connection,
+    person: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash
+         FROM audit_log WHERE person = ?1 ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![person, limit as i64], entry_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let detail: String = r.get(7)?;
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+        event: AuditEvent {
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            person: r.get(5)?,
+            request_id: r.get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        },
+    })
 }
 
 /// The stored head: (size, hash of the last entry).

@@ -1,0 +1,155 @@
+//! `GET /me/score`: the explained score plus what-if — the score if each
+//! record that credit repair can reach were repaired, and if each running
+//! commitment were fulfilled, both computed by the engine.
+
+use chengxin_domain::commitment::CommitmentOutcome;
+use chengxin_domain::record::{PersonInput, RecordStatus};
+use chengxin_domain::repair;
+use chengxin_domain::IdNumber;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::score::{load, Explained};
+use crate::{Context, JobError};
+
+/// What a what-if line supposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhatIfAction {
+    /// The record is repaired (信用修复) and stops counting.
+    Repair,
+    /// The commitment's term ends with no breach.
+    Fulfil,
+}
+
+/// One what-if line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhatIf {
+    pub record_id: i64,
+    pub action: WhatIfAction,
+    /// The score after (`None`: no score, e.g. not eligible).
+    pub score_after: Option<i32>,
+    pub grade_after: Option<String>,
+    /// Repair: the first day a repair application may be made (it may be
+    /// later than today: the score is what repair would give once made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repairable_from: Option<Date>,
+    /// Repair: whether a credit commitment must be signed first (none is running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs_commitment: Option<bool>,
+    /// Fulfil: the day the term ends; the score is as of that day, from the
+    /// records held today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilled_on: Option<Date>,
+}
+
+/// A resident's own score.
+#[derive(Debug)]
+pub struct OwnScore {
+    /// The explanation, or `None` for a person the platform has no records of.
+    pub explained: Option<Explained>,
+    pub what_if: Vec<WhatIf>,
+    json: serde_json::Value,
+}
+
+impl OwnScore {
+    /// The answer of `GET /me/score`: the fields of `chengxin score --json`
+    /// plus `what_if`.
+    pub fn json(&self) -> &serde_json::Value {
+        &self.json
+    }
+}
+
+/// The resident's score as of `as_of`, explained, with what-if; audited.
+pub fn score(
+    ctx: &Context,
+    id: &IdNumber,
+    as_of: Date,
+    request_id: Option<&str>,
+) -> Result<OwnScore, JobError> {
+    let explained = load(ctx, id, as_of, false)?;
+    let (index, person_id, mut json, what_if) = match &explained {
+        Some(x) => (
+            x.index.clone(),
+            Some(x.person_id),
+            x.json(id),
+            what_if(ctx, x),
+        ),
+        None => {
+            let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
+            let scorer = ctx.active(&mut *ctx.store.read()?)?;
+            let input = PersonInput {
+                birth_date: id.birth_date(),
+                records: Vec::new(),
+            };
+            let mut v = serde_json::to_value(scorer.engine.evaluate(&input, as_of))
+                .map_err(|e| JobError::Invalid(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("id_number_masked".into(), id.masked().into());
+                o.insert("stored".into(), serde_json::Value::Null);
+            }
+            (index.to_vec(), None, v, Vec::new())
+        }
+    };
+    if let Some(o) = json.as_object_mut() {
+        o.insert(
+            "what_if".into(),
+            serde_json::to_value(&what_if).map_err(|e| JobError::Invalid(e.to_string()))?,
+        );
+    }
+    super::audit_own_read(ctx, &index, person_id, request_id, "score")?;
+    Ok(OwnScore {
+        explained,
+        what_if,
+        json,
+    })
+}
+
+/// The what-if lines of an explanation: repair of each counting record
+/// repair can reach, then fulfilment of each running commitment.
+pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
+    let as_of = x.as_of;
+    let commitments = x.engine.commitments(&x.input, as_of);
+    let running = commitments
+        .iter()
+        .any(|c| matches!(c.3, CommitmentOutcome::Running));
+    let mut out = Vec::new();
+    for r in x.input.records.iter().filter(|r| r.status.counts()) {
+        let Some(item) = ctx.catalogue.items.get(r.item) else {
+            continue;
+        };
+        let Some(reach) = repair::reach(item, &r.fields, r.date) else {
+            continue;
+        };
+        let mut input = x.input.clone();
+        for other in input.records.iter_mut().filter(|o| o.id == r.id) {
+            other.status = RecordStatus::Repaired;
+        }
+        let e = x.engine.evaluate(&input, as_of);
+        out.push(WhatIf {
+            record_id: r.id,
+            action: WhatIfAction::Repair,
+            score_after: e.score,
+            grade_after: e.grade.map(str::to_owned),
+            repairable_from: Some(reach.repairable_from),
+            needs_commitment: Some(reach.needs_commitment && !running),
+            fulfilled_on: None,
+        });
+    }
+    for (record_id, _, end, outcome) in commitments {
+        if outcome != CommitmentOutcome::Running {
+            continue;
+        }
+        let e = x.engine.evaluate(&x.input, end);
+        out.push(WhatIf {
+            record_id,
+            action: WhatIfAction::Fulfil,
+            score_after: e.score,
+            grade_after: e.grade.map(str::to_owned),
+            repairable_from: None,
+            needs_commitment: None,
+            fulfilled_on: Some(end),
+        });
+    }
+    out
+}
