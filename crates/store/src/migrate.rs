@@ -25,8 +25,8 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0004_audit_journal.sql"),
     },
     Migration {
-        version: 5,
-        sql: include_str!("../migrations/sqlite/0005_audit_by_person.sql"),
+        version: 8,
+        sql: include_str!("../migrations/sqlite/0008_audit_by_person.sql"),
     },
 ];
 
@@ -49,7 +49,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0004_audit_pending.sql"),
     },
     Migration {
-        version: 5,
-        sql: include_str!("../migrations/postgres/0005_audit_by_person.sql"),
+        version: 8,
+        sql: include_str!("../migrations/postgres/0008_audit_by_person.sql"),
     },
 ];

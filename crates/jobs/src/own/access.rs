@@ -14,6 +14,7 @@ pub const MAX_ENTRIES: usize = 1_000;
 
 /// One access by someone other than the resident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Access {
     /// RFC 3339.
     pub at: String,

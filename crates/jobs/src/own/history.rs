@@ -10,6 +10,7 @@ use crate::{Context, JobError};
 
 /// One change of the score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreChange {
     /// When it was stored (RFC 3339).
     pub at: String,
@@ -17,17 +18,21 @@ pub struct ScoreChange {
     pub grade: Option<String>,
     pub model_version: String,
     /// `import`, `push`, `withdraw`, `model_publish`, `recompute`, `decision`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "push"))]
     pub cause: Cause,
     pub eligible: bool,
     /// The date the score was computed as of.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub as_of: jiff::civil::Date,
 }
 
 /// A score change told to the resident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub at: String,
     /// The cause, as in [`ScoreChange::cause`].
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "push"))]
     pub kind: Cause,
     pub text_zh: String,
     pub text_en: String,

@@ -14,6 +14,7 @@ use crate::{Context, JobError};
 
 /// One record version as the resident sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnRecord {
     pub id: i64,
     pub item: String,
@@ -22,9 +23,12 @@ pub struct OwnRecord {
     /// The reporting unit's code.
     pub unit: String,
     pub unit_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: serde_json::Value,
     /// `active`, `disputed`, `repaired`, `withdrawn`, `corrected`, `pending`, `rejected`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "active"))]
     pub state: RecordStatus,
     /// Whether it counts in today's score: its state counts, and the score
     /// cites it (or, for a basic item, eligibility rests on it).

@@ -67,14 +67,23 @@ pub fn score(
     as_of: Date,
     request_id: Option<&str>,
 ) -> Result<OwnScore, JobError> {
+    let (own, index) = evaluate(ctx, id, as_of)?;
+    let person_id = own.explained.as_ref().map(|x| x.person_id);
+    super::audit_own_read(ctx, &index, person_id, request_id, "score")?;
+    Ok(own)
+}
+
+/// [`score`] without its audit entry, and the person's blind index. Only
+/// for benchmarks comparing a read with and without its audit entry: every
+/// service path calls [`score`].
+pub fn evaluate(
+    ctx: &Context,
+    id: &IdNumber,
+    as_of: Date,
+) -> Result<(OwnScore, Vec<u8>), JobError> {
     let explained = load(ctx, id, as_of, false)?;
-    let (index, person_id, mut json, what_if) = match &explained {
-        Some(x) => (
-            x.index.clone(),
-            Some(x.person_id),
-            x.json(id),
-            what_if(ctx, x),
-        ),
+    let (index, mut json, what_if) = match &explained {
+        Some(x) => (x.index.clone(), x.json(id), what_if(ctx, x)),
         None => {
             let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
             let scorer = ctx.active(&mut *ctx.store.read()?)?;
@@ -88,7 +97,7 @@ pub fn score(
                 o.insert("id_number_masked".into(), id.masked().into());
                 o.insert("stored".into(), serde_json::Value::Null);
             }
-            (index.to_vec(), None, v, Vec::new())
+            (index.to_vec(), v, Vec::new())
         }
     };
     if let Some(o) = json.as_object_mut() {
@@ -97,12 +106,14 @@ pub fn score(
             serde_json::to_value(&what_if).map_err(|e| JobError::Invalid(e.to_string()))?,
         );
     }
-    super::audit_own_read(ctx, &index, person_id, request_id, "score")?;
-    Ok(OwnScore {
-        explained,
-        what_if,
-        json,
-    })
+    Ok((
+        OwnScore {
+            explained,
+            what_if,
+            json,
+        },
+        index,
+    ))
 }
 
 /// The what-if lines of an explanation: repair of each counting record
