@@ -53,6 +53,7 @@ pub fn today() -> jiff::civil::Date {
 pub mod audit;
 pub mod batches;
 pub mod decisions;
+pub mod me;
 pub mod push;
 pub mod units;
 

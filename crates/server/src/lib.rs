@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod oidc;
 pub mod openapi;
 pub mod routes;
 pub mod state;

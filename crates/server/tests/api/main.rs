@@ -6,3 +6,4 @@ mod examples;
 mod helpers;
 mod records;
 mod service;
+mod tokens;
