@@ -8,6 +8,5 @@ use crate::Context;
 /// The audit actor for a signed-in resident: `resident:` and the hex of
 /// their blind index, so the log never holds their ID number in clear.
 pub fn resident_actor(ctx: &Context, id: &IdNumber) -> String {
-    let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
-    format!("resident:{}", chengxin_store::person_ref(&index))
+    crate::own::actor(&ctx.store.keys().blind_index(id.as_str().as_bytes()))
 }

@@ -52,6 +52,12 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::records::push_record))
         .routes(routes!(routes::records::withdraw))
         .routes(routes!(routes::batches::get_batch))
+        .routes(routes!(routes::me_data::score))
+        .routes(routes!(routes::me_data::history))
+        .routes(routes!(routes::me_data::records))
+        .routes(routes!(routes::me_data::notifications))
+        .routes(routes!(routes::me_data::access_log))
+        .routes(routes!(routes::me_data::export))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
