@@ -12,6 +12,7 @@ pub mod id;
 pub mod model;
 pub mod publication;
 pub mod record;
+pub mod text;
 
 pub use catalogue::Catalogue;
 pub use engine::{Engine, Evaluation};

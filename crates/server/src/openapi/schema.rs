@@ -424,6 +424,7 @@ mod tests {
             max: Some(max.parse().unwrap()),
             values: vec![],
             max_len: None,
+            not_before: None,
         };
         assert_eq!(
             decimal_pattern(&spec("100000")),
