@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{JsonBody, PathParam};
-use crate::middleware::RequestId;
+use crate::middleware::{ClientRequestId, RequestId};
 use crate::openapi::schema;
 use crate::state::AppState;
 
@@ -133,6 +133,7 @@ pub async fn push_record(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
     RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<RecordReceiptBody>), ApiError> {
     let receipt = state
@@ -140,6 +141,7 @@ pub async fn push_record(
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
             };
             push::push_record(ctx, caller, &body)
         })
@@ -176,13 +178,14 @@ pub async fn withdraw(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
     RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     PathParam(source_id): PathParam,
     JsonBody(body): JsonBody,
 ) -> Result<Json<RecordReceiptBody>, ApiError> {
     let reason = parse_reason(&body)?;
-    if source_id.contains('\0') {
+    if chengxin_domain::text::check(&source_id).is_err() {
         // No record can have it (validation refuses it), and PostgreSQL
-        // cannot even compare it.
+        // cannot even compare U+0000.
         return Err(push_error(PushError::NotFound(source_id)));
     }
     let receipt = state
@@ -190,6 +193,7 @@ pub async fn withdraw(
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
             };
             push::withdraw(ctx, caller, &source_id, &reason)
         })
@@ -247,10 +251,13 @@ fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
             ErrorCode::InvalidField,
             "`reason` must not be blank",
         )),
-        Some(serde_json::Value::String(s)) if s.contains('\0') => Err(ApiError::new(
-            ErrorCode::InvalidField,
-            "`reason` must not contain U+0000",
-        )),
+        Some(serde_json::Value::String(s)) if chengxin_domain::text::check(s.trim()).is_err() => {
+            let e = chengxin_domain::text::check(s.trim()).unwrap_err();
+            Err(ApiError::new(
+                ErrorCode::InvalidCharacter,
+                format!("`reason`: {e}"),
+            ))
+        }
         Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
             ErrorCode::OutOfRange,
             format!("`reason` is longer than {MAX_REASON} characters"),
@@ -276,7 +283,14 @@ mod tests {
         assert_eq!(code(b"{}"), ErrorCode::MissingField);
         assert_eq!(code(br#"{"reason":"  "}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":1}"#), ErrorCode::InvalidField);
-        assert_eq!(code(br#"{"reason":"a\u0000"}"#), ErrorCode::InvalidField);
+        assert_eq!(
+            code(br#"{"reason":"a\u0000"}"#),
+            ErrorCode::InvalidCharacter
+        );
+        assert_eq!(
+            code(br#"{"reason":"a\u202eb"}"#),
+            ErrorCode::InvalidCharacter
+        );
         assert_eq!(code(br#"{"reason":"x","y":1}"#), ErrorCode::UnknownField);
         assert_eq!(code(b"{\"reason\":\"\xff\"}"), ErrorCode::InvalidUtf8);
     }
