@@ -97,7 +97,7 @@ impl utoipa::PartialSchema for WithdrawInput {
                     "maxLength": MAX_REASON,
                     "pattern": schema::non_blank_without_nul(None),
                     "description": format!(
-                        "Not blank, no U+0000; at most {MAX_REASON} characters. Stored trimmed."
+                        "Not blank; no control (U+0000 among them), bidirectional or zero-width character; at most {MAX_REASON} characters. Stored trimmed."
                     ),
                     "example": "decision revoked on review",
                 })),
@@ -126,7 +126,7 @@ const MAX_REASON: usize = 500;
         (status = 403, description = "`item_not_permitted`: the unit is not responsible for the item.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record is invalid; `code` is the row's reason code: `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`, `unknown_item`, `invalid_id_number`, `id_check_digit`, `invalid_date`, `invalid_enum`, `out_of_range`, `unknown_template` or `unit_mismatch`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record is invalid; `code` is the row's reason code: `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`, `unknown_item`, `invalid_id_number`, `id_check_digit`, `invalid_date`, `date_out_of_range`, `inconsistent_fields`, `invalid_character`, `invalid_enum`, `out_of_range`, `unknown_template` or `unit_mismatch`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn push_record(
@@ -171,7 +171,7 @@ pub async fn push_record(
         (status = 409, description = "`record_not_withdrawable`: the record was repaired or is a rejected self-report.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`malformed_json` or `invalid_utf8` (not a JSON object), `unknown_field`, `missing_field` (no `reason`), `invalid_field` (blank or not a string) or `out_of_range` (over 500 characters).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`malformed_json` or `invalid_utf8` (not a JSON object), `unknown_field`, `missing_field` (no `reason`), `invalid_field` (blank or not a string), `invalid_character` (a control, bidirectional or zero-width character) or `out_of_range` (over 500 characters).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn withdraw(

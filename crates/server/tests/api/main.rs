@@ -4,5 +4,6 @@ mod auth;
 mod batches;
 mod examples;
 mod helpers;
+mod input;
 mod records;
 mod service;
