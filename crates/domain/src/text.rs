@@ -132,7 +132,7 @@ mod tests {
             }
             if let Ok(Some(n)) = name(&s) {
                 prop_assert!(check(&n).is_ok());
-                prop_assert_eq!(name(&n).unwrap(), Some(n.clone()));
+                prop_assert_eq!(name(&n).unwrap(), Some(n));
             }
         }
     }

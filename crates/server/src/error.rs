@@ -108,7 +108,7 @@ error_table! {
     InvalidDate = "invalid_date", UNPROCESSABLE_ENTITY, "Invalid date",
         "A date field is not an existing YYYY-MM-DD date.";
     DateOutOfRange = "date_out_of_range", UNPROCESSABLE_ENTITY, "Date out of range",
-        "A date is before 1900-01-01 or after 2100-12-31, or the record's date (its item's first date field) is after today (after the `--as-of` date for an import).";
+        "A date is before 1900-01-01 or after 2199-12-31, or the record's date (its item's first date field) is after today (after the `--as-of` date for an import).";
     InconsistentFields = "inconsistent_fields", UNPROCESSABLE_ENTITY, "Inconsistent fields",
         "Two fields contradict each other: a date before the one it must follow (`removed_on` before `listed_on`, `valid_until` before `valid_from`).";
     InvalidCharacter = "invalid_character", UNPROCESSABLE_ENTITY, "Invalid character",

@@ -10,8 +10,9 @@ use super::{FieldError, FieldSpec, FieldType, Fields, Item};
 
 /// No date before this is plausible for anything the platform records.
 pub const EARLIEST_DATE: Date = Date::constant(1900, 1, 1);
-/// No date after this (e.g. a permit's end) is plausible either.
-pub const LATEST_DATE: Date = Date::constant(2100, 12, 31);
+/// No date after this is plausible either (a permit may end well after the
+/// record is made, so the bound is generous; year 9999 is not).
+pub const LATEST_DATE: Date = Date::constant(2199, 12, 31);
 
 /// Checks an item's schema: each `not_before` names an earlier date field.
 pub(super) fn check_item(item: &Item) -> Result<(), String> {
@@ -118,7 +119,8 @@ mod tests {
         let b02 = |d: &str| check("B02", json!({"capacity": "full", "decided_on": d}));
         assert_eq!(b02("0000-01-01"), Err("date_out_of_range"));
         assert_eq!(b02("1899-12-31"), Err("date_out_of_range"));
-        assert_eq!(b02("2101-01-01"), Err("date_out_of_range"));
+        assert_eq!(b02("2200-01-01"), Err("date_out_of_range"));
+        assert_eq!(b02("9999-12-31"), Err("date_out_of_range"));
         assert_eq!(b02("1900-01-01"), Ok(()));
     }
 

@@ -248,7 +248,7 @@ fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
             "type": ty("string"),
             "format": "date",
             "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-            "description": "An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2100-12-31; the record's date (its item's first date field) not after today. A date that must follow another (`not_before`) may not precede it.",
+            "description": "An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2199-12-31; the record's date (its item's first date field) not after today. A date that must follow another (`not_before`) may not precede it.",
         }),
         FieldType::Bool => json!({"type": ty("boolean")}),
         FieldType::Enum => json!({"type": ty("string"), "enum": spec.values}),
