@@ -3,7 +3,8 @@
 The document states every constraint the server enforces. Two of them JSON
 Schema can only name, not compute, so the fuzzer is taught them here:
 
-* `format: gb11643`: a resident ID number whose birth date exists and whose
+* `format: gb11643`: a resident ID number under a province code, whose birth
+  date exists and is past, and whose
   last character is the ISO 7064 MOD 11-2 check of the first 17 digits.
 * the batch media types `application/x-ndjson` and `application/jsonl` are
   text: a generated string goes on the wire as it is.
@@ -17,6 +18,8 @@ import uuid
 import hypothesis.strategies as st
 import schemathesis
 
+PROVINCES = (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44,
+             45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82)
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -27,8 +30,11 @@ def check_character(first17: str) -> str:
 
 @st.composite
 def id_numbers(draw):
-    region = draw(st.integers(0, 999_999))
-    born = draw(st.dates(datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)))
+    # GB/T 2260 province prefixes, as chengxin_domain::id::PROVINCES; the
+    # birth date is not in the future.
+    province = draw(st.sampled_from(PROVINCES))
+    region = province * 10_000 + draw(st.integers(0, 9_999))
+    born = draw(st.dates(datetime.date(1900, 1, 1), datetime.date.today() - datetime.timedelta(days=1)))
     seq = draw(st.integers(0, 999))
     first17 = f"{region:06d}{born:%Y%m%d}{seq:03d}"
     check = check_character(first17)

@@ -18,6 +18,11 @@ pub struct Cli {
     )]
     pub db: String,
 
+    /// Who runs the command, as the audit log names them (`operator:NAME`);
+    /// default: the OS user ($USER, else `id -un`).
+    #[arg(long, global = true, env = "CHENGXIN_ACTOR")]
+    pub actor: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

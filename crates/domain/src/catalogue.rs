@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::commitment::Templates;
 
+mod sanity;
 mod stored;
 use crate::dates::parse_date;
+pub use sanity::{EARLIEST_DATE, LATEST_DATE};
 
 /// The category of an item (第六条).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +67,10 @@ pub struct FieldSpec {
     pub values: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_len: Option<usize>,
+    /// For a date: the date field of the same item it may not precede
+    /// (`removed_on` not before `listed_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
 }
 
 /// One catalogue item, e.g. `P01` administrative penalty.
@@ -187,6 +193,7 @@ impl Catalogue {
                     "no date field".into(),
                 ));
             }
+            sanity::check_item(item).map_err(|e| CatalogueError::Invalid(item.code.clone(), e))?;
         }
         Ok(Catalogue {
             version: file.version,
@@ -263,7 +270,9 @@ impl Item {
                 ));
             }
         }
-        Ok(Fields(out.into_boxed_slice()))
+        let fields = Fields(out.into_boxed_slice());
+        sanity::cross_fields(self, &fields)?;
+        Ok(fields)
     }
 
     /// The canonical JSON text of validated fields: keys sorted, absent
@@ -375,6 +384,7 @@ impl FieldSpec {
                         format!("field `{}` must be a date YYYY-MM-DD", self.name),
                     )
                 })?;
+                sanity::date_in_window(self, d)?;
                 Value::Date(d)
             }
             FieldType::Bool => match raw {
@@ -401,6 +411,7 @@ impl FieldSpec {
             FieldType::String => {
                 let t = text.ok_or_else(|| self.type_error("a string"))?;
                 let t = t.trim();
+                sanity::text(self, t)?;
                 if t.is_empty() || self.max_len.is_some_and(|m| t.chars().count() > m) {
                     return Err(FieldError::new(
                         "out_of_range",
@@ -416,8 +427,10 @@ impl FieldSpec {
             }
             FieldType::RegionCode => {
                 let t = text.ok_or_else(|| self.type_error("a 6-digit region code"))?;
-                if t.len() != 6 || !t.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(self.type_error("a 6-digit region code"));
+                if !crate::id::is_region_code(t) {
+                    return Err(self.type_error(
+                        "a 6-digit region code starting with a province code (GB/T 2260)",
+                    ));
                 }
                 Value::Text(t.into())
             }

@@ -22,8 +22,11 @@ pub enum IdError {
     NotADigit { position: usize },
     #[error("the last character of the ID number must be a digit or X")]
     BadCheckCharacter,
-    #[error("the birth date {0} in the ID number does not exist")]
-    ImpossibleBirthDate(String),
+    /// The digits are not repeated: an error message must not carry them.
+    #[error("the birth date in the ID number does not exist")]
+    ImpossibleBirthDate,
+    #[error("the address code of the ID number does not start with a province code (GB/T 2260)")]
+    UnknownProvince,
     #[error("the check character of the ID number is wrong")]
     CheckDigit,
 }
@@ -70,6 +73,9 @@ impl IdNumber {
             b'x' => out[17] = b'X',
             _ => return Err(IdError::BadCheckCharacter),
         }
+        if !PROVINCES.contains(&province_of(&out)) {
+            return Err(IdError::UnknownProvince);
+        }
         birth_date_of(&out)?;
         if check_character(&out[..17]) != out[17] {
             return Err(IdError::CheckDigit);
@@ -99,17 +105,35 @@ impl IdNumber {
     }
 }
 
+/// The first two digits of GB/T 2260 codes in use: the provinces,
+/// autonomous regions and municipalities, Taiwan, Hong Kong and Macao.
+pub const PROVINCES: [u8; 34] = [
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+];
+
+/// Whether a 6-digit administrative division code starts with a province code.
+pub fn is_region_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 6
+        && b.iter().all(u8::is_ascii_digit)
+        && PROVINCES.contains(&((b[0] - b'0') * 10 + (b[1] - b'0')))
+}
+
+fn province_of(b: &[u8]) -> u8 {
+    (b[0] - b'0') * 10 + (b[1] - b'0')
+}
+
 fn birth_date_of(b: &[u8; 18]) -> Result<Date, IdError> {
     let num = |r: std::ops::Range<usize>| -> i32 {
         b[r].iter()
             .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'))
     };
     let (y, m, d) = (num(6..10), num(10..12), num(12..14));
-    let text = || String::from_utf8_lossy(&b[6..14]).into_owned();
     if !(1900..=2100).contains(&y) {
-        return Err(IdError::ImpossibleBirthDate(text()));
+        return Err(IdError::ImpossibleBirthDate);
     }
-    Date::new(y as i16, m as i8, d as i8).map_err(|_| IdError::ImpossibleBirthDate(text()))
+    Date::new(y as i16, m as i8, d as i8).map_err(|_| IdError::ImpossibleBirthDate)
 }
 
 impl fmt::Display for IdNumber {
@@ -162,12 +186,33 @@ mod tests {
     fn impossible_dates_are_rejected() {
         for birth in ["19990229", "19991301", "19990431", "20000000"] {
             let n = make("330602", birth, "123");
-            assert!(matches!(
-                IdNumber::parse(&n),
-                Err(IdError::ImpossibleBirthDate(_))
-            ));
+            let e = IdNumber::parse(&n).unwrap_err();
+            assert_eq!(e, IdError::ImpossibleBirthDate);
+            // No personal digits in the message.
+            assert!(!e.to_string().contains(birth), "{e}");
+            assert!(!e.to_string().chars().any(|c| c.is_ascii_digit()), "{e}");
         }
         assert!(IdNumber::parse(&make("330602", "20000229", "123")).is_ok());
+    }
+
+    #[test]
+    fn unknown_provinces_are_rejected() {
+        for region in [
+            "000000", "100101", "160101", "240101", "300101", "380101", "470101", "550101",
+            "660101", "720101", "830101", "990101",
+        ] {
+            let n = make(region, "19900101", "123");
+            assert_eq!(
+                IdNumber::parse(&n),
+                Err(IdError::UnknownProvince),
+                "{region}"
+            );
+            assert_eq!(IdError::UnknownProvince.code(), "invalid_id_number");
+        }
+        for p in PROVINCES {
+            assert!(IdNumber::parse(&make(&format!("{p}0101"), "19900101", "123")).is_ok());
+        }
+        assert!(is_region_code("330602") && !is_region_code("990602") && !is_region_code("33060"));
     }
 
     #[test]
@@ -185,15 +230,16 @@ mod tests {
 
     fn valid_id() -> impl Strategy<Value = String> {
         (
-            100_000u32..=999_999,
+            prop::sample::select(PROVINCES.to_vec()),
+            0u32..=9999,
             1900i16..=2099,
             1i8..=12,
             1i8..=28,
             0u32..=999,
         )
-            .prop_map(|(region, y, m, d, seq)| {
+            .prop_map(|(province, rest, y, m, d, seq)| {
                 make(
-                    &region.to_string(),
+                    &format!("{province}{rest:04}"),
                     &format!("{y:04}{m:02}{d:02}"),
                     &format!("{seq:03}"),
                 )

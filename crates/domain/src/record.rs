@@ -180,6 +180,11 @@ pub fn arrive(head: Option<(RecordStatus, bool)>, incoming: RecordStatus) -> Arr
     }
 }
 
+/// The catalogue item whose newest record (by its date) names a person:
+/// household registration (户籍). Another item's name only names a person
+/// the platform did not know yet.
+pub const NAMING_ITEM: &str = "B03";
+
 /// A validated record to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecord {

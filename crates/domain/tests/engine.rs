@@ -437,6 +437,11 @@ fn arb_record() -> impl Strategy<Value = (String, Value, u8)> {
             .prop_map(|(l, d, dom)| ("P01".to_string(), json!({"level": l, "decided_on": d, "authority": "a", "case_no": "c", "domain": dom}))),
         (arb_date(), proptest::option::of(arb_date()))
             .prop_map(|(l, r)| {
+                // A removal never precedes the listing (the catalogue refuses it).
+                let (l, r) = match r {
+                    Some(r) if r < l => (r, Some(l)),
+                    other => (l, other),
+                };
                 let mut v = json!({"list_type": "tax", "listed_on": l});
                 if let Some(r) = r { v["removed_on"] = json!(r); }
                 ("S01".to_string(), v)

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chengxin_domain::catalogue::{Item, Raw};
 use chengxin_domain::record::NewRecord;
 use chengxin_domain::record::RecordStatus;
-use chengxin_domain::{Catalogue, IdNumber};
+use chengxin_domain::{text, Catalogue, IdNumber};
+use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::lines::Line;
@@ -28,6 +29,9 @@ pub struct Validator {
     unit: Option<String>,
     /// Items the submitter may push; `None` means any.
     permitted: Option<Vec<String>>,
+    /// The latest date a record (or a birth) may carry: today, or the date
+    /// a historical import is made as of.
+    latest: Date,
 }
 
 /// What a CSV column holds.
@@ -55,6 +59,7 @@ impl Validator {
             catalogue,
             unit: None,
             permitted: None,
+            latest: today(),
         }
     }
 
@@ -64,7 +69,15 @@ impl Validator {
             catalogue,
             unit: Some(unit.to_owned()),
             permitted: Some(permitted),
+            latest: today(),
         }
+    }
+
+    /// Accepts records dated up to `latest` instead of today (a historical
+    /// import made `--as-of` a past date, or one made ahead of time).
+    pub fn with_latest(mut self, latest: Date) -> Validator {
+        self.latest = latest;
+        self
     }
 
     /// The CSV columns that must be present.
@@ -146,6 +159,7 @@ impl Validator {
         let f = self
             .catalogue
             .validate(item, fields.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))))
+            .and_then(|f| item.check_record_date(&f, self.latest).map(|()| f))
             .map_err(|e| fail(e.code, e.message))?;
         Ok(finish(header, item, &f))
     }
@@ -211,6 +225,7 @@ impl Validator {
         let f = self
             .catalogue
             .validate(item, raw)
+            .and_then(|f| item.check_record_date(&f, self.latest).map(|()| f))
             .map_err(|e| fail(e.code, e.message))?;
         Ok(finish(header, item, &f))
     }
@@ -236,7 +251,11 @@ impl Validator {
                 ))
             }
             (Some(mine), _) => mine.clone(),
-            (None, Some(u)) if !u.trim().is_empty() && u.len() <= 64 => u.trim().to_owned(),
+            (None, Some(u)) if !u.trim().is_empty() && u.len() <= 64 => {
+                text::check(u.trim())
+                    .map_err(|e| fail(text::TextError::CODE, format!("`unit`: {e}")))?;
+                u.trim().to_owned()
+            }
             (None, Some(_)) => {
                 return Err(fail(
                     "invalid_field",
@@ -249,13 +268,10 @@ impl Validator {
         let Some(source) = source else {
             return Err(fail("missing_field", "`source_id` is required".into()));
         };
-        // PostgreSQL text cannot hold U+0000; refuse it on every backend alike.
-        if source.contains('\0') {
-            return Err(fail(
-                "invalid_field",
-                "`source_id` must not contain U+0000".into(),
-            ));
-        }
+        // PostgreSQL text cannot hold U+0000; refuse it (and every other
+        // invisible character) on every backend alike.
+        text::check(source)
+            .map_err(|e| fail(text::TextError::CODE, format!("`source_id`: {e}")))?;
         if source.chars().count() > MAX_SOURCE_ID {
             return Err(fail(
                 "invalid_field",
@@ -283,8 +299,19 @@ impl Validator {
             return Err(fail("missing_field", "`id_number` is required".into()));
         };
         let id_number = IdNumber::parse(id.trim()).map_err(|e| fail(e.code(), e.to_string()))?;
-        let name = name.map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > MAX_NAME) {
+        if id_number.birth_date() > self.latest {
+            return Err(fail(
+                "invalid_id_number",
+                "the birth date in the ID number lies in the future".into(),
+            ));
+        }
+        let name = match name {
+            Some(n) => {
+                text::name(n).map_err(|e| fail(text::TextError::CODE, format!("`name`: {e}")))?
+            }
+            None => None,
+        };
+        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME) {
             return Err(fail(
                 "invalid_field",
                 format!("`name` is longer than {MAX_NAME} characters"),
@@ -297,7 +324,7 @@ impl Validator {
                 source_id: source.to_owned(),
                 item: item.code.clone(),
                 id_number,
-                name: name.map(str::to_owned),
+                name,
                 fields: String::new(),
                 record_date: jiff::civil::Date::default(),
                 // Records pushed by units are verified (DESIGN §3); self-reports
@@ -306,6 +333,13 @@ impl Validator {
             },
         ))
     }
+}
+
+/// Today's civil date in Asia/Shanghai, the city's calendar.
+fn today() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
 }
 
 fn finish(mut rec: NewRecord, item: &Item, f: &chengxin_domain::catalogue::Fields) -> NewRecord {

@@ -19,6 +19,13 @@ fn run(v: &Validator, input: &[u8], format: Format) -> Vec<Result<String, RowErr
     out
 }
 
+/// An ID number with the right check character (whatever else is wrong with it).
+fn make_id(region: &str, birth: &str) -> String {
+    let body = format!("{region}{birth}001");
+    let c = chengxin_domain::id::check_character(body.as_bytes()) as char;
+    format!("{body}{c}")
+}
+
 fn code(r: &Result<String, RowError>) -> &'static str {
     match r {
         Ok(_) => "ok",
@@ -52,7 +59,10 @@ fn jsonl_rejections_have_stable_codes_and_line_numbers() {
             "unknown_field",
         ),
         (GOOD.replace("\"general\"", "\"huge\""), "invalid_enum"),
-        (GOOD.replace("2026-000123", "2026-\\u0000"), "invalid_field"),
+        (
+            GOOD.replace("2026-000123", "2026-\\u0000"),
+            "invalid_character",
+        ),
         (
             GOOD.replace(r#","fields":{"#, r#","fields":{"colour":"red","#),
             "unknown_field",
@@ -148,4 +158,127 @@ fn broken_lines_carry_their_number() {
         message: "x".into(),
     };
     assert_eq!(v.validate(&l, None).unwrap_err().line, 9);
+}
+
+/// Issue 7, finding 7: each class of implausible input has its own stable
+/// code, and no message repeats the digits of an ID number.
+#[test]
+fn implausible_rows_are_refused_each_with_its_code() {
+    let day = jiff::civil::date(2026, 3, 1);
+    let v = Validator::any_unit(Arc::new(Catalogue::builtin())).with_latest(day);
+    let s01 = |listed: &str, removed: &str| {
+        format!(
+            r#"{{"unit":"SX-COURT","source_id":"s","item":"S01","id_number":"11010519491231002X","fields":{{"list_type":"court","listed_on":"{listed}","removed_on":"{removed}"}}}}"#
+        )
+    };
+    let b04 = r#"{"unit":"PSB","source_id":"b","item":"B04","id_number":"11010519491231002X","fields":{"valid_from":"2025-01-01","valid_until":"2024-12-31"}}"#;
+    let future_birth = make_id("330602", "20260302");
+    let bad_province = make_id("990602", "19900101");
+    let cases: Vec<(String, &str)> = vec![
+        (GOOD.to_string(), "ok"),
+        (
+            GOOD.replace("2026-03-01", "0000-01-01"),
+            "date_out_of_range",
+        ),
+        (
+            GOOD.replace("2026-03-01", "1899-12-31"),
+            "date_out_of_range",
+        ),
+        (
+            GOOD.replace("2026-03-01", "2026-03-02"),
+            "date_out_of_range",
+        ),
+        (s01("2020-01-02", "2020-01-01"), "inconsistent_fields"),
+        (s01("2020-01-01", "2020-01-02"), "ok"),
+        (b04.to_string(), "inconsistent_fields"),
+        (
+            GOOD.replace("11010519491231002X", future_birth.as_str()),
+            "invalid_id_number",
+        ),
+        (
+            GOOD.replace("11010519491231002X", bad_province.as_str()),
+            "invalid_id_number",
+        ),
+        (GOOD.replace("张三", "张\\u202e三"), "invalid_character"),
+        (GOOD.replace("张三", "张\\u200b三"), "invalid_character"),
+        (GOOD.replace("张三", "张\\u0007三"), "invalid_character"),
+        (GOOD.replace("张三", "张\\u0000三"), "invalid_character"),
+        (
+            GOOD.replace("绍兴市税务局", "绍兴\\u2066市税务局"),
+            "invalid_character",
+        ),
+        (
+            GOOD.replace("绍兴市税务局", "绍兴\\u0000市税务局"),
+            "invalid_character",
+        ),
+        (
+            GOOD.replace("2026-000123", "a\\u200fb"),
+            "invalid_character",
+        ),
+        (GOOD.replace("SX-TAX", "SX\\u0000TAX"), "invalid_character"),
+    ];
+    let input: String = cases.iter().map(|c| format!("{}\n", c.0)).collect();
+    let mut r = ChunkReader::new(input.as_bytes(), Format::Jsonl, 100, &[]).unwrap();
+    let chunk = r.next_chunk().unwrap().unwrap();
+    let got: Vec<Result<_, RowError>> = chunk.iter().map(|l| v.validate(l, None)).collect();
+    let codes: Vec<&str> = got
+        .iter()
+        .map(|r| r.as_ref().map_or_else(|e| e.code, |_| "ok"))
+        .collect();
+    assert_eq!(codes, cases.iter().map(|c| c.1).collect::<Vec<_>>());
+    for e in got.iter().filter_map(|r| r.as_ref().err()) {
+        for digits in ["20260302", "19900101", "990602", "110105", "19491231"] {
+            assert!(!e.message.contains(digits), "{}", e.message);
+        }
+    }
+    // An invalid birth date is not echoed either.
+    let bad = GOOD.replace("19491231", "19490231");
+    let e = v
+        .validate(
+            &Line::Json {
+                line: 1,
+                bytes: bad.into_bytes(),
+            },
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "invalid_id_number");
+    assert!(!e.message.contains("19490231"), "{}", e.message);
+}
+
+#[test]
+fn names_are_stored_nfc_and_a_historical_import_takes_its_date() {
+    let v = Validator::any_unit(Arc::new(Catalogue::builtin()));
+    let line = |t: String| Line::Json {
+        line: 1,
+        bytes: t.into_bytes(),
+    };
+    let rec = v
+        .validate(&line(GOOD.replace("张三", " Jose\\u0301 ")), None)
+        .unwrap();
+    assert_eq!(rec.name.as_deref(), Some("Jos\u{e9}"));
+    // Dated before the import's as-of date: refused only when that is earlier.
+    let early = v.clone().with_latest(jiff::civil::date(2026, 2, 28));
+    assert_eq!(
+        early
+            .validate(&line(GOOD.to_owned()), None)
+            .unwrap_err()
+            .code,
+        "date_out_of_range"
+    );
+    // The CSV path applies the same rules.
+    let csv =
+        "unit,source_id,item,id_number,name,fields.list_type,fields.listed_on,fields.removed_on\n\
+               SX,a,S01,11010519491231002X,\u{202e}x,court,2020-02-01,2020-01-01\n\
+               SX,b,S01,11010519491231002X,x,court,2020-02-01,2020-01-01\n\
+               SX,c,S01,11010519491231002X,x,court,0000-01-01,\n";
+    let got = run(&v, csv.as_bytes(), Format::Csv);
+    assert_eq!(
+        got.iter().map(code).collect::<Vec<_>>(),
+        [
+            "invalid_character",
+            "inconsistent_fields",
+            "date_out_of_range"
+        ]
+    );
 }

@@ -102,6 +102,28 @@ pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
     ))
 }
 
+/// Records that `actor` looked a person up by ID number and found no one:
+/// whether the platform knows someone is itself personal data. The entry
+/// names the number by its blind index, as any other.
+pub fn record_not_found(
+    ctx: &Context,
+    actor: &str,
+    id: &chengxin_domain::IdNumber,
+    request_id: Option<&str>,
+    what: &str,
+) -> Result<(), JobError> {
+    let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
+    ctx.store.append_reads(vec![AuditEvent {
+        actor: actor.to_owned(),
+        action: "person.read".into(),
+        subject: None,
+        person: Some(chengxin_store::person_ref(&index)),
+        request_id: request_id.map(str::to_owned),
+        detail: serde_json::json!({ "what": what, "found": false }),
+    }])?;
+    Ok(())
+}
+
 /// Records that `actor` read a person's data (named by blind index). Returns
 /// once the entry is durable; concurrent reads share one commit.
 pub fn record_read(

@@ -14,8 +14,11 @@ fn event(
     action: &str,
     subject: Option<String>,
     person: Option<String>,
-    detail: serde_json::Value,
+    mut detail: serde_json::Value,
 ) -> AuditEvent {
+    if let (Some(id), Some(d)) = (change.client_request_id, detail.as_object_mut()) {
+        d.insert("client_request_id".into(), id.into());
+    }
     AuditEvent {
         actor: change.actor.to_owned(),
         action: action.to_owned(),
@@ -33,6 +36,7 @@ pub(crate) struct IngestAudit<'c> {
     accepted: u64,
     corrected: u64,
     duplicate: u64,
+    renamed: u64,
     first: Option<i64>,
     last: Option<i64>,
     digest: sha2::Sha256,
@@ -47,6 +51,7 @@ impl<'c> IngestAudit<'c> {
             accepted: 0,
             corrected: 0,
             duplicate: 0,
+            renamed: 0,
             first: None,
             last: None,
             digest: sha2::Sha256::new(),
@@ -89,6 +94,21 @@ impl<'c> IngestAudit<'c> {
         }
     }
 
+    /// A person was renamed by the household registration `record_id`.
+    /// The name itself is never in the log.
+    pub(crate) fn renamed(&mut self, person_id: i64, index: &[u8], record_id: i64) {
+        self.renamed += 1;
+        if self.change.granular {
+            self.events.push(event(
+                self.change,
+                "person.renamed",
+                Some(format!("person:{person_id}")),
+                Some(person_ref(index)),
+                json!({ "by_record": record_id }),
+            ));
+        }
+    }
+
     /// A duplicate was ignored.
     pub(crate) fn duplicate(&mut self) {
         self.duplicate += 1;
@@ -103,6 +123,7 @@ impl<'c> IngestAudit<'c> {
         let detail = json!({
             "cause": self.change.cause.as_str(),
             "accepted": self.accepted, "corrected": self.corrected, "duplicate": self.duplicate,
+            "renamed": self.renamed,
             "first_record": self.first, "last_record": self.last,
             "sha256": hex::encode(self.digest.finalize()),
         });
@@ -202,6 +223,17 @@ pub(crate) fn unit_event(
     detail: serde_json::Value,
 ) -> AuditEvent {
     event(change, action, Some(format!("unit:{code}")), None, detail)
+}
+
+/// The entry for a unit reading a batch's receipt.
+pub(crate) fn batch_read(change: &Change<'_>, id: &str, found: bool) -> AuditEvent {
+    event(
+        change,
+        "batch.read",
+        Some(format!("batch:{id}")),
+        None,
+        json!({ "found": found }),
+    )
 }
 
 /// The entry for a completed batch: its counts and the body's digest.

@@ -12,11 +12,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit_events::batch_completed;
+use crate::audit_events::{batch_completed, batch_read};
 use crate::push::Caller;
 use crate::records::store_records;
 use crate::rescore::{rescore, versions};
-use crate::units::Unit;
 use crate::uow::{write, Change};
 use crate::{Context, JobError};
 
@@ -231,6 +230,7 @@ fn process<R: BufRead + Send>(
         cause: Cause::Push,
         actor: &actor,
         request_id: caller.request_id,
+        client_request_id: caller.client_request_id,
         granular: false,
     };
     let mut receipt = BatchReceipt {
@@ -290,18 +290,26 @@ fn process<R: BufRead + Send>(
     Ok(receipt)
 }
 
-/// A batch's receipt, only for the unit that submitted it.
+/// A batch's receipt, only for the unit that submitted it. Every look-up
+/// is audited (`batch.read`), found or not: a receipt names the unit's
+/// records and the rows it refused.
 pub fn batch_receipt(
     ctx: &Context,
-    unit: &Unit,
+    caller: Caller<'_>,
     id: &str,
 ) -> Result<Option<BatchReceipt>, JobError> {
-    let Some(row) = ctx.store.read()?.batch(id)? else {
+    let row = ctx
+        .store
+        .read()?
+        .batch(id)?
+        .filter(|row| row.unit == caller.unit.code);
+    let actor = caller.actor();
+    let change = caller.change(Cause::Push, &actor);
+    ctx.store
+        .append_reads(vec![batch_read(&change, id, row.is_some())])?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    if row.unit != unit.code {
-        return Ok(None);
-    }
     if row.status == BatchStatus::Completed {
         return parse_receipt(&row).map(Some).map_err(|e| match e {
             BatchError::Job(j) => j,

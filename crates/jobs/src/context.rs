@@ -40,6 +40,8 @@ pub struct Context {
     items: HashMap<String, usize>,
     /// Engines for stored models, by content hash, built once each.
     engines: Mutex<HashMap<String, Arc<Engine>>>,
+    /// Who the bulk jobs run through this context are audited as.
+    actor: String,
 }
 
 /// A stored model with the engine that scores under it.
@@ -75,6 +77,7 @@ impl Context {
             catalogue,
             items,
             engines: Mutex::new(HashMap::new()),
+            actor: crate::SYSTEM.to_owned(),
         };
         if ctx.store.read()?.active_model()?.is_none() {
             let m = Model::builtin(&ctx.catalogue);
@@ -93,6 +96,19 @@ impl Context {
             })?;
         }
         Ok(ctx)
+    }
+
+    /// The same context, auditing the jobs run through it (imports,
+    /// recomputes, publications, reads by the CLI) as `actor`, e.g.
+    /// `operator:wang`.
+    pub fn with_actor(mut self, actor: impl Into<String>) -> Context {
+        self.actor = actor.into();
+        self
+    }
+
+    /// The audit actor of jobs run through this context.
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
 
     /// The engine for a stored model, built from its text on first use.

@@ -7,7 +7,6 @@ use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_ingest::{ChunkReader, Format, RowError, Validator};
 use chengxin_store::Cause;
 
-use crate::OPERATOR;
 use crossbeam_channel::bounded;
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -55,7 +54,8 @@ pub fn import(
     progress: &dyn Progress,
 ) -> Result<ImportSummary, JobError> {
     let start = std::time::Instant::now();
-    let validator = Validator::any_unit(ctx.catalogue.clone());
+    // A historical import (`--as-of`) accepts nothing dated after its date.
+    let validator = Validator::any_unit(ctx.catalogue.clone()).with_latest(opts.as_of);
     let mut reader = ChunkReader::new(
         input,
         opts.format,
@@ -99,7 +99,7 @@ pub fn import(
             let bad_count = bad.len();
             crate::failpoint::hit("chunk.read");
             let t2 = std::time::Instant::now();
-            let stored = store_chunk(ctx, &good, &Change::bulk(Cause::Import, OPERATOR))?;
+            let stored = store_chunk(ctx, &good, &Change::bulk(Cause::Import, ctx.actor()))?;
             storing += t2.elapsed();
             for r in &stored {
                 match r.outcome {

@@ -57,5 +57,10 @@ pub mod me;
 pub mod push;
 pub mod units;
 
-/// The audit actor for jobs run by the agency's operators from the CLI.
-pub const OPERATOR: &str = "operator:cli";
+/// The audit actor of a context nobody named (see [`Context::with_actor`]).
+pub const SYSTEM: &str = "system";
+
+/// The audit actor for an operator's command: `operator:NAME`.
+pub fn operator(name: &str) -> String {
+    format!("operator:{name}")
+}

@@ -146,12 +146,24 @@ pub fn simulate(
     let mut list: Vec<_> = top.into_iter().map(|Reverse(t)| t).collect();
     list.sort_by_key(|&(d, id, _, _)| (Reverse(d), id));
     let mut out = Vec::new();
+    let mut reads = Vec::new();
     let mut tx = current.store.read()?;
     for (_, id, old, new) in list {
-        let idn = tx
+        let identity = tx
             .identity(id)?
-            .ok_or_else(|| JobError::Invalid(format!("person {id} vanished")))?
-            .id_number;
+            .ok_or_else(|| JobError::Invalid(format!("person {id} vanished")))?;
+        // Each mover's identity is decrypted to be shown (masked): a read.
+        reads.push(chengxin_domain::audit::AuditEvent {
+            actor: current.actor().to_owned(),
+            action: "person.read".into(),
+            subject: Some(format!("person:{id}")),
+            person: Some(chengxin_store::person_ref(&identity.index)),
+            request_id: None,
+            detail: serde_json::json!({
+                "what": "model simulation mover", "model_version": candidate.version(),
+            }),
+        });
+        let idn = identity.id_number;
         out.push(Mover {
             masked_id: idn.masked(),
             old,
@@ -159,6 +171,8 @@ pub fn simulate(
             delta: new.unwrap_or(0) - old.unwrap_or(0),
         });
     }
+    drop(tx);
+    current.store.append_reads(reads)?;
     Ok(Simulation {
         old_version: active.model.version,
         new_version: candidate.version().to_owned(),
@@ -220,7 +234,7 @@ const CATCH_UP: usize = 1000;
 /// marked under the staged model are scored first, in the same step: the
 /// model comes into force with every score current.
 pub fn activate(ctx: &Context, version: &str, as_of: Date) -> Result<(), JobError> {
-    let change = Change::bulk(Cause::ModelPublish, crate::OPERATOR);
+    let change = Change::bulk(Cause::ModelPublish, ctx.actor());
     write(&*ctx.store, |tx| {
         may_activate(version, tx.model_status(version)?)?;
         let previous = tx.active_model()?;

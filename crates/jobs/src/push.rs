@@ -16,14 +16,23 @@ use crate::{Context, JobError};
 #[derive(Debug, Clone, Copy)]
 pub struct Caller<'a> {
     pub unit: &'a Unit,
-    /// The HTTP request id, recorded in audit entries.
+    /// Our id of the HTTP request, recorded in audit entries.
     pub request_id: Option<&'a str>,
+    /// The id the client chose for its request (`X-Request-Id`), if any:
+    /// recorded apart from ours, as `detail.client_request_id`.
+    pub client_request_id: Option<&'a str>,
 }
 
 impl Caller<'_> {
     /// The audit actor name, `unit:CODE`.
     pub fn actor(&self) -> String {
         format!("unit:{}", self.unit.code)
+    }
+
+    /// The change this caller's request makes, audited per record.
+    pub fn change<'c>(&'c self, cause: Cause, actor: &'c str) -> Change<'c> {
+        Change::request(cause, actor, self.request_id)
+            .with_client_request_id(self.client_request_id)
     }
 }
 
@@ -104,7 +113,7 @@ pub fn push_record(
         .map_err(PushError::Invalid)?;
     let today = crate::today();
     let actor = caller.actor();
-    let change = Change::request(Cause::Push, &actor, caller.request_id);
+    let change = caller.change(Cause::Push, &actor);
     let keys = ctx.store.keys();
     let r = write(&*ctx.store, |tx| {
         let scorers = ctx.in_play(tx)?;
@@ -146,9 +155,22 @@ pub fn withdraw(
             source_id: Some(source_id.to_owned()),
         }));
     }
+    // PostgreSQL cannot store U+0000; nothing invisible is stored on any backend.
+    if let Err(e) = chengxin_domain::text::check(reason) {
+        return Err(PushError::Invalid(RowError {
+            line: 1,
+            code: chengxin_domain::text::TextError::CODE,
+            message: format!("`reason`: {e}"),
+            source_id: None,
+        }));
+    }
+    if chengxin_domain::text::check(source_id).is_err() {
+        // No record can have such an id: validation refuses it.
+        return Err(PushError::NotFound(source_id.to_owned()));
+    }
     let today = crate::today();
     let actor = caller.actor();
-    let change = Change::request(Cause::Withdraw, &actor, caller.request_id);
+    let change = caller.change(Cause::Withdraw, &actor);
     let unit = caller.unit.code.as_str();
     write(&*ctx.store, |tx| {
         let Some(head) = tx.record_heads(&[(unit, source_id)])?.pop().flatten() else {

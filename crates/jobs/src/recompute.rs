@@ -116,7 +116,7 @@ pub(crate) fn rescore_model(
         let writer = s.spawn(move || -> Result<u64, JobError> {
             let mut changed = 0;
             let mut busy = std::time::Duration::ZERO;
-            let change = Change::bulk(cause, crate::OPERATOR);
+            let change = Change::bulk(cause, ctx.actor());
             for rows in write_rx {
                 let t = Instant::now();
                 changed += write(&**store, |tx| {

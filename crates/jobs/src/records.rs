@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use chengxin_domain::audit::AuditEvent;
-use chengxin_domain::record::{arrive, Arrival, NewRecord, Outcome, RecordEvent, RecordStatus};
+use chengxin_domain::record::{
+    arrive, Arrival, NewRecord, Outcome, RecordEvent, RecordStatus, NAMING_ITEM,
+};
 use chengxin_store::uow::{NewVersion, PersonKey, RecordHead, StatusChange};
 use chengxin_store::{content_hash, DataKeys, WriteTx};
 
@@ -182,6 +184,9 @@ pub(crate) fn store_records(
     tx.records_changed(&touched, models)?;
 
     let mut audit = IngestAudit::new(change);
+    for (person_id, i, j) in rename(tx, rows, &new, &person_ids)? {
+        audit.renamed(person_id, &indexes[i], ids[j]);
+    }
     let results = decided
         .iter()
         .map(|&(outcome, record, person_id)| {
@@ -212,6 +217,51 @@ pub(crate) fn store_records(
         .collect();
     tx.append_audit(audit.finish());
     Ok(Stored { results, touched })
+}
+
+/// Names follow the newest household registration: of the counting B03
+/// versions stored here that carry a name, the latest-dated per person (the
+/// last on a tie) renames them unless a counting B03 of theirs is dated
+/// later. Runs after the people's records changed (on PostgreSQL they are
+/// locked then, so concurrent writers decide one after the other). Returns
+/// `(person, row, new version)` for each rename.
+fn rename(
+    tx: &mut dyn WriteTx,
+    rows: &[NewRecord],
+    new: &[(usize, i32, RecordStatus)],
+    person_ids: &[i64],
+) -> Result<Vec<(i64, usize, usize)>, JobError> {
+    let mut best: HashMap<i64, (usize, usize)> = HashMap::new();
+    for (j, &(i, _, status)) in new.iter().enumerate() {
+        let r = &rows[i];
+        if r.item != NAMING_ITEM || r.name.is_none() || !status.counts() {
+            continue;
+        }
+        let entry = best.entry(person_ids[i]).or_insert((i, j));
+        if r.record_date >= rows[entry.0].record_date {
+            *entry = (i, j);
+        }
+    }
+    if best.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut people: Vec<i64> = best.keys().copied().collect();
+    people.sort_unstable();
+    let latest = tx.latest_record_dates(&people, NAMING_ITEM)?;
+    let mut renamed = Vec::new();
+    let mut names: Vec<(i64, &str)> = Vec::new();
+    for (&p, latest) in people.iter().zip(latest) {
+        let (i, j) = best[&p];
+        let (Some(name), date) = (rows[i].name.as_deref(), rows[i].record_date) else {
+            continue;
+        };
+        if latest.is_none_or(|l| date >= l) {
+            names.push((p, name));
+            renamed.push((p, i, j));
+        }
+    }
+    tx.set_names(&names)?;
+    Ok(renamed)
 }
 
 /// Why a state change was refused.

@@ -16,7 +16,11 @@ pub struct Change<'a> {
     pub cause: Cause,
     /// `unit:SX-TAX`, `operator:cli`, `system`.
     pub actor: &'a str,
+    /// Our id of the request (never one the client chose).
     pub request_id: Option<&'a str>,
+    /// The id the client gave its request, kept apart from ours: audit
+    /// entries carry it as `detail.client_request_id`.
+    pub client_request_id: Option<&'a str>,
     /// One audit entry per record and per score change (HTTP pushes), or one
     /// entry per transaction with a digest of what it changed (bulk jobs).
     pub granular: bool,
@@ -29,6 +33,7 @@ impl<'a> Change<'a> {
             cause,
             actor,
             request_id: None,
+            client_request_id: None,
             granular: false,
         }
     }
@@ -39,8 +44,15 @@ impl<'a> Change<'a> {
             cause,
             actor,
             request_id,
+            client_request_id: None,
             granular: true,
         }
+    }
+
+    /// The same change, naming the client's own id for its request.
+    pub fn with_client_request_id(mut self, id: Option<&'a str>) -> Change<'a> {
+        self.client_request_id = id;
+        self
     }
 }
 

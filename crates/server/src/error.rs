@@ -114,11 +114,17 @@ error_table! {
     UnknownItem = "unknown_item", UNPROCESSABLE_ENTITY, "Unknown item",
         "`item` is not a code in the information catalogue.";
     InvalidIdNumber = "invalid_id_number", UNPROCESSABLE_ENTITY, "Invalid ID number",
-        "`id_number` is not 18 characters, has a non-digit, or encodes an impossible birth date.";
+        "`id_number` is not 18 characters, has a non-digit, does not start with a GB/T 2260 province code, or encodes an impossible or future birth date. The message never repeats its digits.";
     IdCheckDigit = "id_check_digit", UNPROCESSABLE_ENTITY, "Wrong ID check character",
         "The last character of `id_number` does not match its ISO 7064 MOD 11-2 check.";
     InvalidDate = "invalid_date", UNPROCESSABLE_ENTITY, "Invalid date",
         "A date field is not an existing YYYY-MM-DD date.";
+    DateOutOfRange = "date_out_of_range", UNPROCESSABLE_ENTITY, "Date out of range",
+        "A date is before 1900-01-01 or after 2199-12-31, or the record's date (its item's first date field) is after today (after the `--as-of` date for an import).";
+    InconsistentFields = "inconsistent_fields", UNPROCESSABLE_ENTITY, "Inconsistent fields",
+        "Two fields contradict each other: a date before the one it must follow (`removed_on` before `listed_on`, `valid_until` before `valid_from`).";
+    InvalidCharacter = "invalid_character", UNPROCESSABLE_ENTITY, "Invalid character",
+        "A text (`source_id`, `unit`, `name`, a field, a withdrawal's `reason`) contains a control character (U+0000 among them), a bidirectional control or a zero-width character.";
     InvalidEnum = "invalid_enum", UNPROCESSABLE_ENTITY, "Invalid value",
         "A field's value is not one of the values the catalogue allows.";
     OutOfRange = "out_of_range", UNPROCESSABLE_ENTITY, "Out of range",
@@ -413,6 +419,9 @@ mod tests {
             "invalid_id_number",
             "id_check_digit",
             "invalid_date",
+            "date_out_of_range",
+            "inconsistent_fields",
+            "invalid_character",
             "invalid_enum",
             "out_of_range",
             "unknown_field",

@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method};
-use axum::middleware::{from_fn, map_request, Next};
+use axum::middleware::{from_fn, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
@@ -23,8 +23,13 @@ use tracing::Level;
 
 use crate::error::{ApiError, ErrorCode, PendingProblem, Problem, PROBLEM_JSON};
 
-/// The request id header, set on every request and echoed on every response.
+/// The request id header: our own id of every request, on every response.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id a client chose for its request (sent as `X-Request-Id`), kept apart
+/// from ours and echoed back under this name. Never taken from the client
+/// under this name.
+pub const X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
 /// Longest client-supplied request id kept; longer or odder ones are replaced.
 const MAX_REQUEST_ID: usize = 128;
@@ -33,7 +38,7 @@ const MAX_REQUEST_ID: usize = 128;
 pub fn apply(router: Router) -> Router {
     router.layer(
         ServiceBuilder::new()
-            .layer(map_request(drop_bad_request_id))
+            .layer(from_fn(split_request_id))
             .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
             .layer(SetSensitiveRequestHeadersLayer::new([
@@ -71,23 +76,49 @@ fn request_id_of(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// A client may choose its request id, but not one that could forge log lines.
-async fn drop_bad_request_id(mut req: Request) -> Request {
-    let ok = req
-        .headers()
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|id| {
+/// The id the client chose for this request, if it sent a well-formed one.
+#[derive(Debug, Clone)]
+pub struct ClientRequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientRequestId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(ClientRequestId(
+            parts
+                .headers
+                .get(X_CLIENT_REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
+/// Every request gets an id of ours (the next layer makes it). A client
+/// may name its request too, but its id is kept apart from ours (audit
+/// entries must not carry an id someone else chose as if it were ours),
+/// and only when it could not forge log lines; it is echoed back as
+/// `x-client-request-id`.
+async fn split_request_id(mut req: Request, next: Next) -> Response {
+    let headers = req.headers_mut();
+    headers.remove(X_CLIENT_REQUEST_ID);
+    let client = headers.remove(X_REQUEST_ID).filter(|v| {
+        v.to_str().is_ok_and(|id| {
             !id.is_empty()
                 && id.len() <= MAX_REQUEST_ID
                 && id
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        });
-    if !ok {
-        req.headers_mut().remove(X_REQUEST_ID);
+        })
+    });
+    if let Some(v) = &client {
+        headers.insert(X_CLIENT_REQUEST_ID, v.clone());
     }
-    req
+    let mut res = next.run(req).await;
+    if let Some(v) = client {
+        res.headers_mut().insert(X_CLIENT_REQUEST_ID, v);
+    }
+    res
 }
 
 /// The request's span: method, path and id, never headers or the query
@@ -98,6 +129,11 @@ fn span_for(req: &Request) -> tracing::Span {
         method = %req.method(),
         path = %req.uri().path(),
         request_id = %request_id_of(req.headers()),
+        client_request_id = req
+            .headers()
+            .get(X_CLIENT_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
     )
 }
 
@@ -245,14 +281,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_client_request_id_is_kept_only_when_well_formed() {
-        let router = Router::new().route("/ok", get(|| async { "ok" }));
+    async fn a_client_request_id_is_kept_apart_and_only_when_well_formed() {
+        let router = Router::new().route(
+            "/ok",
+            get(
+                |RequestId(ours): RequestId, ClientRequestId(theirs): ClientRequestId| async move {
+                    format!("{ours} {theirs:?}")
+                },
+            ),
+        );
         let req = axum::http::Request::get("/ok")
             .header(X_REQUEST_ID, "abc-123")
+            .header(X_CLIENT_REQUEST_ID, "spoofed")
             .body(Body::empty())
             .unwrap();
-        let (_, headers, _) = call(router.clone(), req).await;
-        assert_eq!(headers[X_REQUEST_ID], "abc-123");
+        let res = apply(router.clone()).oneshot(req).await.unwrap();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        // Ours is generated; the client's is echoed under its own name.
+        assert_eq!(headers[X_REQUEST_ID].len(), 36);
+        assert_eq!(headers[X_CLIENT_REQUEST_ID], "abc-123");
+        let ours = headers[X_REQUEST_ID].to_str().unwrap();
+        assert_eq!(
+            String::from_utf8(body.to_vec()).unwrap(),
+            format!("{ours} Some(\"abc-123\")")
+        );
         let req = axum::http::Request::get("/ok")
             .header(X_REQUEST_ID, "a b\tc")
             .body(Body::empty())
@@ -260,5 +315,6 @@ mod tests {
         let (_, headers, _) = call(router, req).await;
         assert_ne!(headers[X_REQUEST_ID], "a b\tc");
         assert_eq!(headers[X_REQUEST_ID].len(), 36);
+        assert!(headers.get(X_CLIENT_REQUEST_ID).is_none());
     }
 }

@@ -32,6 +32,12 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/records/{source_id}/withdraw",
         "POST /api/v1/batches",
         "GET /api/v1/batches/{id}",
+        "GET /api/v1/me/score",
+        "GET /api/v1/me/history",
+        "GET /api/v1/me/records",
+        "GET /api/v1/me/notifications",
+        "GET /api/v1/me/access-log",
+        "GET /api/v1/me/export",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -50,6 +50,9 @@ pub trait PeopleRead {
     fn marked_people(&mut self, model_version: &str, limit: usize) -> Result<Vec<i64>>;
     /// Number of people, and of those awaiting rescoring under `model_version`.
     fn counts(&mut self, model_version: &str) -> Result<(u64, u64)>;
+    /// For each of these people, in order, the latest date of their counting
+    /// versions of catalogue item `item` (`None`: they have none).
+    fn latest_record_dates(&mut self, people: &[i64], item: &str) -> Result<Vec<Option<Date>>>;
 }
 
 /// Writes to people.
@@ -61,6 +64,8 @@ pub trait PeopleWrite {
     /// revision moves on, derived data is refreshed, and each is marked for
     /// rescoring under every model in `models`.
     fn records_changed(&mut self, people: &[i64], models: &[String]) -> Result<()>;
+    /// Replaces these people's names (stored encrypted), `(person id, name)`.
+    fn set_names(&mut self, names: &[(i64, &str)]) -> Result<()>;
 }
 
 /// The newest stored version of a record case `(unit, source_id)`.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chengxin_domain::audit::Checkpoint;
-use chengxin_jobs::{audit, units, Context, OPERATOR};
+use chengxin_jobs::{audit, units, Context};
 
 use crate::args::{AuditCommand, UnitCommand};
 
@@ -17,7 +17,7 @@ pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
             items,
             json,
         } => {
-            let (u, key) = units::add_unit(ctx, &code, &name, &items, OPERATOR)?;
+            let (u, key) = units::add_unit(ctx, &code, &name, &items, ctx.actor())?;
             if json {
                 println!("{}", serde_json::json!({"code": u.code, "key": key}));
             } else {
@@ -48,7 +48,7 @@ pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UnitCommand::RotateKey { code, json } => {
-            let key = units::rotate_key(ctx, &code, OPERATOR)?;
+            let key = units::rotate_key(ctx, &code, ctx.actor())?;
             if json {
                 println!("{}", serde_json::json!({"code": code, "key": key}));
             } else {
@@ -56,7 +56,7 @@ pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UnitCommand::Disable { code } => {
-            units::disable_unit(ctx, &code, OPERATOR)?;
+            units::disable_unit(ctx, &code, ctx.actor())?;
             println!("unit {code} disabled");
         }
     }

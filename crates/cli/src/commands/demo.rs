@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chengxin_domain::IdNumber;
 use chengxin_ingest::Format;
-use chengxin_jobs::{units, Context, ImportOptions, Target, OPERATOR};
+use chengxin_jobs::{units, Context, ImportOptions, Target};
 use chengxin_store::Cause;
 use chengxin_synth::GenerateOptions;
 
@@ -26,7 +26,7 @@ const UNITS: &[(&str, &str, &str)] = &[
 ];
 
 /// Runs the demo.
-pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(a: &DemoArgs, actor: &str) -> anyhow::Result<ExitCode> {
     let as_of = chengxin_jobs::today();
     for suffix in [
         "",
@@ -42,7 +42,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_file(&p);
     }
     let url = format!("sqlite://{}", a.file.display());
-    let ctx = super::open(&url)?;
+    let ctx = super::open(&url)?.with_actor(actor);
     println!(
         "诚信分演示 Chengxin demo: {} synthetic residents into {}",
         a.residents,
@@ -101,7 +101,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     let mut tax_key = String::new();
     for (code, name, items) in UNITS {
         let items: Vec<String> = items.split(',').map(str::to_owned).collect();
-        let (_, key) = units::add_unit(&ctx, code, name, &items, OPERATOR)?;
+        let (_, key) = units::add_unit(&ctx, code, name, &items, ctx.actor())?;
         println!("   {code:<9} {:<10} {key}", items.join(","));
         if *code == "SX-TAX" {
             tax_key = key;

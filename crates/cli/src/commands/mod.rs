@@ -18,8 +18,10 @@ use crate::args::{Cli, Command};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let actor = chengxin_jobs::operator(&operator_name(cli.actor.as_deref())?);
+    let open = |url: &str| open(url).map(|ctx| ctx.with_actor(actor.clone()));
     match cli.command {
-        Command::Demo(a) => demo::run(&a),
+        Command::Demo(a) => demo::run(&a, &actor),
         Command::Generate(a) => data::generate(&a),
         Command::Import(a) => data::import(&open(&cli.db)?, &a),
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
@@ -29,6 +31,36 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
     }
+}
+
+/// The operator's name for the audit log: `--actor`, else the OS user.
+/// Refused when blank or when it holds characters that could forge a log
+/// line; never silently replaced by a shared name.
+fn operator_name(given: Option<&str>) -> anyhow::Result<String> {
+    let name = match given {
+        Some(n) => n.trim().to_owned(),
+        None => match std::env::var("USER").ok().filter(|u| !u.trim().is_empty()) {
+            Some(u) => u.trim().to_owned(),
+            None => std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default(),
+        },
+    };
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && chengxin_domain::text::check(&name).is_ok()
+        && !name.contains(char::is_whitespace);
+    if !ok {
+        anyhow::bail!(
+            "cannot tell who runs this command: give --actor NAME (1 to 64 characters, no spaces) \
+             or set USER (无法确定操作员：请用 --actor 指定)"
+        );
+    }
+    Ok(name)
 }
 
 /// Opens the store and binds the model in force.

@@ -14,12 +14,14 @@ pub fn run(ctx: &Context, a: &ScoreArgs) -> anyhow::Result<ExitCode> {
         IdNumber::parse(a.id_number.trim()).with_context(|| "not a valid ID number".to_string())?;
     let as_of = a.as_of.unwrap_or_else(chengxin_jobs::today);
     let Some(x) = chengxin_jobs::explain(ctx, &id, as_of)? else {
-        anyhow::bail!("no records for {} (查无此人)", id.masked());
+        // Learning that someone is unknown is a read of personal data too.
+        chengxin_jobs::audit::record_not_found(ctx, ctx.actor(), &id, None, "score explanation")?;
+        anyhow::bail!("查无此人 no records for {}", id.masked());
     };
     // Reading a person's data is itself audited.
     chengxin_jobs::audit::record_read(
         ctx,
-        chengxin_jobs::OPERATOR,
+        ctx.actor(),
         &x.index,
         x.person_id,
         None,

@@ -96,6 +96,7 @@ mod tests {
             max: max.map(Decimal::from),
             values: Vec::new(),
             max_len: None,
+            not_before: None,
         }
     }
 

@@ -27,6 +27,7 @@ fn populated() -> (TestDb, Context) {
             Caller {
                 unit: &unit,
                 request_id: Some("req"),
+                client_request_id: None,
             },
             body.as_bytes(),
         )

@@ -3,6 +3,7 @@
 
 mod at_rest;
 mod audit;
+mod input;
 mod jobs;
 mod lifecycle;
 mod own;

@@ -166,6 +166,7 @@ fn history_notifications_records_and_access_log() {
             Caller {
                 unit: &unit,
                 request_id: Some("push-1"),
+                client_request_id: None,
             },
             body.to_string().as_bytes(),
         )

@@ -22,6 +22,7 @@ fn push(ctx: &Context, unit: &Unit, body: String) {
     let caller = Caller {
         unit,
         request_id: Some("req"),
+        client_request_id: None,
     };
     push_record(ctx, caller, body.as_bytes()).unwrap();
 }
@@ -103,6 +104,7 @@ fn a_push_during_a_publish_and_after_it_scores_under_the_new_model() {
         let caller = Caller {
             unit: &unit,
             request_id: None,
+            client_request_id: None,
         };
         withdraw(&server, caller, "p2", "entered in error").unwrap();
         let (stored, fresh) = stored_and_fresh(&server, id, "2027.1");

@@ -49,8 +49,9 @@ fn ws() -> String {
 }
 
 /// The `format` of a resident ID number: 18 characters (`^[0-9]{17}[0-9Xx]$`)
-/// encoding an existing birth date (years 1900–2100), with the right ISO 7064
-/// MOD 11-2 check character (GB 11643).
+/// starting with a GB/T 2260 province code, encoding an existing birth date
+/// (years 1900–2100, not in the future), with the right ISO 7064 MOD 11-2
+/// check character (GB 11643).
 pub const ID_NUMBER_FORMAT: &str = "gb11643";
 
 /// The ID number every example uses (its check character is right).
@@ -62,13 +63,21 @@ pub fn non_blank(max: Option<usize>) -> String {
     bounded(max, &ws(), r"[\s\S]")
 }
 
-/// [`non_blank`], and without U+0000 (which PostgreSQL text cannot hold).
+/// The characters `chengxin_domain::text::forbidden` refuses inside a text
+/// (controls, U+0000 among them; bidirectional controls; zero-width
+/// characters), as the body of a regex character class.
+fn forbidden() -> &'static str {
+    r"\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+}
+
+/// [`non_blank`], and without any forbidden character inside (whitespace
+/// around it is trimmed before the check).
 pub fn non_blank_without_nul(max: Option<usize>) -> String {
-    let pattern = bounded(max, &format!("{}\\x00", ws()), r"[^\x00]");
+    let not = format!("{}{}", ws(), forbidden());
+    let inner = format!("[^{}]", forbidden());
     match max {
-        // Unanchored "has a non-blank character" must also exclude NUL everywhere.
-        None => format!("^[^\\x00]*{pattern}[^\\x00]*$"),
-        Some(_) => pattern,
+        None => format!("^[{ws}]*[^{not}](?:{inner}*[^{not}])?[{ws}]*$", ws = ws()),
+        Some(_) => bounded(max, &not, &inner),
     }
 }
 
@@ -88,8 +97,9 @@ fn bounded(max: Option<usize>, not: &str, any: &str) -> String {
 /// most `max` characters long once trimmed.
 pub fn blank_or_up_to(max: usize) -> String {
     let ws = ws();
+    let bad = forbidden();
     format!(
-        r"^[{ws}]*(?:[^{ws}](?:[\s\S]{{0,{}}}[^{ws}])?)?[{ws}]*$",
+        r"^[{ws}]*(?:[^{ws}{bad}](?:[^{bad}]{{0,{}}}[^{ws}{bad}])?)?[{ws}]*$",
         max.saturating_sub(2)
     )
 }
@@ -109,8 +119,10 @@ pub fn id_number() -> RefOr<Schema> {
         "maxLength": 18,
         "pattern": "^[0-9]{17}[0-9Xx]$",
         "format": ID_NUMBER_FORMAT,
-        "description": "The person's 18-character resident ID number (GB 11643): 17 digits whose \
-                        characters 7–14 are an existing birth date (years 1900–2100), then the \
+        "description": "The person's 18-character resident ID number (GB 11643): 17 digits, the \
+                        first two a GB/T 2260 province code (11–15, 21–23, 31–37, 41–46, 50–54, \
+                        61–65, 71, 81, 82), characters 7–14 an existing birth date (years \
+                        1900–2100, not in the future), then the \
                         ISO 7064 MOD 11-2 check character (`X` may be lowercase; surrounding \
                         whitespace is ignored). A wrong check character is `id_check_digit`; \
                         anything else wrong is `invalid_id_number`.",
@@ -186,7 +198,7 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
                 "pattern": non_blank_without_nul(Some(MAX_SOURCE_ID)),
                 "description": format!(
                     "The unit's own id of the record; with the unit it identifies the record. \
-                     Not blank, no U+0000; at most {MAX_SOURCE_ID} characters once surrounding \
+                     Not blank, no control (U+0000 among them), bidirectional or zero-width character; at most {MAX_SOURCE_ID} characters once surrounding \
                      whitespace is trimmed (it is stored trimmed)."
                 ),
             })),
@@ -236,16 +248,16 @@ fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
             "type": ty("string"),
             "format": "date",
             "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-            "description": "An existing date, `YYYY-MM-DD`.",
+            "description": "An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2199-12-31; the record's date (its item's first date field) not after today. A date that must follow another (`not_before`) may not precede it.",
         }),
         FieldType::Bool => json!({"type": ty("boolean")}),
         FieldType::Enum => json!({"type": ty("string"), "enum": spec.values}),
         FieldType::String => json!({
             "type": ty("string"),
-            "pattern": non_blank(spec.max_len),
+            "pattern": non_blank_without_nul(spec.max_len),
             "description": match spec.max_len {
-                Some(n) => format!("Not blank; at most {n} characters once surrounding whitespace is trimmed."),
-                None => "Not blank.".to_owned(),
+                Some(n) => format!("Not blank; at most {n} characters once surrounding whitespace is trimmed; no control, bidirectional or zero-width character."),
+                None => "Not blank; no control, bidirectional or zero-width character.".to_owned(),
             },
         }),
         FieldType::RegionCode => json!({
@@ -424,6 +436,7 @@ mod tests {
             max: Some(max.parse().unwrap()),
             values: vec![],
             max_len: None,
+            not_before: None,
         };
         assert_eq!(
             decimal_pattern(&spec("100000")),

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{media_type, PathParam};
-use crate::middleware::RequestId;
+use crate::middleware::{ClientRequestId, RequestId};
 use crate::openapi::schema;
 use crate::state::AppState;
 
@@ -203,6 +203,7 @@ pub async fn submit_batch(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
     RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -223,6 +224,7 @@ pub async fn submit_batch(
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
             };
             batches::submit_batch(ctx, caller, format, reader, key.as_deref())
         })
@@ -255,6 +257,8 @@ pub async fn submit_batch(
 pub async fn get_batch(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     PathParam(id): PathParam,
 ) -> Result<Json<BatchReceiptBody>, ApiError> {
     let not_found = || {
@@ -263,11 +267,18 @@ pub async fn get_batch(
             "this unit submitted no batch with this id",
         )
     };
-    if id.is_empty() || id.len() > MAX_BATCH_ID || id.contains('\0') {
+    if id.is_empty() || id.len() > MAX_BATCH_ID || chengxin_domain::text::check(&id).is_err() {
         return Err(not_found());
     }
     let receipt = state
-        .blocking(move |ctx| batches::batch_receipt(ctx, &unit, &id))
+        .blocking(move |ctx| {
+            let caller = Caller {
+                unit: &unit,
+                request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
+            };
+            batches::batch_receipt(ctx, caller, &id)
+        })
         .await?
         .map_err(ApiError::internal)?;
     receipt

@@ -25,7 +25,8 @@ const TOKEN_ERRORS: &str = "`unauthenticated` (no Bearer token, or sign-in not c
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "The score under the model in force, as of today (Asia/Shanghai): `eligible`, `reasons`, `score`, `grade` (with `grade_zh`, `grade_en`), `model_version`, `model_hash`, `as_of`, `contributions` (each indicator's points, best and the records behind them), `factors` (the top four that held the score back, in Chinese and English), `id_number_masked`, `stored`, and `what_if`: `[{record_id, action: repair|fulfil, score_after, grade_after, repairable_from?, needs_commitment?, fulfilled_on?}]` computed by the engine.", body = Object),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn score(
@@ -55,7 +56,8 @@ pub async fn score(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "Each stored change under a published model: `at`, `score`, `grade`, `model_version`, `cause`.", body = [ScoreChange]),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn history(
@@ -78,7 +80,8 @@ pub async fn history(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "Oldest first; `state` is `active`, `disputed`, `repaired`, `withdrawn`, `corrected`, `pending` or `rejected`; `counts` says whether today's score rests on it.", body = [OwnRecord]),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn records(
@@ -108,7 +111,8 @@ pub async fn records(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "Newest first, in Chinese and English, with the score before and after.", body = [Notification]),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn notifications(
@@ -142,7 +146,8 @@ pub struct AccessQuery {
     responses(
         (status = 200, description = "Newest first, from the audit log: `at`, `actor_kind`, `actor` (by name), `action`, `purpose`, `seq`.", body = [Access]),
         (status = 400, description = "`bad_request`: `limit` is not a number from 1 to 1000.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn access_log(
@@ -177,7 +182,8 @@ pub async fn access_log(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "`exported_at`, `held`, `id_number`, `name`, `score`, `what_if`, `records` (every version), `history`, `notifications`, `access_log`.", body = Object),
-        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = TOKEN_ERRORS, body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn export(

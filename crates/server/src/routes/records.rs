@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{JsonBody, PathParam};
-use crate::middleware::RequestId;
+use crate::middleware::{ClientRequestId, RequestId};
 use crate::openapi::schema;
 use crate::state::AppState;
 
@@ -97,7 +97,7 @@ impl utoipa::PartialSchema for WithdrawInput {
                     "maxLength": MAX_REASON,
                     "pattern": schema::non_blank_without_nul(None),
                     "description": format!(
-                        "Not blank, no U+0000; at most {MAX_REASON} characters. Stored trimmed."
+                        "Not blank; no control (U+0000 among them), bidirectional or zero-width character; at most {MAX_REASON} characters. Stored trimmed."
                     ),
                     "example": "decision revoked on review",
                 })),
@@ -126,13 +126,14 @@ const MAX_REASON: usize = 500;
         (status = 403, description = "`item_not_permitted`: the unit is not responsible for the item.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record is invalid; `code` is the row's reason code: `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`, `unknown_item`, `invalid_id_number`, `id_check_digit`, `invalid_date`, `invalid_enum`, `out_of_range`, `unknown_template` or `unit_mismatch`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record is invalid; `code` is the row's reason code: `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`, `unknown_item`, `invalid_id_number`, `id_check_digit`, `invalid_date`, `date_out_of_range`, `inconsistent_fields`, `invalid_character`, `invalid_enum`, `out_of_range`, `unknown_template` or `unit_mismatch`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn push_record(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
     RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<RecordReceiptBody>), ApiError> {
     let receipt = state
@@ -140,6 +141,7 @@ pub async fn push_record(
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
             };
             push::push_record(ctx, caller, &body)
         })
@@ -169,20 +171,21 @@ pub async fn push_record(
         (status = 409, description = "`record_not_withdrawable`: the record was repaired or is a rejected self-report.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`malformed_json` or `invalid_utf8` (not a JSON object), `unknown_field`, `missing_field` (no `reason`), `invalid_field` (blank or not a string) or `out_of_range` (over 500 characters).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`malformed_json` or `invalid_utf8` (not a JSON object), `unknown_field`, `missing_field` (no `reason`), `invalid_field` (blank or not a string), `invalid_character` (a control, bidirectional or zero-width character) or `out_of_range` (over 500 characters).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn withdraw(
     State(state): State<AppState>,
     AuthUnit(unit): AuthUnit,
     RequestId(request_id): RequestId,
+    ClientRequestId(client_request_id): ClientRequestId,
     PathParam(source_id): PathParam,
     JsonBody(body): JsonBody,
 ) -> Result<Json<RecordReceiptBody>, ApiError> {
     let reason = parse_reason(&body)?;
-    if source_id.contains('\0') {
+    if chengxin_domain::text::check(&source_id).is_err() {
         // No record can have it (validation refuses it), and PostgreSQL
-        // cannot even compare it.
+        // cannot even compare U+0000.
         return Err(push_error(PushError::NotFound(source_id)));
     }
     let receipt = state
@@ -190,6 +193,7 @@ pub async fn withdraw(
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
+                client_request_id: client_request_id.as_deref(),
             };
             push::withdraw(ctx, caller, &source_id, &reason)
         })
@@ -247,10 +251,13 @@ fn parse_reason(body: &[u8]) -> Result<String, ApiError> {
             ErrorCode::InvalidField,
             "`reason` must not be blank",
         )),
-        Some(serde_json::Value::String(s)) if s.contains('\0') => Err(ApiError::new(
-            ErrorCode::InvalidField,
-            "`reason` must not contain U+0000",
-        )),
+        Some(serde_json::Value::String(s)) if chengxin_domain::text::check(s.trim()).is_err() => {
+            let e = chengxin_domain::text::check(s.trim()).unwrap_err();
+            Err(ApiError::new(
+                ErrorCode::InvalidCharacter,
+                format!("`reason`: {e}"),
+            ))
+        }
         Some(serde_json::Value::String(s)) if s.chars().count() > MAX_REASON => Err(ApiError::new(
             ErrorCode::OutOfRange,
             format!("`reason` is longer than {MAX_REASON} characters"),
@@ -276,7 +283,14 @@ mod tests {
         assert_eq!(code(b"{}"), ErrorCode::MissingField);
         assert_eq!(code(br#"{"reason":"  "}"#), ErrorCode::InvalidField);
         assert_eq!(code(br#"{"reason":1}"#), ErrorCode::InvalidField);
-        assert_eq!(code(br#"{"reason":"a\u0000"}"#), ErrorCode::InvalidField);
+        assert_eq!(
+            code(br#"{"reason":"a\u0000"}"#),
+            ErrorCode::InvalidCharacter
+        );
+        assert_eq!(
+            code(br#"{"reason":"a\u202eb"}"#),
+            ErrorCode::InvalidCharacter
+        );
         assert_eq!(code(br#"{"reason":"x","y":1}"#), ErrorCode::UnknownField);
         assert_eq!(code(b"{\"reason\":\"\xff\"}"), ErrorCode::InvalidUtf8);
     }

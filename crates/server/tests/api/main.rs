@@ -4,6 +4,7 @@ mod auth;
 mod batches;
 mod examples;
 mod helpers;
+mod input;
 mod me_data;
 mod records;
 mod service;

@@ -310,7 +310,7 @@ async fn a_nul_character_is_refused_not_a_server_error() {
         let (_, key) = app.unit("SX-TAX", &["P01"]).await;
         let person = id(40);
         let res = app.push(&key, &p01("NUL-\u{0}", &person, "general")).await;
-        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_character").await;
 
         assert_json(
             app.push(&key, &p01("NUL-1", &person, "general")).await,
@@ -320,7 +320,7 @@ async fn a_nul_character_is_refused_not_a_server_error() {
         let res = app
             .withdraw(&key, "NUL-1", &json!({"reason": "typo\u{0}"}))
             .await;
-        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_character").await;
         let res = app
             .withdraw(&key, "NUL-1%00", &json!({"reason": "typo"}))
             .await;

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use crate::helpers::{assert_json, assert_problem, on_each_backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_answers_and_echoes_or_generates_a_request_id() {
+async fn health_answers_with_our_request_id_and_echoes_the_clients_apart() {
     on_each_backend(|app| async move {
         let res = app
             .client
@@ -28,7 +28,9 @@ async fn health_answers_and_echoes_or_generates_a_request_id() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.headers()["x-request-id"], "client-chosen-42");
+        // Ours is always our own; the client's comes back under its own name.
+        assert_eq!(res.headers()["x-request-id"].len(), 36);
+        assert_eq!(res.headers()["x-client-request-id"], "client-chosen-42");
         app.stop().await.unwrap();
     })
     .await;

@@ -10,6 +10,7 @@ use crate::{Result, StoreError};
 
 use super::conn::Conn;
 use super::packed;
+use super::sqltypes::PgDate;
 
 pub(super) fn find(conn: &mut Conn, index: &[u8; 32]) -> Result<Option<i64>> {
     conn.query_opt("SELECT id FROM persons WHERE id_index = $1", &[&&index[..]])?
@@ -162,4 +163,41 @@ pub(super) fn counts(conn: &mut Conn, model_version: &str) -> Result<(u64, u64)>
         row.try_get::<_, i64>(0)?.unsigned_abs(),
         row.try_get::<_, i64>(1)?.unsigned_abs(),
     ))
+}
+
+pub(super) fn latest_record_dates(
+    conn: &mut Conn,
+    people: &[i64],
+    item: &str,
+) -> Result<Vec<Option<jiff::civil::Date>>> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "SELECT person_id, max(record_date) FROM records
+             WHERE person_id = ANY($1) AND item = $2 AND status IN {}
+             GROUP BY person_id",
+            crate::counting_sql()
+        )
+    });
+    let rows = conn.query(sql, &[&people, &item])?;
+    let mut latest: HashMap<i64, jiff::civil::Date> = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let d: PgDate = r.try_get(1)?;
+        latest.insert(r.try_get(0)?, d.0);
+    }
+    Ok(people.iter().map(|p| latest.get(p).copied()).collect())
+}
+
+pub(super) fn set_names(conn: &mut Conn, keys: &DataKeys, names: &[(i64, &str)]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = names.iter().map(|n| n.0).collect();
+    let ciphers: Vec<Vec<u8>> = names.iter().map(|n| keys.encrypt(n.1.as_bytes())).collect();
+    conn.execute(
+        "UPDATE persons p SET name_cipher = u.c
+         FROM unnest($1::bigint[], $2::bytea[]) AS u(i, c) WHERE p.id = u.i",
+        &[&ids, &ciphers],
+    )?;
+    Ok(())
 }

@@ -85,6 +85,13 @@ impl PeopleRead for PgTx<'_> {
     fn counts(&mut self, model_version: &str) -> Result<(u64, u64)> {
         people::counts(&mut self.conn, model_version)
     }
+    fn latest_record_dates(
+        &mut self,
+        ids: &[i64],
+        item: &str,
+    ) -> Result<Vec<Option<jiff::civil::Date>>> {
+        people::latest_record_dates(&mut self.conn, ids, item)
+    }
 }
 
 impl PeopleWrite for PgTx<'_> {
@@ -93,6 +100,9 @@ impl PeopleWrite for PgTx<'_> {
     }
     fn records_changed(&mut self, ids: &[i64], models: &[String]) -> Result<()> {
         people::records_changed(&mut self.conn, ids, models)
+    }
+    fn set_names(&mut self, names: &[(i64, &str)]) -> Result<()> {
+        people::set_names(&mut self.conn, self.keys, names)
     }
 }
 

@@ -156,3 +156,34 @@ pub(super) fn counts(conn: &Connection, model_version: &str) -> Result<(u64, u64
         .query_row([model_version], |r| r.get(0))?;
     Ok((all.unsigned_abs(), marked.unsigned_abs()))
 }
+
+pub(super) fn latest_record_dates(
+    conn: &Connection,
+    people: &[i64],
+    item: &str,
+) -> Result<Vec<Option<jiff::civil::Date>>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT max(record_date) FROM records
+         WHERE person_id = ?1 AND item = ?2 AND status IN {}",
+        crate::counting_sql()
+    ))?;
+    people
+        .iter()
+        .map(|&p| {
+            let text: Option<String> = stmt.query_row(params![p, item], |r| r.get(0))?;
+            text.map(|t| {
+                chengxin_domain::dates::parse_date(&t)
+                    .ok_or_else(|| crate::StoreError::Corrupt(format!("stored date {t:?}")))
+            })
+            .transpose()
+        })
+        .collect()
+}
+
+pub(super) fn set_names(conn: &Connection, keys: &DataKeys, names: &[(i64, &str)]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("UPDATE persons SET name_cipher = ?2 WHERE id = ?1")?;
+    for &(id, name) in names {
+        stmt.execute(params![id, keys.encrypt(name.as_bytes())])?;
+    }
+    Ok(())
+}

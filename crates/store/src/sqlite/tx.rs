@@ -88,6 +88,13 @@ impl PeopleRead for SqliteTx<'_> {
     fn counts(&mut self, model_version: &str) -> Result<(u64, u64)> {
         people::counts(&self.conn, model_version)
     }
+    fn latest_record_dates(
+        &mut self,
+        ids: &[i64],
+        item: &str,
+    ) -> Result<Vec<Option<jiff::civil::Date>>> {
+        people::latest_record_dates(&self.conn, ids, item)
+    }
 }
 
 impl PeopleWrite for SqliteTx<'_> {
@@ -96,6 +103,9 @@ impl PeopleWrite for SqliteTx<'_> {
     }
     fn records_changed(&mut self, ids: &[i64], models: &[String]) -> Result<()> {
         people::records_changed(&self.conn, ids, models)
+    }
+    fn set_names(&mut self, names: &[(i64, &str)]) -> Result<()> {
+        people::set_names(&self.conn, self.keys, names)
     }
 }
 
