@@ -219,6 +219,8 @@ pub trait AuditRead {
     fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// The stored head of the log: (size, hash of the last entry).
     fn audit_head(&mut self) -> Result<(i64, String)>;
+    /// The last signed checkpoint written into the log, if any.
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>>;
 }
 
 /// Appending to the audit log.

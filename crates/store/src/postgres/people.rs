@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::crypto::DataKeys;
+use crate::crypto::{DataKeys, Kind};
 use crate::uow::{Identity, PersonKey};
 use crate::{Result, StoreError};
 
@@ -32,11 +32,12 @@ pub(super) fn identity(
     };
     let id: &[u8] = row.try_get(0)?;
     let name: Option<&[u8]> = row.try_get(1)?;
-    let (id_number, name) = crate::decrypt_identity(keys, id, name)?;
+    let index: Vec<u8> = row.try_get(2)?;
+    let (id_number, name) = crate::decrypt_identity(keys, &index, id, name)?;
     Ok(Some(Identity {
         id_number,
         name,
-        index: row.try_get(2)?,
+        index,
     }))
 }
 
@@ -86,8 +87,8 @@ pub(super) fn resolve(
         for &i in &missing {
             let p = &people[i];
             index.push(p.index.to_vec());
-            id_cipher.push(keys.encrypt(p.id_number.as_str().as_bytes()));
-            name_cipher.push(p.name.map(|n| keys.encrypt(n.as_bytes())));
+            id_cipher.push(keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()));
+            name_cipher.push(p.name.map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes())));
             birth.push(p.id_number.birth_date().to_string());
         }
         let inserted = conn.query(

@@ -222,6 +222,9 @@ impl AuditRead for PgTx<'_> {
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&mut self.conn)
     }
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>> {
+        audit::last_checkpoint(&mut self.conn)
+    }
 }
 
 impl AuditWrite for PgTx<'_> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{date_col, state_cols, status_col};
-use crate::crypto::DataKeys;
+use crate::crypto::{DataKeys, Kind};
 use crate::uow::{Identity, PersonKey};
 use crate::{now_text, RawPerson, RawRecord, Result};
 
@@ -32,7 +32,7 @@ pub(super) fn identity(
     let Some((id, name, index)) = row else {
         return Ok(None);
     };
-    let (id_number, name) = crate::decrypt_identity(keys, &id, name.as_deref())?;
+    let (id_number, name) = crate::decrypt_identity(keys, &index, &id, name.as_deref())?;
     Ok(Some(Identity {
         id_number,
         name,
@@ -60,10 +60,10 @@ pub(super) fn resolve(
         let id = match find(conn, &p.index)? {
             Some(id) => id,
             None => {
-                let name = p.name.map(|n| keys.encrypt(n.as_bytes()));
+                let name = p.name.map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes()));
                 insert.execute(params![
                     &p.index[..],
-                    keys.encrypt(p.id_number.as_str().as_bytes()),
+                    keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()),
                     name,
                     p.id_number.birth_date().to_string(),
                     now

@@ -227,6 +227,9 @@ impl AuditRead for SqliteTx<'_> {
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&self.conn)
     }
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>> {
+        audit::last_checkpoint(&self.conn)
+    }
 }
 
 impl AuditWrite for SqliteTx<'_> {
@@ -240,7 +243,9 @@ impl ReadTx for SqliteTx<'_> {}
 impl WriteTx for SqliteTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         let events = std::mem::take(&mut self.audit);
-        audit::append(&self.conn, events)?;
+        if !events.is_empty() {
+            audit::append(&self.conn, crate::audit_key(self.keys)?, events)?;
+        }
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
