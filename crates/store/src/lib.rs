@@ -116,8 +116,9 @@ pub fn open_configured(url: &str, config: &KeyConfig) -> Result<Box<dyn Store>> 
         .filter(|p| !p.is_empty())
         .map(std::path::Path::new);
     let loader = move |state: &binding::KeyState| -> Result<(DataKeys, binding::KeyOrigin)> {
-        let data = config.load_data_key(db_path, state.new_database())?;
+        // The audit key first: a missing setting fails before any file is made.
         let audit = config.load_audit_key(state.no_audit_key())?;
+        let data = config.load_data_key(db_path, state.new_database())?;
         let origin = binding::KeyOrigin {
             data: config.data_key_origin(db_path),
             audit: config.audit_key_file.as_ref().map_or_else(

@@ -4,6 +4,7 @@
 mod at_rest;
 mod audit;
 mod jobs;
+mod keys;
 mod lifecycle;
 mod parity;
 mod publish;

@@ -206,7 +206,9 @@ fn create_key_file(path: &Path, what: &str) -> Result<Option<[u8; 32]>, CryptoEr
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| key_file_error(path, e))?;
-    tracing::warn!(path = %path.display(), "created a new {what} file for a new database; back it up");
+    // Only ever for a new, empty database (see `load_key`), so nothing can
+    // fork; the README tells operators to back key files up.
+    tracing::info!(path = %path.display(), "created a new {what} file for a new database; back it up");
     Ok(Some(master))
 }
 
