@@ -381,6 +381,23 @@ impl Checkpoint {
     }
 }
 
+/// Ids as sorted, merged inclusive ranges `[first, last]`: how bulk entries
+/// name the record versions and score changes they cover, compactly (a bulk
+/// import's ids are mostly consecutive).
+pub fn id_ranges(ids: &[i64]) -> Vec<[i64; 2]> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out: Vec<[i64; 2]> = Vec::new();
+    for id in sorted {
+        match out.last_mut() {
+            Some(r) if r[1] + 1 == id => r[1] = id,
+            _ => out.push([id, id]),
+        }
+    }
+    out
+}
+
 /// An Ed25519 public key from base64.
 pub fn decode_key(b64: &str) -> Option<VerifyingKey> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
@@ -454,6 +471,71 @@ mod tests {
             e.seq = i as i64 + 1;
         }
         assert_eq!(verify(&renumbered).unwrap_err().seq, 7);
+    }
+
+    #[test]
+    fn ids_become_merged_ranges() {
+        assert_eq!(id_ranges(&[5, 3, 4, 9, 10, 1, 4]), vec![[1, 1], [3, 5], [9, 10]]);
+        assert!(id_ranges(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_appender_signs_every_n_entries_and_the_verifier_checks_them() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let mut a = Appender::new(0, GENESIS.to_owned(), 0, &key);
+        let mut out = Vec::new();
+        for i in 0..(2 * CHECKPOINT_EVERY + 5) {
+            a.push(format!("t{i}"), ev(i), &mut out);
+        }
+        let cps: Vec<i64> = out
+            .iter()
+            .filter(|e| e.event.action == CHECKPOINT_ACTION)
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(cps, vec![CHECKPOINT_EVERY + 1, 2 * CHECKPOINT_EVERY + 2]);
+        a.push("t".into(), checkpoint_request(), &mut out);
+        assert_eq!(a.last_checkpoint, a.seq);
+
+        let mut v = ChainVerifier::with_key(key.verifying_key());
+        for e in &out {
+            v.push(e).unwrap();
+        }
+        v.finish().unwrap();
+        assert_eq!(v.checkpoints, 3);
+
+        // Another key's checkpoints are named.
+        let other = SigningKey::from_bytes(&[8u8; 32]);
+        let mut v = ChainVerifier::with_key(other.verifying_key());
+        let err = out.iter().try_for_each(|e| v.push(e)).unwrap_err();
+        assert_eq!(err.seq, CHECKPOINT_EVERY + 1);
+
+        // Without checkpoints, a long log does not pass.
+        let mut plain = Vec::new();
+        let (mut s, mut h) = (0, GENESIS.to_owned());
+        for i in 0..=CHECKPOINT_EVERY {
+            let e = chain(s, &h, "t".into(), ev(i));
+            s = e.seq;
+            h.clone_from(&e.hash);
+            plain.push(e);
+        }
+        let mut v = ChainVerifier::with_key(key.verifying_key());
+        plain.iter().try_for_each(|e| v.push(e)).unwrap();
+        assert!(v.finish().is_err());
+    }
+
+    #[test]
+    fn cosignatures_verify_and_forgeries_do_not() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let mut cp = Checkpoint::sign(&key, 10, "ab", "2026-11-27T09:00:00Z".into());
+        cp.cosign(&SigningKey::from_bytes(&[3u8; 32]), "later".into())
+            .unwrap();
+        cp.verify_cosignatures().unwrap();
+        let mut bad = cp.clone();
+        bad.size = 9;
+        assert!(bad.verify_cosignatures().is_err());
+        assert!(bad
+            .cosign(&SigningKey::from_bytes(&[4u8; 32]), "x".into())
+            .is_err());
     }
 
     #[test]

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::{Context, JobError};
 
+mod cover;
+
 /// What a verification found.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
@@ -20,6 +22,10 @@ pub struct VerifyReport {
     pub signed_checkpoints: i64,
     /// Witness co-signatures on the given checkpoint, each checked.
     pub witnesses: usize,
+    /// Record versions found covered by an entry.
+    pub records_covered: u64,
+    /// Score changes found covered by an entry.
+    pub changes_covered: u64,
 }
 
 /// Why the log does not verify.
@@ -35,6 +41,8 @@ pub enum AuditFailure {
         found: String,
         head_seq: i64,
     },
+    #[error("the data tables do not agree with the audit log: {0}")]
+    Uncovered(String),
     #[error(transparent)]
     Job(#[from] JobError),
 }
@@ -61,6 +69,7 @@ pub fn verify(
     }
     ctx.store.seal_audit()?;
     let mut v = ChainVerifier::with_key(key);
+    let mut coverage = cover::Coverage::default();
     let mut at_checkpoint: Option<String> = None;
     // One snapshot: entries appended meanwhile are neither walked nor counted.
     let mut tx = ctx.store.snapshot()?;
@@ -71,6 +80,7 @@ pub fn verify(
         }
         for e in &page {
             v.push(e)?;
+            coverage.note(&e.event);
             if checkpoint.is_some_and(|cp| cp.size == e.seq) {
                 at_checkpoint = Some(e.hash.clone());
             }
@@ -97,7 +107,14 @@ pub fn verify(
         }
     }
     v.finish()?;
+    // Entries committed with their change but not yet sealed (PostgreSQL).
+    for e in tx.audit_pending()? {
+        coverage.note(&e);
+    }
+    let (records_covered, changes_covered) = coverage.check(&mut *tx)?;
     Ok(VerifyReport {
+        records_covered,
+        changes_covered,
         entries: v.size,
         head: v.head,
         checkpoint_size: checkpoint.map(|c| c.size),

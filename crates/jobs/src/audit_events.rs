@@ -1,8 +1,15 @@
 //! Building the audit events that accompany changes, once for every
 //! backend. Requests get one entry per record and per score change; bulk
 //! jobs get one entry per transaction with a digest of everything it changed.
+//!
+//! How entries name the rows they cover (what `audit verify` checks the data
+//! tables against): a record version (a `records` row) by `subject`
+//! `record:ID` (`record.accepted`, `record.corrected`) or by the ranges of
+//! ids in `detail.records` (`records.ingested`); a score change (a
+//! `score_history` row) by `subject` `person:ID` (`score.changed`) or, one
+//! per person, by the ranges in `detail.persons` (`scores.changed`).
 
-use chengxin_domain::audit::AuditEvent;
+use chengxin_domain::audit::{id_ranges, AuditEvent};
 use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_store::{person_ref, ModelStamp, ScoreChange, ScoreState};
 use serde_json::json;
@@ -35,6 +42,7 @@ pub(crate) struct IngestAudit<'c> {
     duplicate: u64,
     first: Option<i64>,
     last: Option<i64>,
+    ids: Vec<i64>,
     digest: sha2::Sha256,
 }
 
@@ -49,6 +57,7 @@ impl<'c> IngestAudit<'c> {
             duplicate: 0,
             first: None,
             last: None,
+            ids: Vec::new(),
             digest: sha2::Sha256::new(),
         }
     }
@@ -84,6 +93,7 @@ impl<'c> IngestAudit<'c> {
                 detail,
             ));
         } else {
+            self.ids.push(r.record_id);
             self.digest.update(r.record_id.to_le_bytes());
             self.digest.update(hash);
         }
@@ -104,6 +114,7 @@ impl<'c> IngestAudit<'c> {
             "cause": self.change.cause.as_str(),
             "accepted": self.accepted, "corrected": self.corrected, "duplicate": self.duplicate,
             "first_record": self.first, "last_record": self.last,
+            "records": id_ranges(&self.ids),
             "sha256": hex::encode(self.digest.finalize()),
         });
         vec![event(self.change, "records.ingested", None, None, detail)]
@@ -116,6 +127,7 @@ pub(crate) struct ScoreAudit<'c> {
     stamp: &'c ModelStamp,
     events: Vec<AuditEvent>,
     changed: u64,
+    persons: Vec<i64>,
     digest: sha2::Sha256,
 }
 
@@ -134,6 +146,7 @@ impl<'c> ScoreAudit<'c> {
             stamp,
             events: Vec::new(),
             changed: 0,
+            persons: Vec::new(),
             digest: sha2::Sha256::new(),
         }
     }
@@ -155,6 +168,7 @@ impl<'c> ScoreAudit<'c> {
                 detail,
             ));
         } else {
+            self.persons.push(c.person_id);
             self.digest.update(c.person_id.to_le_bytes());
             self.digest.update(c.new.score.unwrap_or(-1).to_le_bytes());
         }
@@ -169,6 +183,7 @@ impl<'c> ScoreAudit<'c> {
         let detail = json!({
             "cause": self.change.cause.as_str(), "model_version": self.stamp.version,
             "as_of": self.stamp.as_of.to_string(), "saved": saved, "changed": self.changed,
+            "persons": id_ranges(&self.persons),
             "sha256": hex::encode(self.digest.finalize()),
         });
         vec![event(self.change, "scores.changed", None, None, detail)]

@@ -289,3 +289,51 @@ pub(super) fn bind(conn: &mut Conn, b: &crate::binding::Binding, sign: bool) -> 
     conn.batch_execute(if done.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
     done
 }
+
+/// Record version ids after `after`, in order.
+pub(super) fn record_ids(conn: &mut Conn, after: i64, limit: usize) -> Result<Vec<i64>> {
+    conn.query(
+        "SELECT id FROM records WHERE id > $1 ORDER BY id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}
+
+/// Score-history rows per person, persons after `after`, in order.
+pub(super) fn history_counts(
+    conn: &mut Conn,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<(i64, i64)>> {
+    conn.query(
+        "SELECT person_id, count(*) FROM score_history WHERE person_id > $1
+         GROUP BY person_id ORDER BY person_id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
+}
+
+/// Entries committed but not yet sealed, in order.
+pub(super) fn pending(conn: &mut Conn) -> Result<Vec<AuditEvent>> {
+    conn.query(
+        "SELECT actor, action, subject, person, request_id, detail FROM audit_pending ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        let detail: String = r.try_get(5)?;
+        Ok(AuditEvent {
+            actor: r.try_get(0)?,
+            action: r.try_get(1)?,
+            subject: r.try_get(2)?,
+            person: r.try_get(3)?,
+            request_id: r.try_get(4)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        })
+    })
+    .collect()
+}

@@ -139,3 +139,29 @@ pub(super) fn checkpoint_if_unsigned(conn: &Connection, key: &SigningKey) -> Res
         }
     }
 }
+
+/// Record version ids after `after`, in order.
+pub(super) fn record_ids(conn: &Connection, after: i64, limit: usize) -> Result<Vec<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM records WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let rows = stmt
+        .query_map(params![after, limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(rows)
+}
+
+/// Score-history rows per person, persons after `after`, in order.
+pub(super) fn history_counts(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT person_id, count(*) FROM score_history WHERE person_id > ?1
+         GROUP BY person_id ORDER BY person_id LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -230,6 +230,17 @@ impl AuditRead for SqliteTx<'_> {
     fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>> {
         audit::last_checkpoint(&self.conn)
     }
+    /// Writes chain as they commit; read entries waiting in the journal
+    /// cover no data rows.
+    fn audit_pending(&mut self) -> Result<Vec<AuditEvent>> {
+        Ok(Vec::new())
+    }
+    fn record_ids(&mut self, after: i64, limit: usize) -> Result<Vec<i64>> {
+        audit::record_ids(&self.conn, after, limit)
+    }
+    fn history_counts(&mut self, after: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
+        audit::history_counts(&self.conn, after, limit)
+    }
 }
 
 impl AuditWrite for SqliteTx<'_> {
