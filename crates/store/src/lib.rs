@@ -46,6 +46,10 @@ pub enum StoreError {
     /// message names the key file expected.
     #[error("refusing to start: {0}")]
     Key(String),
+    /// The first connection failed; the message has every cause (a TLS
+    /// failure's reason too).
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
 }
 
 impl StoreError {

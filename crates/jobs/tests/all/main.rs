@@ -9,3 +9,4 @@ mod lifecycle;
 mod parity;
 mod publish;
 mod reads;
+mod transit;

@@ -31,10 +31,10 @@ mod read;
 mod records;
 mod scores;
 mod sqltypes;
+mod tls;
 mod tx;
 mod units;
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -111,11 +111,19 @@ impl PgStore {
     /// Connects to the database at `url`, migrates it, and checks the keys
     /// `load` gives against the ones the database was created with.
     pub fn open_with(url: &str, load: crate::binding::KeyLoader<'_>) -> Result<Box<dyn Store>> {
-        let config = postgres::Config::from_str(url)?;
-        let manager = Manager::new(config);
+        let manager = Manager::from_url(url)?;
         // Connect once directly, so a bad URL or password fails at once with
         // the server's reason instead of after the pool's timeout.
-        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        let mut first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            StoreError::Connect(text)
+        })?;
         migrate::migrate(&mut first)?;
         let state = audit::key_state(&mut first)?;
         let (keys, origin) = load(&state)?;
