@@ -277,12 +277,16 @@ fn checkpoint_witness_and_verify() {
         "{}",
         text(&o.stdout)
     );
-    let mut bad = cosigned.clone();
+    let mut bad = cosigned;
     bad["witnesses"][0]["signed_at"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(p.join("bad.json"), bad.to_string()).unwrap();
     let o = chengxin(p, &["audit", "verify", "--checkpoint", "bad.json"]);
     assert_clean_failure(&o);
-    assert!(text(&o.stderr).contains("co-signature"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("co-signature"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 /// The data key file gone: the command refuses, naming the file, and makes
@@ -297,7 +301,10 @@ fn a_missing_key_file_is_refused_by_the_binary() {
     let o = chengxin(p, &["score", "11010519491231002X"]);
     assert_clean_failure(&o);
     let err = text(&o.stderr);
-    assert!(err.contains("chengxin.db.key") && err.contains("missing"), "{err}");
+    assert!(
+        err.contains("chengxin.db.key") && err.contains("missing"),
+        "{err}"
+    );
     assert!(!p.join("chengxin.db.key").exists());
 }
 
@@ -320,8 +327,15 @@ fn demo_never_deletes_a_file_it_did_not_create() {
     };
     let o = demo("precious.db");
     assert_clean_failure(&o);
-    assert!(text(&o.stderr).contains("not made by"), "{}", text(&o.stderr));
-    assert_eq!(std::fs::read_to_string(p.join("precious.db")).unwrap(), "not a demo");
+    assert!(
+        text(&o.stderr).contains("not made by"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("precious.db")).unwrap(),
+        "not a demo"
+    );
     assert_eq!(
         std::fs::read_to_string(p.join("precious.db.key")).unwrap(),
         "someone's key"

@@ -328,7 +328,11 @@ impl Checkpoint {
 
     /// Adds a witness's co-signature. The witness first checks that the
     /// checkpoint is signed by the key it names.
-    pub fn cosign(&mut self, witness: &SigningKey, signed_at: String) -> Result<(), CheckpointError> {
+    pub fn cosign(
+        &mut self,
+        witness: &SigningKey,
+        signed_at: String,
+    ) -> Result<(), CheckpointError> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let own = decode_key(&self.public_key).ok_or(CheckpointError::BadSignature)?;
         self.verify_signature(&own)?;
@@ -475,7 +479,10 @@ mod tests {
 
     #[test]
     fn ids_become_merged_ranges() {
-        assert_eq!(id_ranges(&[5, 3, 4, 9, 10, 1, 4]), vec![[1, 1], [3, 5], [9, 10]]);
+        assert_eq!(
+            id_ranges(&[5, 3, 4, 9, 10, 1, 4]),
+            vec![[1, 1], [3, 5], [9, 10]]
+        );
         assert!(id_ranges(&[]).is_empty());
     }
 

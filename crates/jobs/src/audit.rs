@@ -138,8 +138,7 @@ pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
         Ok(())
     })?;
     ctx.store.seal_audit()?;
-    latest_checkpoint(ctx)?
-        .ok_or_else(|| JobError::Invalid("no checkpoint was written".into()))
+    latest_checkpoint(ctx)?.ok_or_else(|| JobError::Invalid("no checkpoint was written".into()))
 }
 
 /// The latest signed checkpoint in the log (public: sizes and hashes only).

@@ -86,7 +86,11 @@ pub fn given(keys: DataKeys) -> KeyLoader<'static> {
 
 /// Checks `keys` against the database. Returns the binding to record when
 /// the database has none yet.
-pub(crate) fn check(state: &KeyState, keys: &DataKeys, origin: &KeyOrigin) -> Result<Option<Binding>> {
+pub(crate) fn check(
+    state: &KeyState,
+    keys: &DataKeys,
+    origin: &KeyOrigin,
+) -> Result<Option<Binding>> {
     let mine = Binding::of(keys)?;
     let Some(bound) = &state.bound else {
         if let Some((index, cipher)) = &state.sample {

@@ -205,7 +205,12 @@ impl DataKeys {
     /// Too short or an unknown version is [`CryptoError::Malformed`]; another
     /// key's id is [`CryptoError::UnknownKey`]; any other alteration, or a
     /// value moved from another row or column, is [`CryptoError::Tampered`].
-    pub fn decrypt(&self, kind: Kind, row: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn decrypt(
+        &self,
+        kind: Kind,
+        row: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         if ciphertext.len() < HEADER_LEN + TAG_LEN
             || (ciphertext[0] != VERSION && ciphertext[0] != LEGACY_VERSION)
         {
@@ -329,10 +334,14 @@ mod tests {
         let k = keys(2);
         let sealed = k.encrypt(Kind::Name, ROW, NAME.as_bytes());
         let copy = k.clone();
-        let (plain, index) =
-            std::thread::spawn(move || (copy.decrypt(Kind::Name, ROW, &sealed).unwrap(), copy.blind_index(b"v")))
-                .join()
-                .unwrap();
+        let (plain, index) = std::thread::spawn(move || {
+            (
+                copy.decrypt(Kind::Name, ROW, &sealed).unwrap(),
+                copy.blind_index(b"v"),
+            )
+        })
+        .join()
+        .unwrap();
         assert_eq!(plain, NAME.as_bytes());
         assert_eq!(index, k.blind_index(b"v"));
     }
@@ -432,7 +441,10 @@ mod tests {
         let sealed = keys(8).encrypt(Kind::Name, ROW, NAME.as_bytes());
         let mut other = keys(9);
         other.key_id = keys(8).key_id();
-        assert!(matches!(other.decrypt(Kind::Name, ROW, &sealed), Err(CryptoError::Tampered)));
+        assert!(matches!(
+            other.decrypt(Kind::Name, ROW, &sealed),
+            Err(CryptoError::Tampered)
+        ));
     }
 
     #[test]
@@ -457,7 +469,10 @@ mod tests {
             KNOWN_INDEX
         );
         let sealed = hex::decode(KNOWN_CIPHERTEXT).unwrap();
-        assert_eq!(k.decrypt(Kind::Name, ROW, &sealed).unwrap(), ID_NUMBER.as_bytes());
+        assert_eq!(
+            k.decrypt(Kind::Name, ROW, &sealed).unwrap(),
+            ID_NUMBER.as_bytes()
+        );
     }
 
     const KNOWN_KEY_ID: &str = "00cd4e40";

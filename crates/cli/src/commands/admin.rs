@@ -100,8 +100,8 @@ pub fn audit(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a checkpoint", path.display()))
 }
 

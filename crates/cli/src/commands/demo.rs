@@ -74,10 +74,7 @@ fn prepare(file: &Path) -> anyhow::Result<()> {
             taken.display()
         );
     }
-    let list: String = files
-        .iter()
-        .map(|p| format!("{}\n", p.display()))
-        .collect();
+    let list: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

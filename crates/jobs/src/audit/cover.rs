@@ -87,7 +87,7 @@ impl Coverage {
                 while covered.peek().is_some_and(|r| r[1] < id) {
                     covered.next();
                 }
-                if !covered.peek().is_some_and(|r| r[0] <= id) {
+                if covered.peek().is_none_or(|r| r[0] > id) {
                     return Err(uncovered(format!(
                         "record version {id} is stored but no audit entry records it: it was written behind the log's back"
                     )));

@@ -46,7 +46,11 @@ fn populated(db: &TestDb) -> Context {
 
 fn entries(ctx: &Context) -> Vec<AuditEntry> {
     ctx.store.seal_audit().unwrap();
-    ctx.store.snapshot().unwrap().audit_entries(0, 1_000_000).unwrap()
+    ctx.store
+        .snapshot()
+        .unwrap()
+        .audit_entries(0, 1_000_000)
+        .unwrap()
 }
 
 fn drop_triggers(db: &TestDb) {
@@ -162,7 +166,10 @@ fn the_database_refuses_to_update_or_delete_audit_entries() {
             let err = db.try_execute_sql("TRUNCATE audit_log").unwrap_err();
             assert!(err.contains("append-only"), "{err}");
         }
-        assert_eq!(db.query_i64("SELECT count(*) FROM audit_log WHERE seq = 4"), 1);
+        assert_eq!(
+            db.query_i64("SELECT count(*) FROM audit_log WHERE seq = 4"),
+            1
+        );
     }
 }
 
@@ -230,7 +237,7 @@ fn a_rewrite_that_strips_the_checkpoints_is_caught() {
         replace_log(&db, &rechain(log, &key_derived_the_old_way()));
         match verify(&ctx, None) {
             Err(AuditFailure::Broken(b)) => {
-                assert!(b.reason.contains("no signed checkpoint"), "{b}")
+                assert!(b.reason.contains("no signed checkpoint"), "{b}");
             }
             other => panic!("{}: expected a failure, got {other:?}", db.backend()),
         }
@@ -361,7 +368,7 @@ fn the_data_tables_are_checked_against_the_log() {
         );
         match verify(&ctx, None) {
             Err(AuditFailure::Uncovered(what)) => {
-                assert!(what.contains("record version"), "{what}")
+                assert!(what.contains("record version"), "{what}");
             }
             other => panic!("{}: {other:?}", db.backend()),
         }

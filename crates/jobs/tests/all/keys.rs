@@ -88,7 +88,12 @@ fn a_missing_data_key_is_refused_not_replaced() {
         assert!(err.contains(&key.display().to_string()), "{err}");
         assert!(err.contains("missing"), "{err}");
         assert!(!key.exists(), "{}: a new key was created", db.backend());
-        assert_eq!(counts(&db), before, "{}: something was written", db.backend());
+        assert_eq!(
+            counts(&db),
+            before,
+            "{}: something was written",
+            db.backend()
+        );
 
         std::fs::rename(&kept, &key).unwrap();
         chengxin_store::open_configured(&db.url, &config(&db, dir.path())).unwrap();
@@ -112,7 +117,12 @@ fn a_different_data_key_is_refused() {
         by_value.data_key = Some(hex_of(&[0x5b; 32]).into());
         let err = open_err(&db, &by_value);
         assert!(err.contains("CHENGXIN_DATA_KEY"), "{err}");
-        assert_eq!(counts(&db), before, "{}: something was written", db.backend());
+        assert_eq!(
+            counts(&db),
+            before,
+            "{}: something was written",
+            db.backend()
+        );
         std::fs::write(&key, original).unwrap();
         chengxin_store::open_configured(&db.url, &config(&db, dir.path())).unwrap();
     }
@@ -129,7 +139,11 @@ fn a_missing_or_different_audit_key_is_refused() {
         std::fs::remove_file(&audit).unwrap();
         let err = open_err(&db, &config(&db, dir.path()));
         assert!(err.contains(&audit.display().to_string()), "{err}");
-        assert!(!audit.exists(), "{}: a new audit key was created", db.backend());
+        assert!(
+            !audit.exists(),
+            "{}: a new audit key was created",
+            db.backend()
+        );
 
         write_key(&audit, 0x77);
         let err = open_err(&db, &config(&db, dir.path()));
@@ -139,7 +153,12 @@ fn a_missing_or_different_audit_key_is_refused() {
         none.audit_key_file = None;
         let err = open_err(&db, &none);
         assert!(err.contains("CHENGXIN_AUDIT_KEY_FILE"), "{err}");
-        assert_eq!(counts(&db), before, "{}: something was written", db.backend());
+        assert_eq!(
+            counts(&db),
+            before,
+            "{}: something was written",
+            db.backend()
+        );
         std::fs::write(&audit, original).unwrap();
         chengxin_store::open_configured(&db.url, &config(&db, dir.path())).unwrap();
     }

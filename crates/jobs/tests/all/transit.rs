@@ -25,7 +25,10 @@ fn sslmode_is_honoured() {
         require.unwrap();
     } else {
         let err = require.unwrap_err();
-        assert!(err.to_lowercase().contains("tls") || err.contains("SSL"), "{err}");
+        assert!(
+            err.to_lowercase().contains("tls") || err.contains("SSL"),
+            "{err}"
+        );
     }
     // The local server's certificate (self-signed, if any) is not trusted.
     let err = open(&format!("{}?sslmode=verify-full", db.url)).unwrap_err();

@@ -53,7 +53,10 @@ pub async fn checkpoint(
         .await?
         .map_err(|e| {
             tracing::error!(error = %e, "reading the audit checkpoint failed");
-            ApiError::new(ErrorCode::ServiceUnavailable, "the database does not answer")
+            ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "the database does not answer",
+            )
         })?;
     Ok(Json(PublishedCheckpoint {
         size: cp.size,

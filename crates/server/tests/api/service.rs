@@ -210,8 +210,7 @@ async fn the_latest_audit_checkpoint_is_published() {
             .await
             .unwrap();
         let body = assert_json(res, StatusCode::OK).await;
-        let published: chengxin_domain::audit::Checkpoint =
-            serde_json::from_value(body).unwrap();
+        let published: chengxin_domain::audit::Checkpoint = serde_json::from_value(body).unwrap();
         assert_eq!(published, written);
         let verified = app
             .run(move |ctx| chengxin_jobs::audit::verify(ctx, Some(&published)).unwrap())

@@ -263,7 +263,9 @@ mod tests {
         assert_eq!(first.key_id(), again.key_id());
         let sealed = first.encrypt(super::super::Kind::Name, b"r", "张三".as_bytes());
         assert_eq!(
-            again.decrypt(super::super::Kind::Name, b"r", &sealed).unwrap(),
+            again
+                .decrypt(super::super::Kind::Name, b"r", &sealed)
+                .unwrap(),
             "张三".as_bytes()
         );
         assert_eq!(first.blind_index(b"x"), again.blind_index(b"x"));
@@ -369,7 +371,10 @@ mod tests {
         let db = dir.path().join("chengxin.db");
         let c = cfg(None, None, None);
         let err = c.load_data_key(Some(&db), false).unwrap_err().to_string();
-        assert!(err.contains("chengxin.db.key") && err.contains("missing"), "{err}");
+        assert!(
+            err.contains("chengxin.db.key") && err.contains("missing"),
+            "{err}"
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         let keys = c.load_data_key(Some(&db), true).unwrap();
         let beside = dir.path().join("chengxin.db.key");

@@ -210,7 +210,10 @@ pub(super) fn head(conn: &mut Conn) -> Result<(i64, String)> {
 /// the last one.
 pub(super) fn request_checkpoint_if_unsigned(conn: &mut Conn) -> Result<()> {
     let row = conn
-        .query_opt("SELECT seq, checkpoint_seq FROM audit_head WHERE id = 1", &[])?
+        .query_opt(
+            "SELECT seq, checkpoint_seq FROM audit_head WHERE id = 1",
+            &[],
+        )?
         .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
     let (seq, last): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
     if seq > last {
@@ -302,11 +305,7 @@ pub(super) fn record_ids(conn: &mut Conn, after: i64, limit: usize) -> Result<Ve
 }
 
 /// Score-history rows per person, persons after `after`, in order.
-pub(super) fn history_counts(
-    conn: &mut Conn,
-    after: i64,
-    limit: usize,
-) -> Result<Vec<(i64, i64)>> {
+pub(super) fn history_counts(conn: &mut Conn, after: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
     conn.query(
         "SELECT person_id, count(*) FROM score_history WHERE person_id > $1
          GROUP BY person_id ORDER BY person_id LIMIT $2",

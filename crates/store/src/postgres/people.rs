@@ -88,7 +88,10 @@ pub(super) fn resolve(
             let p = &people[i];
             index.push(p.index.to_vec());
             id_cipher.push(keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()));
-            name_cipher.push(p.name.map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes())));
+            name_cipher.push(
+                p.name
+                    .map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes())),
+            );
             birth.push(p.id_number.birth_date().to_string());
         }
         let inserted = conn.query(

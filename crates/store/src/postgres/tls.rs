@@ -83,11 +83,11 @@ pub(crate) fn client_config(mode: SslMode, root: Option<&str>) -> Result<Option<
             match root {
                 Some(file) => {
                     use rustls::pki_types::pem::PemObject;
-                    for cert in CertificateDer::pem_file_iter(file).map_err(|e| {
-                        StoreError::BadUrl(format!("sslrootcert={file}: {e}"))
-                    })? {
-                        let cert =
-                            cert.map_err(|e| StoreError::BadUrl(format!("sslrootcert={file}: {e}")))?;
+                    for cert in CertificateDer::pem_file_iter(file)
+                        .map_err(|e| StoreError::BadUrl(format!("sslrootcert={file}: {e}")))?
+                    {
+                        let cert = cert
+                            .map_err(|e| StoreError::BadUrl(format!("sslrootcert={file}: {e}")))?;
                         roots
                             .add(cert)
                             .map_err(|e| StoreError::BadUrl(format!("sslrootcert={file}: {e}")))?;
@@ -239,9 +239,10 @@ mod tests {
 
     #[test]
     fn sslmode_is_taken_out_of_the_url() {
-        let (url, mode, root) =
-            split_url("postgres://u:p@h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x")
-                .unwrap();
+        let (url, mode, root) = split_url(
+            "postgres://u:p@h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x",
+        )
+        .unwrap();
         assert_eq!(url, "postgres://u:p@h/db?application_name=x");
         assert_eq!(mode, SslMode::VerifyFull);
         assert_eq!(root.as_deref(), Some("/ca.pem"));

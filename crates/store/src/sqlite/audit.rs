@@ -125,7 +125,11 @@ pub(super) fn checkpoint_if_unsigned(conn: &Connection, key: &SigningKey) -> Res
         if seq <= last {
             return Ok(false);
         }
-        append(conn, key, vec![chengxin_domain::audit::checkpoint_request()])?;
+        append(
+            conn,
+            key,
+            vec![chengxin_domain::audit::checkpoint_request()],
+        )?;
         Ok(true)
     })();
     match done {

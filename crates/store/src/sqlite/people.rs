@@ -60,7 +60,9 @@ pub(super) fn resolve(
         let id = match find(conn, &p.index)? {
             Some(id) => id,
             None => {
-                let name = p.name.map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes()));
+                let name = p
+                    .name
+                    .map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes()));
                 insert.execute(params![
                     &p.index[..],
                     keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()),
