@@ -346,3 +346,43 @@ fn demo_never_deletes_a_file_it_did_not_create() {
     }
     assert!(p.join("mine.db.demo").exists());
 }
+
+/// A running service signs a checkpoint of what was appended since the last
+/// one on a timer (`CHENGXIN_AUDIT_CHECKPOINT_SECONDS`, here 1 s).
+#[test]
+fn a_running_service_signs_checkpoints_on_a_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let o = chengxin(
+        p,
+        &["unit", "add", "SX-TAX", "--name", "税务", "--items", "P01"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(
+        text(&o.stdout).contains(" 0 signed checkpoints"),
+        "{}",
+        text(&o.stdout)
+    );
+    let mut server = Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(p)
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .env("CHENGXIN_AUDIT_KEY_FILE", p.join("audit.key"))
+        .env("CHENGXIN_AUDIT_CHECKPOINT_SECONDS", "1")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(" 1 signed checkpoints"),
+        "{}",
+        text(&o.stdout)
+    );
+}

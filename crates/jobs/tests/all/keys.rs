@@ -219,3 +219,35 @@ fn ciphertexts_swapped_between_persons_are_detected() {
         ));
     }
 }
+
+/// A database from before keys were recorded (simulated by removing the
+/// record): the right keys are recorded again and its log gets a signed
+/// checkpoint; a wrong data key is refused because it does not open the
+/// stored identities.
+#[test]
+fn a_database_without_recorded_keys_is_bound_only_to_keys_that_open_it() {
+    for db in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        created(&db, dir.path());
+        let unbind = match db.backend() {
+            "sqlite" => "DROP TRIGGER key_binding_no_delete; DELETE FROM key_binding;",
+            _ => "DROP TRIGGER key_binding_fixed ON key_binding; DELETE FROM key_binding;",
+        };
+        db.execute_sql(unbind);
+        let key = data_key_file(&db, dir.path());
+        let original = std::fs::read(&key).unwrap();
+        write_key(&key, 0x5c);
+        let err = open_err(&db, &config(&db, dir.path()));
+        assert!(err.contains("does not open this database"), "{err}");
+        assert_eq!(db.query_i64("SELECT count(*) FROM key_binding"), 0);
+
+        std::fs::write(&key, original).unwrap();
+        let before = db.query_i64("SELECT count(*) FROM audit_log");
+        let store = chengxin_store::open_configured(&db.url, &config(&db, dir.path())).unwrap();
+        let ctx = Context::new(Arc::from(store)).unwrap();
+        let report = chengxin_jobs::audit::verify(&ctx, None).unwrap();
+        assert_eq!(report.entries, before + 1, "{}: {report:?}", db.backend());
+        assert_eq!(report.signed_checkpoints, 1);
+        assert_eq!(db.query_i64("SELECT count(*) FROM key_binding"), 1);
+    }
+}
