@@ -241,6 +241,10 @@ fn model_commands() {
         (v["score"].as_i64(), v["model_version"].as_str()),
         (Some(594), Some("2027.1"))
     );
+    // Every record version and score change of import, publish and score
+    // is covered by the log.
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
 }
 
 /// `audit checkpoint` writes a signed checkpoint into the log and prints it;

@@ -95,6 +95,14 @@ fn a_missing_data_key_is_refused_not_replaced() {
             db.backend()
         );
 
+        if db.backend() == "postgres" {
+            // No default file for PostgreSQL: never the current directory.
+            let mut unset = config(&db, dir.path());
+            unset.data_key_file = None;
+            let err = open_err(&db, &unset);
+            assert!(err.contains("CHENGXIN_DATA_KEY_FILE"), "{err}");
+            assert!(!std::path::Path::new("chengxin.key").exists());
+        }
         std::fs::rename(&kept, &key).unwrap();
         chengxin_store::open_configured(&db.url, &config(&db, dir.path())).unwrap();
     }
