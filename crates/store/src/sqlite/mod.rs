@@ -445,4 +445,18 @@ mod tests {
         }
         assert!(files >= 3, "the database, its WAL and the read journal");
     }
+
+    /// An answered commit survives a power cut: the WAL is synced at every
+    /// commit (`synchronous = FULL`, 2), on the writer and on readers' pool.
+    #[test]
+    fn commits_are_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = DataKeys::from_master([1; 32]).with_audit_key([2; 32]);
+        let store = SqliteStore::open(&dir.path().join("s.db"), keys).unwrap();
+        let sync = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(sync(&store.writer.lock().unwrap()), 2);
+        assert_eq!(sync(&store.readers.get().unwrap()), 2);
+    }
 }
