@@ -8,6 +8,8 @@ what=${1:-all}
 residents=${RESIDENTS:-1000000}
 data=bench-data
 mkdir -p "$data"
+# The audit checkpoint key, kept apart from the databases (created for the first new one).
+export CHENGXIN_AUDIT_KEY_FILE="${CHENGXIN_AUDIT_KEY_FILE:-$PWD/$data/audit.key}"
 cargo build -q --release -p chengxin -p chengxin-jobs --bins --examples
 bin=target/release/chengxin
 timed() { /usr/bin/time -f "  wall %e s, peak RSS %M KB, user %U s, sys %S s" "$@"; }

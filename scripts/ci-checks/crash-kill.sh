@@ -454,7 +454,9 @@ kill_runs() { # backend workload
     total_lost=$((total_lost + t_lost)) total_dup=$((total_dup + t_dup)) total_stale=$((total_stale + t_stale))
 }
 
-cd "$work" # a PostgreSQL key file would be created here (CHENGXIN_DATA_KEY is set, though)
+cd "$work"
+# The audit checkpoint key, kept apart from the databases (created for the first one).
+export CHENGXIN_AUDIT_KEY_FILE="$work/audit.key"
 RANDOM=$seed
 total_runs=0 total_kills=0 total_lost=0 total_dup=0 total_stale=0
 say "seed $seed, $runs runs per backend and workload, $(basename "$(dirname "$bin")") binary"

@@ -109,6 +109,8 @@ fuzz() { # database URL
     fi
 }
 
+# The audit checkpoint key, kept apart from the databases (created for the first one).
+export CHENGXIN_AUDIT_KEY_FILE="$work/audit.key"
 fuzz "sqlite://$work/fuzz.db"
 
 if [[ -n "${CHENGXIN_TEST_POSTGRES_URL:-}" ]]; then

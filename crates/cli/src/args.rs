@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "CHENGXIN_ACTOR")]
     pub actor: Option<String>,
 
+    /// The audit checkpoint signing key file (Ed25519 seed, mode 0600): kept
+    /// apart from the database and its data key; created on first use only
+    /// for a database that has no audit key yet.
+    #[arg(long, global = true, env = "CHENGXIN_AUDIT_KEY_FILE")]
+    pub audit_key: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -96,8 +102,18 @@ pub enum AuditCommand {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
     },
-    /// Print a signed checkpoint (size and head hash) as JSON.
+    /// Write a signed checkpoint (size and head hash) into the log and print it as JSON.
     Checkpoint,
+    /// As a witness (partner city, auditor): co-sign a checkpoint another
+    /// deployment published, printing the co-signed checkpoint. Needs no database.
+    Witness {
+        /// The checkpoint (JSON, from `audit checkpoint` or GET /api/v1/audit/checkpoint).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The witness's own Ed25519 key file (created, mode 0600, if missing).
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,7 +121,8 @@ pub struct DemoArgs {
     /// How many synthetic residents.
     #[arg(long, default_value_t = 20_000)]
     pub residents: u64,
-    /// The demo database file (recreated on every run).
+    /// The demo database file (recreated on every run, but only if an
+    /// earlier demo made it: the demo never deletes a file it did not create).
     #[arg(long, default_value = "chengxin-demo.db")]
     pub file: PathBuf,
     /// Address the demo server listens on.

@@ -9,6 +9,8 @@ fn chengxin(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("CHENGXIN_DATABASE_URL")
         .env_remove("CHENGXIN_DATA_KEY")
+        .env_remove("CHENGXIN_DATA_KEY_FILE")
+        .env("CHENGXIN_AUDIT_KEY_FILE", dir.join("audit.key"))
         .args(args)
         .output()
         .expect("run chengxin")
@@ -238,5 +240,153 @@ fn model_commands() {
     assert_eq!(
         (v["score"].as_i64(), v["model_version"].as_str()),
         (Some(594), Some("2027.1"))
+    );
+    // Every record version and score change of import, publish and score
+    // is covered by the log.
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}
+
+/// `audit checkpoint` writes a signed checkpoint into the log and prints it;
+/// a witness co-signs it with its own key (no database); `audit verify
+/// --checkpoint` accepts the co-signed file and names a bad co-signature.
+#[test]
+fn checkpoint_witness_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("in.jsonl"), PERSON).unwrap();
+    assert!(chengxin(p, &["import", "in.jsonl"]).status.success());
+    let o = chengxin(p, &["audit", "checkpoint"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    std::fs::write(p.join("cp.json"), &o.stdout).unwrap();
+
+    let witness = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(witness.path())
+        .env_remove("CHENGXIN_AUDIT_KEY_FILE")
+        .args(["audit", "witness", "--checkpoint"])
+        .arg(p.join("cp.json"))
+        .args(["--key", "witness.key"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let cosigned: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cosigned["witnesses"].as_array().map(Vec::len), Some(1));
+    std::fs::write(p.join("cosigned.json"), &o.stdout).unwrap();
+
+    let o = chengxin(p, &["audit", "verify", "--checkpoint", "cosigned.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("1 witness co-signatures verified"),
+        "{}",
+        text(&o.stdout)
+    );
+    let mut bad = cosigned;
+    bad["witnesses"][0]["signed_at"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(p.join("bad.json"), bad.to_string()).unwrap();
+    let o = chengxin(p, &["audit", "verify", "--checkpoint", "bad.json"]);
+    assert_clean_failure(&o);
+    assert!(
+        text(&o.stderr).contains("co-signature"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// The data key file gone: the command refuses, naming the file, and makes
+/// no new key.
+#[test]
+fn a_missing_key_file_is_refused_by_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("in.jsonl"), PERSON).unwrap();
+    assert!(chengxin(p, &["import", "in.jsonl"]).status.success());
+    std::fs::rename(p.join("chengxin.db.key"), p.join("elsewhere.key")).unwrap();
+    let o = chengxin(p, &["score", "11010519491231002X"]);
+    assert_clean_failure(&o);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("chengxin.db.key") && err.contains("missing"),
+        "{err}"
+    );
+    assert!(!p.join("chengxin.db.key").exists());
+}
+
+/// `demo --file P` never deletes a file it did not create; it does clear
+/// what an earlier demo made.
+#[test]
+fn demo_never_deletes_a_file_it_did_not_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("precious.db"), "not a demo").unwrap();
+    std::fs::write(p.join("precious.db.key"), "someone's key").unwrap();
+    let demo = |file: &str| {
+        Command::new(env!("CARGO_BIN_EXE_chengxin"))
+            .current_dir(p)
+            .env_remove("CHENGXIN_AUDIT_KEY_FILE")
+            .env_remove("CHENGXIN_DATA_KEY")
+            .args(["demo", "--no-serve", "--residents", "30", "--file", file])
+            .output()
+            .unwrap()
+    };
+    let o = demo("precious.db");
+    assert_clean_failure(&o);
+    assert!(
+        text(&o.stderr).contains("not made by"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("precious.db")).unwrap(),
+        "not a demo"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("precious.db.key")).unwrap(),
+        "someone's key"
+    );
+    for _ in 0..2 {
+        let o = demo("mine.db");
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    assert!(p.join("mine.db.demo").exists());
+}
+
+/// A running service signs a checkpoint of what was appended since the last
+/// one on a timer (`CHENGXIN_AUDIT_CHECKPOINT_SECONDS`, here 1 s).
+#[test]
+fn a_running_service_signs_checkpoints_on_a_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let o = chengxin(
+        p,
+        &["unit", "add", "SX-TAX", "--name", "税务", "--items", "P01"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(
+        text(&o.stdout).contains(" 0 signed checkpoints"),
+        "{}",
+        text(&o.stdout)
+    );
+    let mut server = Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(p)
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .env("CHENGXIN_AUDIT_KEY_FILE", p.join("audit.key"))
+        .env("CHENGXIN_AUDIT_CHECKPOINT_SECONDS", "1")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let o = chengxin(p, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(" 1 signed checkpoints"),
+        "{}",
+        text(&o.stdout)
     );
 }

@@ -1,10 +1,15 @@
 //! Verifying the audit log's hash chain, signing checkpoints, and recording
 //! reads of personal data.
 
-use chengxin_domain::audit::{AuditEvent, Broken, ChainVerifier, Checkpoint, CheckpointError};
+use chengxin_domain::audit::{
+    checkpoint_of, checkpoint_request, AuditEvent, Broken, ChainVerifier, Checkpoint,
+    CheckpointError,
+};
 use serde::Serialize;
 
 use crate::{Context, JobError};
+
+mod cover;
 
 /// What a verification found.
 #[derive(Debug, Clone, Serialize)]
@@ -13,6 +18,14 @@ pub struct VerifyReport {
     pub head: String,
     /// Set when a checkpoint was checked.
     pub checkpoint_size: Option<i64>,
+    /// Signed checkpoints found in the log, each checked.
+    pub signed_checkpoints: i64,
+    /// Witness co-signatures on the given checkpoint, each checked.
+    pub witnesses: usize,
+    /// Record versions found covered by an entry.
+    pub records_covered: u64,
+    /// Score changes found covered by an entry.
+    pub changes_covered: u64,
 }
 
 /// Why the log does not verify.
@@ -28,6 +41,8 @@ pub enum AuditFailure {
         found: String,
         head_seq: i64,
     },
+    #[error("the data tables do not agree with the audit log: {0}")]
+    Uncovered(String),
     #[error(transparent)]
     Job(#[from] JobError),
 }
@@ -38,16 +53,23 @@ impl From<chengxin_store::StoreError> for AuditFailure {
     }
 }
 
-/// Walks the whole chain (and, given a checkpoint, proves the log still extends it).
+/// Walks the whole chain, checking every signed checkpoint in it against the
+/// deployment's audit key (so a rewritten middle, re-hashed and re-signed
+/// with any other key, is caught) and that the last one is recent; given a
+/// checkpoint handed out earlier (perhaps co-signed by witnesses), also
+/// proves the log still extends it (so a cut tail is caught).
 pub fn verify(
     ctx: &Context,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<VerifyReport, AuditFailure> {
+    let key = audit_key(ctx)?.verifying_key();
     if let Some(cp) = checkpoint {
-        cp.verify_signature(&ctx.store.keys().audit_signing_key().verifying_key())?;
+        cp.verify_signature(&key)?;
+        cp.verify_cosignatures()?;
     }
     ctx.store.seal_audit()?;
-    let mut v = ChainVerifier::default();
+    let mut v = ChainVerifier::with_key(key);
+    let mut coverage = cover::Coverage::default();
     let mut at_checkpoint: Option<String> = None;
     // One snapshot: entries appended meanwhile are neither walked nor counted.
     let mut tx = ctx.store.snapshot()?;
@@ -58,6 +80,7 @@ pub fn verify(
         }
         for e in &page {
             v.push(e)?;
+            coverage.note(&e.event);
             if checkpoint.is_some_and(|cp| cp.size == e.seq) {
                 at_checkpoint = Some(e.hash.clone());
             }
@@ -83,23 +106,52 @@ pub fn verify(
             return Err(CheckpointError::Rewritten { size: cp.size }.into());
         }
     }
+    v.finish()?;
+    // Entries committed with their change but not yet sealed (PostgreSQL).
+    for e in tx.audit_pending()? {
+        coverage.note(&e);
+    }
+    let (records_covered, changes_covered) = coverage.check(&mut *tx)?;
     Ok(VerifyReport {
+        records_covered,
+        changes_covered,
         entries: v.size,
         head: v.head,
         checkpoint_size: checkpoint.map(|c| c.size),
+        signed_checkpoints: v.checkpoints,
+        witnesses: checkpoint.map_or(0, |c| c.witnesses.len()),
     })
 }
 
-/// A signed checkpoint of the log as it stands.
+fn audit_key(ctx: &Context) -> Result<&ed25519_dalek::SigningKey, JobError> {
+    ctx.store
+        .keys()
+        .audit_key()
+        .ok_or_else(|| JobError::Invalid("no audit key was loaded".into()))
+}
+
+/// Writes a signed checkpoint into the log now and returns it: what
+/// `audit checkpoint` prints for witnesses.
 pub fn checkpoint(ctx: &Context) -> Result<Checkpoint, JobError> {
+    crate::uow::write(&*ctx.store, |tx| {
+        tx.append_audit(vec![checkpoint_request()]);
+        Ok(())
+    })?;
     ctx.store.seal_audit()?;
-    let (size, head) = ctx.store.read()?.audit_head()?;
-    Ok(Checkpoint::sign(
-        &ctx.store.keys().audit_signing_key(),
-        size,
-        &head,
-        jiff::Timestamp::now().to_string(),
-    ))
+    latest_checkpoint(ctx)?.ok_or_else(|| JobError::Invalid("no checkpoint was written".into()))
+}
+
+/// The latest signed checkpoint in the log (public: sizes and hashes only).
+pub fn latest_checkpoint(ctx: &Context) -> Result<Option<Checkpoint>, JobError> {
+    let entry = ctx.store.read()?.audit_last_checkpoint()?;
+    Ok(entry.as_ref().and_then(checkpoint_of))
+}
+
+/// A witness's co-signature of a checkpoint with the witness's key `seed`
+/// (offline: no database).
+pub fn witness(cp: &mut Checkpoint, seed: &[u8; 32]) -> Result<(), CheckpointError> {
+    let key = ed25519_dalek::SigningKey::from_bytes(seed);
+    cp.cosign(&key, jiff::Timestamp::now().to_string())
 }
 
 /// Records that `actor` looked a person up by ID number and found no one:

@@ -1,8 +1,15 @@
 //! Building the audit events that accompany changes, once for every
 //! backend. Requests get one entry per record and per score change; bulk
 //! jobs get one entry per transaction with a digest of everything it changed.
+//!
+//! How entries name the rows they cover (what `audit verify` checks the data
+//! tables against): a record version (a `records` row) by `subject`
+//! `record:ID` (`record.accepted`, `record.corrected`) or by the ranges of
+//! ids in `detail.records` (`records.ingested`); a score change (a
+//! `score_history` row) by `subject` `person:ID` (`score.changed`) or, one
+//! per person, by the ranges in `detail.persons` (`scores.changed`).
 
-use chengxin_domain::audit::AuditEvent;
+use chengxin_domain::audit::{id_ranges, AuditEvent};
 use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_store::{person_ref, ModelStamp, ScoreChange, ScoreState};
 use serde_json::json;
@@ -39,6 +46,7 @@ pub(crate) struct IngestAudit<'c> {
     renamed: u64,
     first: Option<i64>,
     last: Option<i64>,
+    ids: Vec<i64>,
     digest: sha2::Sha256,
 }
 
@@ -54,6 +62,7 @@ impl<'c> IngestAudit<'c> {
             renamed: 0,
             first: None,
             last: None,
+            ids: Vec::new(),
             digest: sha2::Sha256::new(),
         }
     }
@@ -89,6 +98,7 @@ impl<'c> IngestAudit<'c> {
                 detail,
             ));
         } else {
+            self.ids.push(r.record_id);
             self.digest.update(r.record_id.to_le_bytes());
             self.digest.update(hash);
         }
@@ -125,6 +135,7 @@ impl<'c> IngestAudit<'c> {
             "accepted": self.accepted, "corrected": self.corrected, "duplicate": self.duplicate,
             "renamed": self.renamed,
             "first_record": self.first, "last_record": self.last,
+            "records": id_ranges(&self.ids),
             "sha256": hex::encode(self.digest.finalize()),
         });
         vec![event(self.change, "records.ingested", None, None, detail)]
@@ -137,6 +148,7 @@ pub(crate) struct ScoreAudit<'c> {
     stamp: &'c ModelStamp,
     events: Vec<AuditEvent>,
     changed: u64,
+    persons: Vec<i64>,
     digest: sha2::Sha256,
 }
 
@@ -155,6 +167,7 @@ impl<'c> ScoreAudit<'c> {
             stamp,
             events: Vec::new(),
             changed: 0,
+            persons: Vec::new(),
             digest: sha2::Sha256::new(),
         }
     }
@@ -176,6 +189,7 @@ impl<'c> ScoreAudit<'c> {
                 detail,
             ));
         } else {
+            self.persons.push(c.person_id);
             self.digest.update(c.person_id.to_le_bytes());
             self.digest.update(c.new.score.unwrap_or(-1).to_le_bytes());
         }
@@ -190,6 +204,7 @@ impl<'c> ScoreAudit<'c> {
         let detail = json!({
             "cause": self.change.cause.as_str(), "model_version": self.stamp.version,
             "as_of": self.stamp.as_of.to_string(), "saved": saved, "changed": self.changed,
+            "persons": id_ranges(&self.persons),
             "sha256": hex::encode(self.digest.finalize()),
         });
         vec![event(self.change, "scores.changed", None, None, detail)]

@@ -48,6 +48,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api(limits: &Limits) -> OpenApiRouter<AppState> {
     let small = OpenApiRouter::new()
         .routes(routes!(routes::health::health))
+        .routes(routes!(routes::audit::checkpoint))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(routes::records::push_record))
         .routes(routes!(routes::records::withdraw))

@@ -38,6 +38,7 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/me/notifications",
         "GET /api/v1/me/access-log",
         "GET /api/v1/me/export",
+        "GET /api/v1/audit/checkpoint",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -3,7 +3,7 @@
 
 mod keyfile;
 
-pub use keyfile::key_file_path;
+pub use keyfile::{key_file_path, load_key, KeyConfig};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -14,8 +14,11 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
-/// Format version written as the first byte of every ciphertext.
-const VERSION: u8 = 1;
+/// Format version written as the first byte of every new ciphertext: 2 binds
+/// the value to its row and kind (see [`DataKeys::encrypt`]). Version 1 (no
+/// binding) is still read, for databases written before it.
+const VERSION: u8 = 2;
+const LEGACY_VERSION: u8 = 1;
 const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -26,8 +29,8 @@ const HEADER_LEN: usize = AAD_LEN + NONCE_LEN;
 // Changing any of these makes every existing deployment's data unreadable.
 const ENC_INFO: &[u8] = b"chengxin v1 aes-256-gcm data key";
 const INDEX_INFO: &[u8] = b"chengxin v1 hmac-sha256 blind index key";
-/// HKDF info for the audit checkpoint signing key.
-const AUDIT_INFO: &[u8] = b"chengxin v1 ed25519 audit checkpoint key";
+/// HKDF info of the key that makes the check value a database stores.
+const CHECK_INFO: &[u8] = b"chengxin v1 key check";
 const KEY_ID_PREFIX: &[u8] = b"chengxin key id";
 
 /// What went wrong loading a key or opening a ciphertext.
@@ -67,8 +70,31 @@ pub struct DataKeys {
     cipher: Aes256Gcm,
     /// Keyed once; cloned per index computation.
     index_mac: Hmac<Sha256>,
-    /// Seed of the Ed25519 key that signs audit checkpoints.
-    audit_seed: [u8; 32],
+    /// HMAC of a constant under a key of its own: stored in the database,
+    /// so another key is recognised without decrypting anything.
+    check: [u8; 32],
+    /// The key that signs audit checkpoints: a key of its own, loaded
+    /// separately (never derived from the master key).
+    audit: Option<ed25519_dalek::SigningKey>,
+}
+
+/// What a ciphertext holds, bound into it with the row's blind index, so a
+/// value moved to another row or column no longer opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A person's ID number.
+    IdNumber,
+    /// A person's name.
+    Name,
+}
+
+impl Kind {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Kind::IdNumber => b"id_number",
+            Kind::Name => b"name",
+        }
+    }
 }
 
 impl std::fmt::Debug for DataKeys {
@@ -91,9 +117,15 @@ impl DataKeys {
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         hkdf.expand(INDEX_INFO, &mut index_key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        let mut audit_seed = [0u8; 32];
-        hkdf.expand(AUDIT_INFO, &mut audit_seed)
+        let mut check_key = [0u8; 32];
+        hkdf.expand(CHECK_INFO, &mut check_key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let check = <Hmac<Sha256> as Mac>::new_from_slice(&check_key)
+            .expect("HMAC accepts keys of any length")
+            .chain_update(b"chengxin data key check")
+            .finalize()
+            .into_bytes()
+            .into();
 
         let digest = Sha256::new()
             .chain_update(KEY_ID_PREFIX)
@@ -107,14 +139,27 @@ impl DataKeys {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&enc_key)),
             index_mac: <Hmac<Sha256> as Mac>::new_from_slice(&index_key)
                 .expect("HMAC accepts keys of any length"),
-            audit_seed,
+            check,
+            audit: None,
         }
     }
 
-    /// The Ed25519 key that signs audit-log checkpoints (derived from the
-    /// master key, so it needs no file of its own).
-    pub fn audit_signing_key(&self) -> ed25519_dalek::SigningKey {
-        ed25519_dalek::SigningKey::from_bytes(&self.audit_seed)
+    /// These keys with `seed` as the audit checkpoint signing key.
+    pub fn with_audit_key(mut self, seed: [u8; 32]) -> DataKeys {
+        self.audit = Some(ed25519_dalek::SigningKey::from_bytes(&seed));
+        self
+    }
+
+    /// The Ed25519 key that signs audit-log checkpoints, if one was loaded.
+    pub fn audit_key(&self) -> Option<&ed25519_dalek::SigningKey> {
+        self.audit.as_ref()
+    }
+
+    /// A value that identifies the master key (HMAC of a constant under a
+    /// key derived for that purpose): a database stores it and refuses any
+    /// other key.
+    pub fn check_value(&self) -> [u8; 32] {
+        self.check
     }
 
     /// Identifies the master key without revealing it; stored in every
@@ -123,11 +168,14 @@ impl DataKeys {
         self.key_id
     }
 
-    /// Encrypts with AES-256-GCM under a fresh random 96-bit nonce.
+    /// Encrypts with AES-256-GCM under a fresh random 96-bit nonce, bound to
+    /// what the value is (`kind`) and whose it is (`row`, the person's blind
+    /// index): both are authenticated as associated data, so the value opens
+    /// only for the same kind and row.
     ///
-    /// Output: `[1u8 version][4-byte key id][12-byte nonce][ciphertext+tag]`,
+    /// Output: `[2u8 version][4-byte key id][12-byte nonce][ciphertext+tag]`,
     /// 33 bytes longer than `plaintext`. Version and key id are authenticated.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+    pub fn encrypt(&self, kind: Kind, row: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
 
@@ -135,13 +183,14 @@ impl DataKeys {
         out.push(VERSION);
         out.extend_from_slice(&self.key_id);
         out.extend_from_slice(&nonce);
+        let aad = bound_aad(&out[..AAD_LEN], kind, row);
         let sealed = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext,
-                    aad: &out[..AAD_LEN],
+                    aad: &aad,
                 },
             )
             .expect("AES-GCM only refuses plaintexts over 64 GiB");
@@ -149,25 +198,39 @@ impl DataKeys {
         out
     }
 
-    /// Opens a value made by [`DataKeys::encrypt`].
+    /// Opens a value made by [`DataKeys::encrypt`] for the same `kind` and
+    /// `row` (a version-1 value, written before values were bound, opens
+    /// without them).
     ///
     /// Too short or an unknown version is [`CryptoError::Malformed`]; another
-    /// key's id is [`CryptoError::UnknownKey`]; any other alteration is
-    /// [`CryptoError::Tampered`].
-    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if ciphertext.len() < HEADER_LEN + TAG_LEN || ciphertext[0] != VERSION {
+    /// key's id is [`CryptoError::UnknownKey`]; any other alteration, or a
+    /// value moved from another row or column, is [`CryptoError::Tampered`].
+    pub fn decrypt(
+        &self,
+        kind: Kind,
+        row: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        if ciphertext.len() < HEADER_LEN + TAG_LEN
+            || (ciphertext[0] != VERSION && ciphertext[0] != LEGACY_VERSION)
+        {
             return Err(CryptoError::Malformed);
         }
         if ciphertext[1..AAD_LEN] != self.key_id {
             return Err(CryptoError::UnknownKey);
         }
         let (header, sealed) = ciphertext.split_at(HEADER_LEN);
+        let aad = if header[0] == LEGACY_VERSION {
+            header[..AAD_LEN].to_vec()
+        } else {
+            bound_aad(&header[..AAD_LEN], kind, row)
+        };
         self.cipher
             .decrypt(
                 Nonce::from_slice(&header[AAD_LEN..]),
                 Payload {
                     msg: sealed,
-                    aad: &header[..AAD_LEN],
+                    aad: &aad,
                 },
             )
             .map_err(|_| CryptoError::Tampered)
@@ -183,6 +246,16 @@ impl DataKeys {
             .into_bytes()
             .into()
     }
+}
+
+/// Associated data of a bound value: header, kind, a separator, the row.
+fn bound_aad(header: &[u8], kind: Kind, row: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(header.len() + 16 + row.len());
+    aad.extend_from_slice(header);
+    aad.extend_from_slice(kind.label());
+    aad.push(0);
+    aad.extend_from_slice(row);
+    aad
 }
 
 /// A new random master key from the operating system's generator.
@@ -228,6 +301,7 @@ mod tests {
 
     const ID_NUMBER: &str = "33060219900101123X";
     const NAME: &str = "张三";
+    const ROW: &[u8] = b"row-1 blind index";
 
     fn keys(byte: u8) -> DataKeys {
         DataKeys::from_master([byte; 32])
@@ -247,23 +321,27 @@ mod tests {
     fn round_trip() {
         let k = keys(1);
         for plain in [&b""[..], ID_NUMBER.as_bytes(), NAME.as_bytes()] {
-            let sealed = k.encrypt(plain);
+            let sealed = k.encrypt(Kind::Name, ROW, plain);
             assert_eq!(sealed.len(), plain.len() + 33);
-            assert_eq!(sealed[0], 1);
+            assert_eq!(sealed[0], 2);
             assert_eq!(sealed[1..5], k.key_id());
-            assert_eq!(k.decrypt(&sealed).unwrap(), plain);
+            assert_eq!(k.decrypt(Kind::Name, ROW, &sealed).unwrap(), plain);
         }
     }
 
     #[test]
     fn clone_on_another_thread_shares_the_keys() {
         let k = keys(2);
-        let sealed = k.encrypt(NAME.as_bytes());
+        let sealed = k.encrypt(Kind::Name, ROW, NAME.as_bytes());
         let copy = k.clone();
-        let (plain, index) =
-            std::thread::spawn(move || (copy.decrypt(&sealed).unwrap(), copy.blind_index(b"v")))
-                .join()
-                .unwrap();
+        let (plain, index) = std::thread::spawn(move || {
+            (
+                copy.decrypt(Kind::Name, ROW, &sealed).unwrap(),
+                copy.blind_index(b"v"),
+            )
+        })
+        .join()
+        .unwrap();
         assert_eq!(plain, NAME.as_bytes());
         assert_eq!(index, k.blind_index(b"v"));
     }
@@ -272,8 +350,8 @@ mod tests {
     fn same_plaintext_encrypts_differently_and_never_in_clear() {
         let k = keys(3);
         for plain in [ID_NUMBER, NAME] {
-            let a = k.encrypt(plain.as_bytes());
-            let b = k.encrypt(plain.as_bytes());
+            let a = k.encrypt(Kind::Name, ROW, plain.as_bytes());
+            let b = k.encrypt(Kind::Name, ROW, plain.as_bytes());
             assert_ne!(a, b);
             assert_ne!(a[5..HEADER_LEN], b[5..HEADER_LEN], "nonce reused");
             for sealed in [&a, &b] {
@@ -285,12 +363,12 @@ mod tests {
     #[test]
     fn every_single_byte_flip_is_rejected() {
         let k = keys(4);
-        let sealed = k.encrypt(ID_NUMBER.as_bytes());
+        let sealed = k.encrypt(Kind::Name, ROW, ID_NUMBER.as_bytes());
         for pos in 0..sealed.len() {
             for mask in [0x01u8, 0x80, 0xff] {
                 let mut bad = sealed.clone();
                 bad[pos] ^= mask;
-                let err = k.decrypt(&bad).unwrap_err();
+                let err = k.decrypt(Kind::Name, ROW, &bad).unwrap_err();
                 match pos {
                     0 => assert!(matches!(err, CryptoError::Malformed), "{pos}: {err:?}"),
                     1..=4 => assert!(matches!(err, CryptoError::UnknownKey), "{pos}: {err:?}"),
@@ -303,41 +381,70 @@ mod tests {
     #[test]
     fn short_or_truncated_input_is_rejected() {
         let k = keys(5);
-        let sealed = k.encrypt(ID_NUMBER.as_bytes());
+        let sealed = k.encrypt(Kind::Name, ROW, ID_NUMBER.as_bytes());
         for len in 0..HEADER_LEN + TAG_LEN {
             assert!(matches!(
-                k.decrypt(&sealed[..len]),
+                k.decrypt(Kind::Name, ROW, &sealed[..len]),
                 Err(CryptoError::Malformed)
             ));
         }
         for len in HEADER_LEN + TAG_LEN..sealed.len() {
             assert!(matches!(
-                k.decrypt(&sealed[..len]),
+                k.decrypt(Kind::Name, ROW, &sealed[..len]),
                 Err(CryptoError::Tampered)
             ));
         }
         assert!(matches!(
-            k.decrypt(ID_NUMBER.as_bytes()),
+            k.decrypt(Kind::Name, ROW, ID_NUMBER.as_bytes()),
             Err(CryptoError::Malformed)
         ));
     }
 
+    /// A value moved to another person's row or into another column (kind)
+    /// no longer opens: swapping ciphertexts between rows is detected.
+    #[test]
+    fn values_are_bound_to_their_row_and_kind() {
+        let k = keys(12);
+        let sealed = k.encrypt(Kind::IdNumber, b"person a", ID_NUMBER.as_bytes());
+        assert_eq!(
+            k.decrypt(Kind::IdNumber, b"person a", &sealed).unwrap(),
+            ID_NUMBER.as_bytes()
+        );
+        assert!(matches!(
+            k.decrypt(Kind::IdNumber, b"person b", &sealed),
+            Err(CryptoError::Tampered)
+        ));
+        assert!(matches!(
+            k.decrypt(Kind::Name, b"person a", &sealed),
+            Err(CryptoError::Tampered)
+        ));
+    }
+
+    #[test]
+    fn check_values_tell_keys_apart() {
+        assert_eq!(keys(13).check_value(), keys(13).check_value());
+        assert_ne!(keys(13).check_value(), keys(14).check_value());
+    }
+
     #[test]
     fn different_master_key_is_unknown_key() {
-        let sealed = keys(6).encrypt(NAME.as_bytes());
+        let sealed = keys(6).encrypt(Kind::Name, ROW, NAME.as_bytes());
         assert_ne!(keys(6).key_id(), keys(7).key_id());
         assert!(matches!(
-            keys(7).decrypt(&sealed),
+            keys(7).decrypt(Kind::Name, ROW, &sealed),
             Err(CryptoError::UnknownKey)
         ));
     }
 
     #[test]
     fn key_id_collision_still_fails_authentication() {
-        let sealed = keys(8).encrypt(NAME.as_bytes());
+        let sealed = keys(8).encrypt(Kind::Name, ROW, NAME.as_bytes());
         let mut other = keys(9);
         other.key_id = keys(8).key_id();
-        assert!(matches!(other.decrypt(&sealed), Err(CryptoError::Tampered)));
+        assert!(matches!(
+            other.decrypt(Kind::Name, ROW, &sealed),
+            Err(CryptoError::Tampered)
+        ));
     }
 
     #[test]
@@ -362,7 +469,10 @@ mod tests {
             KNOWN_INDEX
         );
         let sealed = hex::decode(KNOWN_CIPHERTEXT).unwrap();
-        assert_eq!(k.decrypt(&sealed).unwrap(), ID_NUMBER.as_bytes());
+        assert_eq!(
+            k.decrypt(Kind::Name, ROW, &sealed).unwrap(),
+            ID_NUMBER.as_bytes()
+        );
     }
 
     const KNOWN_KEY_ID: &str = "00cd4e40";
@@ -435,9 +545,9 @@ mod tests {
             plain in proptest::collection::vec(any::<u8>(), 0..2048),
         ) {
             let k = DataKeys::from_master(master);
-            let sealed = k.encrypt(&plain);
+            let sealed = k.encrypt(Kind::Name, ROW, &plain);
             prop_assert_eq!(sealed.len(), plain.len() + 33);
-            prop_assert_eq!(k.decrypt(&sealed).unwrap(), plain);
+            prop_assert_eq!(k.decrypt(Kind::Name, ROW, &sealed).unwrap(), plain);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Knows nothing of HTTP and makes no decisions: backends store and read
 //! what use cases (in `chengxin-jobs`) tell them to.
 
+pub mod binding;
 pub mod crypto;
 mod group;
 mod migrate;
@@ -15,7 +16,7 @@ use chengxin_domain::audit::AuditEvent;
 use chengxin_domain::record::RecordStatus;
 use chengxin_domain::IdNumber;
 
-pub use crypto::DataKeys;
+pub use crypto::{DataKeys, KeyConfig};
 pub use types::*;
 pub use uow::{ReadTx, WriteTx};
 
@@ -41,6 +42,14 @@ pub enum StoreError {
     Retry(String),
     #[error("{0}")]
     Conflict(String),
+    /// The keys do not belong to this database (or are missing): the
+    /// message names the key file expected.
+    #[error("refusing to start: {0}")]
+    Key(String),
+    /// The first connection failed; the message has every cause (a TLS
+    /// failure's reason too).
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
 }
 
 impl StoreError {
@@ -96,30 +105,70 @@ pub trait Store: Send + Sync {
 }
 
 /// Opens the store named by a URL (`sqlite://PATH`, `postgres://…`),
-/// running migrations and loading (or creating) the data key.
+/// running migrations and loading the keys the environment names
+/// ([`KeyConfig::from_env`]).
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
-    let keys = match url.strip_prefix("sqlite://") {
-        Some(path) if !path.is_empty() => DataKeys::load(Some(std::path::Path::new(path)))?,
-        _ => DataKeys::load(None)?,
-    };
-    open_with_keys(url, keys)
+    open_configured(url, &KeyConfig::from_env())
 }
 
-/// Opens the store named by a URL with the given keys.
+/// Opens the store named by a URL with the keys `config` names: a missing
+/// key file is created only for a new, empty database, and keys other than
+/// the ones the database was created with are refused.
+pub fn open_configured(url: &str, config: &KeyConfig) -> Result<Box<dyn Store>> {
+    let db_path = url
+        .strip_prefix("sqlite://")
+        .filter(|p| !p.is_empty())
+        .map(std::path::Path::new);
+    let loader = move |state: &binding::KeyState| -> Result<(DataKeys, binding::KeyOrigin)> {
+        // The audit key first: a missing setting fails before any file is made.
+        let audit = config.load_audit_key(state.no_audit_key())?;
+        let data = config.load_data_key(db_path, state.new_database())?;
+        let origin = binding::KeyOrigin {
+            data: config.data_key_origin(db_path),
+            audit: config.audit_key_file.as_ref().map_or_else(
+                || "no audit key file".to_owned(),
+                |p| format!("audit key file {}", p.display()),
+            ),
+        };
+        Ok((data.with_audit_key(audit), origin))
+    };
+    open_with(url, Box::new(loader))
+}
+
+/// Opens the store named by a URL with the given keys (which must carry an
+/// audit key, and be the database's own).
 pub fn open_with_keys(url: &str, keys: DataKeys) -> Result<Box<dyn Store>> {
+    open_with(url, binding::given(keys))
+}
+
+/// Opens the store named by a URL; `load` gets the keys once the database's
+/// key state is known.
+pub fn open_with(url: &str, load: binding::KeyLoader<'_>) -> Result<Box<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() {
             return Err(StoreError::BadUrl(url.into()));
         }
-        Ok(Box::new(sqlite::SqliteStore::open(
+        Ok(Box::new(sqlite::SqliteStore::open_with(
             std::path::Path::new(path),
-            keys,
+            load,
         )?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::PgStore::open(url, keys)
+        postgres::PgStore::open_with(url, load)
     } else {
         Err(StoreError::BadUrl(url.into()))
     }
+}
+
+/// How often a long-running process signs a checkpoint of entries appended
+/// since the last one (besides one every [`chengxin_domain::audit::CHECKPOINT_EVERY`]
+/// entries): `CHENGXIN_AUDIT_CHECKPOINT_SECONDS`, default five minutes.
+pub(crate) fn checkpoint_interval() -> std::time::Duration {
+    std::time::Duration::from_secs(
+        std::env::var("CHENGXIN_AUDIT_CHECKPOINT_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300),
+    )
 }
 
 /// The content hash that decides "identical content": item, person and fields.
@@ -134,6 +183,12 @@ pub fn content_hash(item: &str, id_index: &[u8], fields: &str) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// The audit signing key, which every store is opened with.
+pub(crate) fn audit_key(keys: &DataKeys) -> Result<&ed25519_dalek::SigningKey> {
+    keys.audit_key()
+        .ok_or_else(|| StoreError::Key("no audit signing key was loaded".into()))
+}
+
 /// Hex of a blind index, as audit entries name a person.
 pub fn person_ref(index: &[u8]) -> String {
     hex::encode(index)
@@ -144,22 +199,29 @@ pub(crate) fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-/// Decrypts a stored ID number and name.
+/// Decrypts a stored ID number and name, each bound to the person's blind
+/// index `index` (a value moved from another person's row fails), and checks
+/// that the ID number is the one the index names.
 pub(crate) fn decrypt_identity(
     keys: &DataKeys,
+    index: &[u8],
     id_cipher: &[u8],
     name_cipher: Option<&[u8]>,
 ) -> Result<(IdNumber, Option<String>)> {
-    let id = keys.decrypt(id_cipher)?;
+    use crypto::Kind;
+    let id = keys.decrypt(Kind::IdNumber, index, id_cipher)?;
     let id = std::str::from_utf8(&id)
         .ok()
         .and_then(|s| IdNumber::parse(s).ok())
         .ok_or_else(|| {
             StoreError::Corrupt("stored ID number does not decrypt to a valid number".into())
         })?;
+    if keys.blind_index(id.as_str().as_bytes())[..] != *index {
+        return Err(crypto::CryptoError::Tampered.into());
+    }
     let name = match name_cipher {
         Some(c) => Some(
-            String::from_utf8(keys.decrypt(c)?)
+            String::from_utf8(keys.decrypt(Kind::Name, index, c)?)
                 .map_err(|_| StoreError::Corrupt("stored name".into()))?,
         ),
         None => None,

@@ -25,6 +25,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0004_audit_journal.sql"),
     },
     Migration {
+        version: 5,
+        sql: include_str!("../migrations/sqlite/0005_keys_and_append_only_audit.sql"),
+    },
+    Migration {
         version: 8,
         sql: include_str!("../migrations/sqlite/0008_audit_by_person.sql"),
     },
@@ -47,6 +51,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 4,
         sql: include_str!("../migrations/postgres/0004_audit_pending.sql"),
+    },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/postgres/0005_keys_and_append_only_audit.sql"),
     },
     Migration {
         version: 8,

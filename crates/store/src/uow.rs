@@ -227,6 +227,17 @@ pub trait AuditRead {
     fn person_audit(&mut self, person: &str, limit: usize) -> Result<Vec<AuditEntry>>;
     /// The stored head of the log: (size, hash of the last entry).
     fn audit_head(&mut self) -> Result<(i64, String)>;
+    /// The last signed checkpoint written into the log, if any.
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>>;
+    /// Entries committed but not yet sealed into the chain (always none
+    /// where writers chain as they commit).
+    fn audit_pending(&mut self) -> Result<Vec<AuditEvent>>;
+    /// Up to `limit` ids of record versions (`records` rows) after `after`,
+    /// in order: what `audit verify` checks the log covers.
+    fn record_ids(&mut self, after: i64, limit: usize) -> Result<Vec<i64>>;
+    /// Up to `limit` (person id, number of score-history rows), persons
+    /// after `after` in order.
+    fn history_counts(&mut self, after: i64, limit: usize) -> Result<Vec<(i64, i64)>>;
 }
 
 /// Appending to the audit log.

@@ -17,9 +17,12 @@ use chengxin_domain::record::RecordStatus;
 use chengxin_domain::{Catalogue, IdNumber};
 use chengxin_store::{DataKeys, Store};
 
-/// A fixed master key so tests are reproducible.
+/// The seed of the fixed audit signing key of [`test_keys`].
+pub const TEST_AUDIT_SEED: [u8; 32] = [8u8; 32];
+
+/// A fixed master key and audit key so tests are reproducible.
 pub fn test_keys() -> DataKeys {
-    DataKeys::from_master([7u8; 32])
+    DataKeys::from_master([7u8; 32]).with_audit_key(TEST_AUDIT_SEED)
 }
 
 /// A database that exists for one test and is removed after it.
@@ -74,6 +77,58 @@ impl TestDb {
             _dir: None,
             drop_pg: Some((admin, name)),
         })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        if self.path.is_some() {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+
+    /// Runs SQL statements directly, as an insider with database access
+    /// could (bypassing the store).
+    pub fn execute_sql(&self, sql: &str) {
+        match &self.path {
+            Some(path) => rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => postgres::Client::connect(&self.url, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// Runs SQL directly; the error text if it fails.
+    pub fn try_execute_sql(&self, sql: &str) -> Result<(), String> {
+        match &self.path {
+            Some(path) => rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch(sql))
+                .map_err(|e| e.to_string()),
+            None => {
+                let mut c = postgres::Client::connect(&self.url, postgres::NoTls)
+                    .map_err(|e| e.to_string())?;
+                c.batch_execute(sql).map_err(|e| {
+                    e.as_db_error()
+                        .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+                })
+            }
+        }
+    }
+
+    /// One integer from a query run directly.
+    pub fn query_i64(&self, sql: &str) -> i64 {
+        match &self.path {
+            Some(path) => rusqlite::Connection::open(path)
+                .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => postgres::Client::connect(&self.url, postgres::NoTls)
+                .and_then(|mut c| c.query_one(sql, &[]))
+                .map(|r| r.get::<_, i64>(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
     }
 
     /// Opens the store for this database with the test keys.

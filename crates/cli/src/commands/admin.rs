@@ -1,5 +1,6 @@
 //! `chengxin unit …` and `chengxin audit …`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -67,22 +68,18 @@ pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
 pub fn audit(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Verify { checkpoint } => {
-            let cp: Option<Checkpoint> = match checkpoint {
-                Some(p) => {
-                    let text = std::fs::read_to_string(&p)
-                        .with_context(|| format!("cannot read {}", p.display()))?;
-                    Some(
-                        serde_json::from_str(&text)
-                            .with_context(|| format!("{} is not a checkpoint", p.display()))?,
-                    )
-                }
-                None => None,
-            };
+            let cp: Option<Checkpoint> = checkpoint.as_deref().map(read_checkpoint).transpose()?;
             match audit::verify(ctx, cp.as_ref()) {
                 Ok(r) => {
-                    print!("audit log intact: {} entries, head {}", r.entries, r.head);
+                    print!(
+                        "audit log intact: {} entries, head {}, {} signed checkpoints verified",
+                        r.entries, r.head, r.signed_checkpoints
+                    );
                     match r.checkpoint_size {
-                        Some(n) => println!(", extends the checkpoint at {n}"),
+                        Some(n) => println!(
+                            ", extends the checkpoint at {n} ({} witness co-signatures verified)",
+                            r.witnesses
+                        ),
                         None => println!(),
                     }
                     Ok(ExitCode::SUCCESS)
@@ -98,5 +95,22 @@ pub fn audit(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&cp)?);
             Ok(ExitCode::SUCCESS)
         }
+        AuditCommand::Witness { checkpoint, key } => witness(&checkpoint, &key),
     }
+}
+
+fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a checkpoint", path.display()))
+}
+
+/// `audit witness`: co-signs a checkpoint with the witness's own key.
+pub fn witness(checkpoint: &Path, key: &Path) -> anyhow::Result<ExitCode> {
+    let mut cp = read_checkpoint(checkpoint)?;
+    let seed = chengxin_store::crypto::load_key(key, "witness key", true)?;
+    audit::witness(&mut cp, &seed)
+        .with_context(|| format!("will not co-sign {}", checkpoint.display()))?;
+    println!("{}", serde_json::to_string_pretty(&cp)?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -25,24 +26,79 @@ const UNITS: &[(&str, &str, &str)] = &[
     ("SX-VOL", "绍兴市志愿者联合会", "O03"),
 ];
 
-/// Runs the demo.
-pub fn run(a: &DemoArgs, actor: &str) -> anyhow::Result<ExitCode> {
-    let as_of = chengxin_jobs::today();
-    for suffix in [
-        "",
-        "-wal",
-        "-shm",
-        ".key",
-        "-reads",
-        "-reads-wal",
-        "-reads-shm",
-    ] {
-        let mut p = a.file.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(&p);
+/// Files beside the demo database that the demo's store makes.
+const SUFFIXES: &[&str] = &[
+    "",
+    "-wal",
+    "-shm",
+    ".key",
+    "-reads",
+    "-reads-wal",
+    "-reads-shm",
+    ".audit-key",
+];
+
+fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
+    let mut p = file.to_path_buf().into_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// The files a demo at `file` makes: the database and its companions, the
+/// generated data, and the marker that lists them.
+fn demo_files(file: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = SUFFIXES.iter().map(|s| with_suffix(file, s)).collect();
+    out.push(file.with_extension("jsonl"));
+    out
+}
+
+/// Clears what an earlier demo at `file` made, and only that: the marker
+/// `FILE.demo` lists the files the demo created. A file in the way that no
+/// demo made is refused, never deleted. Then writes a new marker.
+fn prepare(file: &Path) -> anyhow::Result<()> {
+    let marker = with_suffix(file, ".demo");
+    if let Ok(listed) = std::fs::read_to_string(&marker) {
+        for line in listed.lines().filter(|l| !l.is_empty()) {
+            match std::fs::remove_file(line) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("cannot remove {line}")),
+            }
+        }
+        std::fs::remove_file(&marker)?;
     }
+    let files = demo_files(file);
+    if let Some(taken) = files.iter().find(|p| p.exists()) {
+        anyhow::bail!(
+            "{} exists and was not made by `chengxin demo`: the demo never deletes a file it did not create; choose another --file or move it away",
+            taken.display()
+        );
+    }
+    let list: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+        .and_then(|mut f| f.write_all(list.as_bytes()))
+        .with_context(|| format!("cannot create {}", marker.display()))?;
+    Ok(())
+}
+
+/// Runs the demo. Its audit key is `--audit-key` if given, else
+/// `FILE.audit-key` beside the demo database (a demo convenience a
+/// deployment must not copy: there the audit key is kept elsewhere).
+pub fn run(a: &DemoArgs, actor: &str, audit_key: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let as_of = chengxin_jobs::today();
+    prepare(&a.file)?;
     let url = format!("sqlite://{}", a.file.display());
-    let ctx = super::open(&url)?.with_actor(actor);
+    let mut keys = chengxin_store::KeyConfig::from_env();
+    keys.audit_key_file = Some(
+        audit_key
+            .map(Path::to_path_buf)
+            .or(keys.audit_key_file)
+            .unwrap_or_else(|| with_suffix(&a.file, ".audit-key")),
+    );
+    let ctx = super::open(&url, &keys)?.with_actor(actor);
     println!(
         "诚信分演示 Chengxin demo: {} synthetic residents into {}",
         a.residents,

@@ -19,9 +19,10 @@ use crate::args::{Cli, Command};
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = chengxin_jobs::operator(&operator_name(cli.actor.as_deref())?);
-    let open = |url: &str| open(url).map(|ctx| ctx.with_actor(actor.clone()));
+    let keys = key_config(cli.audit_key.clone());
+    let open = |url: &str| open(url, &keys).map(|ctx| ctx.with_actor(actor.clone()));
     match cli.command {
-        Command::Demo(a) => demo::run(&a, &actor),
+        Command::Demo(a) => demo::run(&a, &actor, cli.audit_key.as_deref()),
         Command::Generate(a) => data::generate(&a),
         Command::Import(a) => data::import(&open(&cli.db)?, &a),
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
@@ -29,6 +30,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model(m) => model::run(&open(&cli.db)?, m),
         Command::Serve(a) => serve::run(Arc::new(open(&cli.db)?), a.listen, None),
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
+        Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
+            admin::witness(&checkpoint, &key)
+        }
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
     }
 }
@@ -63,9 +67,18 @@ fn operator_name(given: Option<&str>) -> anyhow::Result<String> {
     Ok(name)
 }
 
-/// Opens the store and binds the model in force.
-pub fn open(url: &str) -> anyhow::Result<Context> {
-    let store = chengxin_store::open(url)
+/// The keys the environment names, with `--audit-key` if given.
+pub fn key_config(audit_key: Option<std::path::PathBuf>) -> chengxin_store::KeyConfig {
+    let mut keys = chengxin_store::KeyConfig::from_env();
+    if audit_key.is_some() {
+        keys.audit_key_file = audit_key;
+    }
+    keys
+}
+
+/// Opens the store with `keys` and binds the model in force.
+pub fn open(url: &str, keys: &chengxin_store::KeyConfig) -> anyhow::Result<Context> {
+    let store = chengxin_store::open_configured(url, keys)
         .with_context(|| format!("cannot open the database {}", redact(url)))?;
     Ok(Context::new(Arc::from(store))?)
 }

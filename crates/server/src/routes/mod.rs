@@ -1,6 +1,7 @@
 //! The API's handlers, one module per area. Each handler is annotated for
 //! OpenAPI and registered with `routes!`, so the document cannot drift.
 
+pub mod audit;
 pub mod batches;
 pub mod health;
 pub mod me_data;

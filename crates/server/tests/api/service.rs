@@ -186,3 +186,39 @@ async fn anonymous_requests_are_refused_before_anything_is_read() {
     })
     .await;
 }
+
+/// The latest signed checkpoint is published without a key (a first one is
+/// signed if there is none), then the one `audit checkpoint` wrote, which
+/// verifies against the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latest_audit_checkpoint_is_published() {
+    on_each_backend(|app| async move {
+        let res = app
+            .client
+            .get(app.url("/api/v1/audit/checkpoint"))
+            .send()
+            .await
+            .unwrap();
+        let first = assert_json(res, StatusCode::OK).await;
+        assert_eq!(first["size"], 0);
+        app.unit("SX-TAX", &["P01"]).await;
+        let written = app
+            .run(|ctx| chengxin_jobs::audit::checkpoint(ctx).unwrap())
+            .await;
+        let res = app
+            .client
+            .get(app.url("/api/v1/audit/checkpoint"))
+            .send()
+            .await
+            .unwrap();
+        let body = assert_json(res, StatusCode::OK).await;
+        let published: chengxin_domain::audit::Checkpoint = serde_json::from_value(body).unwrap();
+        assert_eq!(published, written);
+        let verified = app
+            .run(move |ctx| chengxin_jobs::audit::verify(ctx, Some(&published)).unwrap())
+            .await;
+        assert_eq!(verified.checkpoint_size, Some(written.size));
+        app.stop().await.unwrap();
+    })
+    .await;
+}

@@ -7,7 +7,8 @@
 //! first). A committed change always has its entry, pending or sealed; the
 //! chain stays gap-free; only the sequencer takes the head row's lock.
 
-use chengxin_domain::audit::{chain, AuditEntry, AuditEvent};
+use chengxin_domain::audit::{Appender, AuditEntry, AuditEvent};
+use ed25519_dalek::SigningKey;
 
 use crate::{now_text, Result, StoreError};
 
@@ -55,11 +56,11 @@ pub(super) fn stage(tx: &mut Conn, events: Vec<AuditEvent>) -> Result<()> {
 
 /// Seals every pending entry committed so far into the chain; returns how
 /// many. Sequencers in several processes take turns on the head row.
-pub(super) fn seal(conn: &mut Conn) -> Result<u64> {
+pub(super) fn seal(conn: &mut Conn, key: &SigningKey) -> Result<u64> {
     let mut sealed = 0u64;
     loop {
         conn.batch_execute("BEGIN")?;
-        let done = seal_batch(conn);
+        let done = seal_batch(conn, key);
         match done {
             Ok(n) => {
                 conn.batch_execute("COMMIT")?;
@@ -76,14 +77,14 @@ pub(super) fn seal(conn: &mut Conn) -> Result<u64> {
     }
 }
 
-fn seal_batch(tx: &mut Conn) -> Result<u64> {
+fn seal_batch(tx: &mut Conn, key: &SigningKey) -> Result<u64> {
     let head = tx
         .query_opt(
-            "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            "SELECT seq, hash, checkpoint_seq FROM audit_head WHERE id = 1 FOR UPDATE",
             &[],
         )?
         .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
-    let (mut seq, mut hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+    let mut appender = Appender::new(head.try_get(0)?, head.try_get(1)?, head.try_get(2)?, key);
     let pending = tx.query(
         "SELECT id, at, actor, action, subject, person, request_id, detail FROM audit_pending
          ORDER BY id LIMIT $1",
@@ -94,6 +95,21 @@ fn seal_batch(tx: &mut Conn) -> Result<u64> {
     }
     let n = pending.len();
     let mut ids = Vec::with_capacity(n);
+    let mut chained = Vec::with_capacity(n + 1);
+    for r in &pending {
+        ids.push(r.try_get::<_, i64>(0)?);
+        let detail: String = r.try_get(7)?;
+        let event = AuditEvent {
+            actor: r.try_get(2)?,
+            action: r.try_get(3)?,
+            subject: r.try_get(4)?,
+            person: r.try_get(5)?,
+            request_id: r.try_get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        };
+        appender.push(r.try_get(1)?, event, &mut chained);
+    }
+    let m = chained.len();
     let (
         mut seqs,
         mut ats,
@@ -106,31 +122,18 @@ fn seal_batch(tx: &mut Conn) -> Result<u64> {
         mut prevs,
         mut hashes,
     ) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
     );
-    for r in &pending {
-        ids.push(r.try_get::<_, i64>(0)?);
-        let detail: String = r.try_get(7)?;
-        let event = AuditEvent {
-            actor: r.try_get(2)?,
-            action: r.try_get(3)?,
-            subject: r.try_get(4)?,
-            person: r.try_get(5)?,
-            request_id: r.try_get(6)?,
-            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-        };
-        let e = chain(seq, &hash, r.try_get(1)?, event);
-        seq = e.seq;
-        hash.clone_from(&e.hash);
+    for e in chained {
         seqs.push(e.seq);
         ats.push(e.at);
         actors.push(e.event.actor);
@@ -150,10 +153,22 @@ fn seal_batch(tx: &mut Conn) -> Result<u64> {
     )?;
     tx.execute("DELETE FROM audit_pending WHERE id = ANY($1)", &[&ids])?;
     tx.execute(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
-        &[&seq, &hash],
+        "UPDATE audit_head SET seq = $1, hash = $2, checkpoint_seq = $3 WHERE id = 1",
+        &[&appender.seq, &appender.hash, &appender.last_checkpoint],
     )?;
     Ok(n as u64)
+}
+
+/// The last signed checkpoint written into the log.
+pub(super) fn last_checkpoint(conn: &mut Conn) -> Result<Option<AuditEntry>> {
+    let row = conn
+        .query_opt("SELECT checkpoint_seq FROM audit_head WHERE id = 1", &[])?
+        .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
+    let seq: i64 = row.try_get(0)?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    Ok(entries(conn, seq - 1, 1)?.into_iter().next())
 }
 
 pub(super) fn entries(conn: &mut Conn, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
@@ -202,4 +217,135 @@ pub(super) fn head(conn: &mut Conn) -> Result<(i64, String)> {
         .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?
         .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
     Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Asks the sequencer for a signed checkpoint if entries were appended since
+/// the last one.
+pub(super) fn request_checkpoint_if_unsigned(conn: &mut Conn) -> Result<()> {
+    let row = conn
+        .query_opt(
+            "SELECT seq, checkpoint_seq FROM audit_head WHERE id = 1",
+            &[],
+        )?
+        .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
+    let (seq, last): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if seq > last {
+        conn.batch_execute("BEGIN")?;
+        let staged = stage(conn, vec![chengxin_domain::audit::checkpoint_request()]);
+        conn.batch_execute(if staged.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        staged?;
+    }
+    Ok(())
+}
+
+/// What the database says about its keys (see `binding`).
+pub(super) fn key_state(conn: &mut Conn) -> Result<crate::binding::KeyState> {
+    let bound = conn
+        .query_opt(
+            "SELECT data_key_id, data_key_check, audit_public_key FROM key_binding WHERE id = 1",
+            &[],
+        )?
+        .map(|r| -> Result<crate::binding::Binding> {
+            Ok(crate::binding::Binding {
+                data_key_id: r.try_get(0)?,
+                data_key_check: r.try_get(1)?,
+                audit_public_key: r.try_get(2)?,
+            })
+        })
+        .transpose()?;
+    let used: bool = conn
+        .query_opt(
+            "SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM units)
+                    OR EXISTS (SELECT 1 FROM audit_log) OR EXISTS (SELECT 1 FROM audit_pending)",
+            &[],
+        )?
+        .map_or(Ok(false), |r| r.try_get(0))?;
+    let sample = conn
+        .query_opt(
+            "SELECT id_index, id_cipher FROM persons ORDER BY id LIMIT 1",
+            &[],
+        )?
+        .map(|r| -> Result<(Vec<u8>, Vec<u8>)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
+        .transpose()?;
+    Ok(crate::binding::KeyState {
+        bound,
+        empty: !used,
+        sample,
+    })
+}
+
+/// Records the keys of a database that has none yet; `sign` (a database
+/// with a log from before checkpoints were signed) also asks for a signed
+/// checkpoint of that log. Two first openers race on the row's key: the
+/// loser's keys are checked again when it opens next.
+pub(super) fn bind(conn: &mut Conn, b: &crate::binding::Binding, sign: bool) -> Result<()> {
+    conn.batch_execute("BEGIN")?;
+    let done = (|| -> Result<()> {
+        let n = conn.execute(
+            "INSERT INTO key_binding (id, data_key_id, data_key_check, audit_public_key)
+             VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            &[&b.data_key_id, &b.data_key_check, &b.audit_public_key],
+        )?;
+        if n == 0 {
+            // Another process opened the new database at the same moment.
+            let now = key_state(conn)?.bound;
+            if now.as_ref() != Some(b) {
+                return Err(StoreError::Key(
+                    "another process recorded other keys for this new database at the same time"
+                        .into(),
+                ));
+            }
+            return Ok(());
+        }
+        if sign {
+            stage(conn, vec![chengxin_domain::audit::checkpoint_request()])?;
+        }
+        Ok(())
+    })();
+    conn.batch_execute(if done.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    done
+}
+
+/// Record version ids after `after`, in order.
+pub(super) fn record_ids(conn: &mut Conn, after: i64, limit: usize) -> Result<Vec<i64>> {
+    conn.query(
+        "SELECT id FROM records WHERE id > $1 ORDER BY id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}
+
+/// Score-history rows per person, persons after `after`, in order.
+pub(super) fn history_counts(conn: &mut Conn, after: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
+    conn.query(
+        "SELECT person_id, count(*) FROM score_history WHERE person_id > $1
+         GROUP BY person_id ORDER BY person_id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
+}
+
+/// Entries committed but not yet sealed, in order.
+pub(super) fn pending(conn: &mut Conn) -> Result<Vec<AuditEvent>> {
+    conn.query(
+        "SELECT actor, action, subject, person, request_id, detail FROM audit_pending ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        let detail: String = r.try_get(5)?;
+        Ok(AuditEvent {
+            actor: r.try_get(0)?,
+            action: r.try_get(1)?,
+            subject: r.try_get(2)?,
+            person: r.try_get(3)?,
+            request_id: r.try_get(4)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        })
+    })
+    .collect()
 }

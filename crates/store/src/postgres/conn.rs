@@ -106,13 +106,53 @@ impl Conn {
     }
 }
 
-/// Makes sessions for the pool: connects and sets the session up.
-#[derive(Debug)]
-pub(super) struct Manager(PostgresConnectionManager<NoTls>);
+/// Makes sessions for the pool: connects (over TLS as `sslmode` asks, see
+/// `tls`) and sets the session up.
+pub(super) enum Manager {
+    Plain(PostgresConnectionManager<NoTls>),
+    Tls(PostgresConnectionManager<super::tls::MakeRustls>),
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Manager::Plain(_) => "Manager(plain)",
+            Manager::Tls(_) => "Manager(tls)",
+        })
+    }
+}
 
 impl Manager {
-    pub(super) fn new(config: postgres::Config) -> Manager {
-        Manager(PostgresConnectionManager::new(config, NoTls))
+    /// A manager for the URL, with its `sslmode`.
+    pub(super) fn from_url(url: &str) -> Result<Manager> {
+        use postgres::config::SslMode as PgMode;
+        use std::str::FromStr;
+        let (url, mode, root) = super::tls::split_url(url)?;
+        let mut config = postgres::Config::from_str(&url)?;
+        Ok(match super::tls::client_config(mode, root.as_deref())? {
+            None => {
+                config.ssl_mode(PgMode::Disable);
+                Manager::Plain(PostgresConnectionManager::new(config, NoTls))
+            }
+            Some(tls) => {
+                config.ssl_mode(if mode == super::tls::SslMode::Prefer {
+                    PgMode::Prefer
+                } else {
+                    PgMode::Require
+                });
+                Manager::Tls(PostgresConnectionManager::new(
+                    config,
+                    super::tls::MakeRustls::new(tls),
+                ))
+            }
+        })
+    }
+
+    fn inner_connect(&self) -> Result<Client, postgres::Error> {
+        match self {
+            Manager::Plain(m) => r2d2::ManageConnection::connect(m),
+            Manager::Tls(m) => r2d2::ManageConnection::connect(m),
+        }
     }
 }
 
@@ -121,7 +161,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
-        let mut client = self.0.connect()?;
+        let mut client = self.inner_connect()?;
         // ISO dates: packed records rely on them. No parallel workers and no
         // JIT: starting or compiling them costs more than the store's
         // statements take, and the scan streams in id order anyway.
@@ -135,15 +175,17 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        match &mut conn.client {
-            Some(client) => self.0.is_valid(client),
-            None => Ok(()),
+        match (&mut conn.client, self) {
+            (Some(client), Manager::Plain(m)) => m.is_valid(client),
+            (Some(client), Manager::Tls(m)) => m.is_valid(client),
+            (None, _) => Ok(()),
         }
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.client
-            .as_mut()
-            .is_none_or(|client| self.0.has_broken(client))
+        conn.client.as_mut().is_none_or(|client| match self {
+            Manager::Plain(m) => m.has_broken(client),
+            Manager::Tls(m) => m.has_broken(client),
+        })
     }
 }

@@ -14,12 +14,22 @@ const MIGRATION_LOCK: i64 = 0x6368_656e_6778_696e;
 pub(super) fn migrate(conn: &mut Conn) -> Result<()> {
     conn.batch_execute("BEGIN")?;
     conn.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    conn.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    BIGINT PRIMARY KEY,
-            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-        )",
-    )?;
+    // No DDL at all once the schema is current, so a service role without
+    // the right to create (README, "PostgreSQL roles") can start.
+    let exists = conn
+        .query_opt(
+            "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL",
+            &[],
+        )?
+        .is_some();
+    if !exists {
+        conn.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    BIGINT PRIMARY KEY,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )",
+        )?;
+    }
     for m in POSTGRES {
         let done = conn
             .query_opt(

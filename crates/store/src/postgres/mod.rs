@@ -31,10 +31,10 @@ mod read;
 mod records;
 mod scores;
 mod sqltypes;
+mod tls;
 mod tx;
 mod units;
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -71,16 +71,27 @@ impl Drop for PgStore {
 }
 
 /// Seals pending audit entries every [`audit::SEAL_EVERY`] until stopped.
-fn spawn_sealer(pool: r2d2::Pool<Manager>, stop: Arc<AtomicBool>) -> Result<()> {
+/// Also writes a signed checkpoint every [`crate::checkpoint_interval`]
+/// when entries were appended since the last one.
+fn spawn_sealer(pool: r2d2::Pool<Manager>, keys: DataKeys, stop: Arc<AtomicBool>) -> Result<()> {
+    let key = crate::audit_key(&keys)?.clone();
     std::thread::Builder::new()
         .name("audit-sealer".into())
         .spawn(move || {
+            let mut since_signed = std::time::Duration::ZERO;
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(audit::SEAL_EVERY);
-                let sealed = pool
-                    .get()
-                    .map_err(StoreError::from)
-                    .and_then(|mut c| audit::seal(&mut c));
+                since_signed += audit::SEAL_EVERY;
+                let sign = since_signed >= crate::checkpoint_interval();
+                if sign {
+                    since_signed = std::time::Duration::ZERO;
+                }
+                let sealed = pool.get().map_err(StoreError::from).and_then(|mut c| {
+                    if sign {
+                        audit::request_checkpoint_if_unsigned(&mut c)?;
+                    }
+                    audit::seal(&mut c, &key)
+                });
                 if let Err(e) = sealed {
                     tracing::warn!(error = %e, "sealing audit entries failed; retrying");
                 }
@@ -91,15 +102,34 @@ fn spawn_sealer(pool: r2d2::Pool<Manager>, stop: Arc<AtomicBool>) -> Result<()> 
 }
 
 impl PgStore {
-    /// Connects to the database at `url` (`postgres://…`, no TLS), migrates
-    /// it and returns the store.
+    /// Connects to the database at `url` (`postgres://…`) with `keys`,
+    /// migrates it and returns the store.
     pub fn open(url: &str, keys: DataKeys) -> Result<Box<dyn Store>> {
-        let config = postgres::Config::from_str(url)?;
-        let manager = Manager::new(config);
+        PgStore::open_with(url, crate::binding::given(keys))
+    }
+
+    /// Connects to the database at `url`, migrates it, and checks the keys
+    /// `load` gives against the ones the database was created with.
+    pub fn open_with(url: &str, load: crate::binding::KeyLoader<'_>) -> Result<Box<dyn Store>> {
+        let manager = Manager::from_url(url)?;
         // Connect once directly, so a bad URL or password fails at once with
         // the server's reason instead of after the pool's timeout.
-        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        let mut first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            StoreError::Connect(text)
+        })?;
         migrate::migrate(&mut first)?;
+        let state = audit::key_state(&mut first)?;
+        let (keys, origin) = load(&state)?;
+        if let Some(b) = crate::binding::check(&state, &keys, &origin)? {
+            audit::bind(&mut first, &b, !state.empty)?;
+        }
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
@@ -107,7 +137,7 @@ impl PgStore {
             .test_on_check_out(false)
             .build(manager)?;
         let stop = Arc::new(AtomicBool::new(false));
-        spawn_sealer(pool.clone(), Arc::clone(&stop))?;
+        spawn_sealer(pool.clone(), keys.clone(), Arc::clone(&stop))?;
         let store = PgStore {
             pool,
             keys,
@@ -169,7 +199,7 @@ impl Store for PgStore {
 
     fn seal_audit(&self) -> Result<u64> {
         let mut conn = self.pool.get()?;
-        audit::seal(&mut conn)
+        audit::seal(&mut conn, crate::audit_key(&self.keys)?)
     }
 
     fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::crypto::DataKeys;
+use crate::crypto::{DataKeys, Kind};
 use crate::uow::{Identity, PersonKey};
 use crate::{Result, StoreError};
 
@@ -33,11 +33,12 @@ pub(super) fn identity(
     };
     let id: &[u8] = row.try_get(0)?;
     let name: Option<&[u8]> = row.try_get(1)?;
-    let (id_number, name) = crate::decrypt_identity(keys, id, name)?;
+    let index: Vec<u8> = row.try_get(2)?;
+    let (id_number, name) = crate::decrypt_identity(keys, &index, id, name)?;
     Ok(Some(Identity {
         id_number,
         name,
-        index: row.try_get(2)?,
+        index,
     }))
 }
 
@@ -87,8 +88,11 @@ pub(super) fn resolve(
         for &i in &missing {
             let p = &people[i];
             index.push(p.index.to_vec());
-            id_cipher.push(keys.encrypt(p.id_number.as_str().as_bytes()));
-            name_cipher.push(p.name.map(|n| keys.encrypt(n.as_bytes())));
+            id_cipher.push(keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()));
+            name_cipher.push(
+                p.name
+                    .map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes())),
+            );
             birth.push(p.id_number.birth_date().to_string());
         }
         let inserted = conn.query(
@@ -193,7 +197,22 @@ pub(super) fn set_names(conn: &mut Conn, keys: &DataKeys, names: &[(i64, &str)])
         return Ok(());
     }
     let ids: Vec<i64> = names.iter().map(|n| n.0).collect();
-    let ciphers: Vec<Vec<u8>> = names.iter().map(|n| keys.encrypt(n.1.as_bytes())).collect();
+    // Each name is bound to its person's blind index (associated data).
+    let rows = conn.query(
+        "SELECT id, id_index FROM persons WHERE id = ANY($1::bigint[])",
+        &[&ids],
+    )?;
+    let mut index: HashMap<i64, Vec<u8>> = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        index.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    let mut ciphers: Vec<Vec<u8>> = Vec::with_capacity(names.len());
+    for (id, name) in names {
+        let row = index
+            .get(id)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("no person {id} to rename")))?;
+        ciphers.push(keys.encrypt(Kind::Name, row, name.as_bytes()));
+    }
     conn.execute(
         "UPDATE persons p SET name_cipher = u.c
          FROM unnest($1::bigint[], $2::bytea[]) AS u(i, c) WHERE p.id = u.i",

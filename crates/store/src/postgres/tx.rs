@@ -235,6 +235,18 @@ impl AuditRead for PgTx<'_> {
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&mut self.conn)
     }
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>> {
+        audit::last_checkpoint(&mut self.conn)
+    }
+    fn audit_pending(&mut self) -> Result<Vec<AuditEvent>> {
+        audit::pending(&mut self.conn)
+    }
+    fn record_ids(&mut self, after: i64, limit: usize) -> Result<Vec<i64>> {
+        audit::record_ids(&mut self.conn, after, limit)
+    }
+    fn history_counts(&mut self, after: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
+        audit::history_counts(&mut self.conn, after, limit)
+    }
 }
 
 impl AuditWrite for PgTx<'_> {

@@ -1,32 +1,47 @@
 //! The audit log on SQLite: entries appended inside the caller's transaction.
 
-use chengxin_domain::audit::{chain, AuditEntry, AuditEvent};
-use rusqlite::{params, Connection};
+use chengxin_domain::audit::{Appender, AuditEntry, AuditEvent};
+use ed25519_dalek::SigningKey;
+use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::{now_text, Result};
+use crate::{now_text, Result, StoreError};
 
 /// Appends events after the stored head, in the caller's transaction (the
 /// single writer serialises appenders).
-pub(super) fn append(tx: &Connection, events: Vec<AuditEvent>) -> Result<()> {
+pub(super) fn append(tx: &Connection, key: &SigningKey, events: Vec<AuditEvent>) -> Result<()> {
     let at = now_text();
-    append_at(tx, events.into_iter().map(|e| (at.clone(), e)).collect())
+    append_at(
+        tx,
+        key,
+        events.into_iter().map(|e| (at.clone(), e)).collect(),
+    )
 }
 
-/// Appends events, each with the time it happened, after the stored head.
-pub(super) fn append_at(tx: &Connection, events: Vec<(String, AuditEvent)>) -> Result<()> {
+/// Appends events, each with the time it happened, after the stored head,
+/// with a signed checkpoint wherever one is due.
+pub(super) fn append_at(
+    tx: &Connection,
+    key: &SigningKey,
+    events: Vec<(String, AuditEvent)>,
+) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let (mut seq, mut hash): (i64, String) =
-        tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (seq, hash, last_cp): (i64, String, i64) = tx.query_row(
+        "SELECT seq, hash, checkpoint_seq FROM audit_head WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let mut appender = Appender::new(seq, hash, last_cp, key);
+    let mut entries = Vec::with_capacity(events.len() + 1);
+    for (at, event) in events {
+        appender.push(at, event, &mut entries);
+    }
     let mut insert = tx.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
-    for (at, event) in events {
-        let e = chain(seq, &hash, at, event);
+    for e in entries {
         insert.execute(params![
             e.seq,
             e.at,
@@ -39,14 +54,25 @@ pub(super) fn append_at(tx: &Connection, events: Vec<(String, AuditEvent)>) -> R
             e.prev_hash,
             e.hash
         ])?;
-        seq = e.seq;
-        hash = e.hash;
     }
     tx.execute(
-        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-        params![seq, hash],
+        "UPDATE audit_head SET seq = ?1, hash = ?2, checkpoint_seq = ?3 WHERE id = 1",
+        params![appender.seq, appender.hash, appender.last_checkpoint],
     )?;
     Ok(())
+}
+
+/// The last signed checkpoint written into the log.
+pub(super) fn last_checkpoint(conn: &Connection) -> Result<Option<AuditEntry>> {
+    let seq: i64 = conn
+        .prepare_cached("SELECT checkpoint_seq FROM audit_head WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt("audit head missing".into()))?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    Ok(entries(conn, seq - 1, 1)?.into_iter().next())
 }
 
 /// Reads entries after `after_seq`.
@@ -100,4 +126,63 @@ pub(super) fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(conn
         .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Writes a signed checkpoint if entries were appended since the last one,
+/// in a transaction of its own (the timed checkpoints of a long-running
+/// process).
+pub(super) fn checkpoint_if_unsigned(conn: &Connection, key: &SigningKey) -> Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let done = (|| -> Result<bool> {
+        let (seq, last): (i64, i64) = conn.query_row(
+            "SELECT seq, checkpoint_seq FROM audit_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if seq <= last {
+            return Ok(false);
+        }
+        append(
+            conn,
+            key,
+            vec![chengxin_domain::audit::checkpoint_request()],
+        )?;
+        Ok(true)
+    })();
+    match done {
+        Ok(wrote) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(wrote)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Record version ids after `after`, in order.
+pub(super) fn record_ids(conn: &Connection, after: i64, limit: usize) -> Result<Vec<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM records WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let rows = stmt
+        .query_map(params![after, limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(rows)
+}
+
+/// Score-history rows per person, persons after `after`, in order.
+pub(super) fn history_counts(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT person_id, count(*) FROM score_history WHERE person_id > ?1
+         GROUP BY person_id ORDER BY person_id LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

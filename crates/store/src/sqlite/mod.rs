@@ -11,7 +11,7 @@ use chengxin_domain::dates::parse_date;
 use chengxin_domain::record::RecordStatus;
 use jiff::civil::Date;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 mod audit;
 mod models;
@@ -61,7 +61,7 @@ fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA wal_autocheckpoint = 16384;
@@ -79,6 +79,7 @@ fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
 /// lock orders it with the store's writer).
 fn spawn_checkpointer(
     path: &Path,
+    keys: DataKeys,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let conn = Connection::open(path)?;
@@ -89,14 +90,25 @@ fn spawn_checkpointer(
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
+            let Ok(key) = crate::audit_key(&keys) else {
+                return;
+            };
             let mut since_seal = std::time::Duration::ZERO;
+            let mut since_signed = std::time::Duration::ZERO;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 since_seal += std::time::Duration::from_millis(50);
+                since_signed += std::time::Duration::from_millis(50);
                 if since_seal >= reads::SEAL_EVERY {
                     since_seal = std::time::Duration::ZERO;
-                    if let Err(e) = reads::seal(&sealer, &journal) {
+                    if let Err(e) = reads::seal(&sealer, &journal, key) {
                         tracing::warn!(error = %e, "sealing read audit entries failed; retrying");
+                    }
+                    if since_signed >= crate::checkpoint_interval() {
+                        since_signed = std::time::Duration::ZERO;
+                        if let Err(e) = audit::checkpoint_if_unsigned(&sealer, key) {
+                            tracing::warn!(error = %e, "writing a timed audit checkpoint failed; retrying");
+                        }
                     }
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
@@ -110,12 +122,46 @@ fn spawn_checkpointer(
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `path` and migrates it.
+    /// Opens (creating if missing) the database at `path` with `keys`, and
+    /// migrates it.
     pub fn open(path: &Path, keys: DataKeys) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, crate::binding::given(keys))
+    }
+
+    /// Opens (creating if missing) the database at `path` and migrates it;
+    /// `load` gets the keys once it is known whether the database is new,
+    /// and they must be the ones the database was created with.
+    pub fn open_with(path: &Path, load: crate::binding::KeyLoader<'_>) -> Result<SqliteStore> {
         create_private(path)?;
         let mut writer = Connection::open(path)?;
         configure(&writer, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
+        let state = key_state(&writer)?;
+        let (keys, origin) = load(&state)?;
+        if let Some(b) = crate::binding::check(&state, &keys, &origin)? {
+            let n = writer.execute(
+                "INSERT OR IGNORE INTO key_binding (id, data_key_id, data_key_check, audit_public_key, bound_at)
+                 VALUES (1, ?1, ?2, ?3, ?4)",
+                params![b.data_key_id, b.data_key_check, b.audit_public_key, now_text()],
+            )?;
+            if n == 0 && key_state(&writer)?.bound.as_ref() != Some(&b) {
+                return Err(StoreError::Key(
+                    "another process recorded other keys for this new database at the same time"
+                        .into(),
+                ));
+            }
+            if n == 1 && !state.empty {
+                // A log from before checkpoints were signed: sign it now.
+                writer.execute_batch("BEGIN IMMEDIATE")?;
+                let signed = audit::append(
+                    &writer,
+                    crate::audit_key(&keys)?,
+                    vec![chengxin_domain::audit::checkpoint_request()],
+                );
+                writer.execute_batch(if signed.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+                signed?;
+            }
+        }
         let manager = SqliteConnectionManager::file(path)
             .with_init(|c: &mut Connection| configure(c, WRITER_CACHE_KIB / 4));
         let readers = r2d2::Pool::builder()
@@ -124,9 +170,9 @@ impl SqliteStore {
             .build(manager)?;
         let journal = reads::open(&reads::journal_path(path))?;
         // Entries a process left in the journal when it died are sealed now.
-        reads::seal(&writer, &journal)?;
+        reads::seal(&writer, &journal, crate::audit_key(&keys)?)?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        spawn_checkpointer(path, stop.clone())?;
+        spawn_checkpointer(path, keys.clone(), stop.clone())?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
@@ -142,6 +188,41 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// What the database says about its keys (see `binding`).
+fn key_state(conn: &Connection) -> Result<crate::binding::KeyState> {
+    let bound = conn
+        .query_row(
+            "SELECT data_key_id, data_key_check, audit_public_key FROM key_binding WHERE id = 1",
+            [],
+            |r| {
+                Ok(crate::binding::Binding {
+                    data_key_id: r.get(0)?,
+                    data_key_check: r.get(1)?,
+                    audit_public_key: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    let used: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM units)
+                OR EXISTS (SELECT 1 FROM audit_log)",
+        [],
+        |r| r.get(0),
+    )?;
+    let sample = conn
+        .query_row(
+            "SELECT id_index, id_cipher FROM persons ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(crate::binding::KeyState {
+        bound,
+        empty: !used,
+        sample,
+    })
 }
 
 /// Creates `path` readable and writable by its owner only (0600) if it does
@@ -318,7 +399,7 @@ impl Store for SqliteStore {
         let poisoned = || StoreError::Corrupt("store lock poisoned".into());
         let writer = self.writer.lock().map_err(|_| poisoned())?;
         let journal = self.journal.lock().map_err(|_| poisoned())?;
-        reads::seal(&writer, &journal)
+        reads::seal(&writer, &journal, crate::audit_key(&self.keys)?)
     }
 
     /// Read entries go to the journal, never waiting for the main writer.
@@ -343,7 +424,8 @@ mod tests {
     fn database_files_are_private_to_their_owner() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("private.db");
-        let store = SqliteStore::open(&path, DataKeys::from_master([1; 32])).unwrap();
+        let keys = DataKeys::from_master([1; 32]).with_audit_key([2; 32]);
+        let store = SqliteStore::open(&path, keys).unwrap();
         let mut tx = store.write().unwrap();
         tx.append_audit(vec![chengxin_domain::audit::AuditEvent {
             actor: "test".into(),
@@ -362,5 +444,19 @@ mod tests {
             files += 1;
         }
         assert!(files >= 3, "the database, its WAL and the read journal");
+    }
+
+    /// An answered commit survives a power cut: the WAL is synced at every
+    /// commit (`synchronous = FULL`, 2), on the writer and on readers' pool.
+    #[test]
+    fn commits_are_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = DataKeys::from_master([1; 32]).with_audit_key([2; 32]);
+        let store = SqliteStore::open(&dir.path().join("s.db"), keys).unwrap();
+        let sync = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(sync(&store.writer.lock().unwrap()), 2);
+        assert_eq!(sync(&store.readers.get().unwrap()), 2);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{date_col, state_cols, status_col};
-use crate::crypto::DataKeys;
+use crate::crypto::{DataKeys, Kind};
 use crate::uow::{Identity, PersonKey};
 use crate::{now_text, RawPerson, RawRecord, Result};
 
@@ -32,7 +32,7 @@ pub(super) fn identity(
     let Some((id, name, index)) = row else {
         return Ok(None);
     };
-    let (id_number, name) = crate::decrypt_identity(keys, &id, name.as_deref())?;
+    let (id_number, name) = crate::decrypt_identity(keys, &index, &id, name.as_deref())?;
     Ok(Some(Identity {
         id_number,
         name,
@@ -60,10 +60,12 @@ pub(super) fn resolve(
         let id = match find(conn, &p.index)? {
             Some(id) => id,
             None => {
-                let name = p.name.map(|n| keys.encrypt(n.as_bytes()));
+                let name = p
+                    .name
+                    .map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes()));
                 insert.execute(params![
                     &p.index[..],
-                    keys.encrypt(p.id_number.as_str().as_bytes()),
+                    keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()),
                     name,
                     p.id_number.birth_date().to_string(),
                     now
@@ -181,9 +183,12 @@ pub(super) fn latest_record_dates(
 }
 
 pub(super) fn set_names(conn: &Connection, keys: &DataKeys, names: &[(i64, &str)]) -> Result<()> {
+    let mut index = conn.prepare_cached("SELECT id_index FROM persons WHERE id = ?1")?;
     let mut stmt = conn.prepare_cached("UPDATE persons SET name_cipher = ?2 WHERE id = ?1")?;
     for &(id, name) in names {
-        stmt.execute(params![id, keys.encrypt(name.as_bytes())])?;
+        // The name is bound to its person's blind index (associated data).
+        let row: Vec<u8> = index.query_row(params![id], |r| r.get(0))?;
+        stmt.execute(params![id, keys.encrypt(Kind::Name, &row, name.as_bytes())])?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use chengxin_domain::audit::AuditEvent;
+use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{now_text, Result};
@@ -85,7 +86,7 @@ pub(super) fn write(journal: &Connection, events: Vec<AuditEvent>) -> Result<()>
 
 /// Moves journal entries into the chain: chained and recorded in one main
 /// transaction, then removed from the journal. Returns how many.
-pub(super) fn seal(main: &Connection, journal: &Connection) -> Result<u64> {
+pub(super) fn seal(main: &Connection, journal: &Connection, key: &SigningKey) -> Result<u64> {
     let mut stmt = journal.prepare_cached(
         "SELECT id, at, actor, action, subject, person, request_id, detail FROM pending ORDER BY id",
     )?;
@@ -125,7 +126,7 @@ pub(super) fn seal(main: &Connection, journal: &Connection) -> Result<u64> {
             .map(|(_, at, e)| (at, e))
             .collect();
         let n = fresh.len() as u64;
-        super::audit::append_at(main, fresh)?;
+        super::audit::append_at(main, key, fresh)?;
         main.execute(
             "INSERT INTO audit_journal (id, last_id) VALUES (1, ?1)
              ON CONFLICT (id) DO UPDATE SET last_id = max(last_id, excluded.last_id)",

@@ -240,6 +240,20 @@ impl AuditRead for SqliteTx<'_> {
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&self.conn)
     }
+    fn audit_last_checkpoint(&mut self) -> Result<Option<AuditEntry>> {
+        audit::last_checkpoint(&self.conn)
+    }
+    /// Writes chain as they commit; read entries waiting in the journal
+    /// cover no data rows.
+    fn audit_pending(&mut self) -> Result<Vec<AuditEvent>> {
+        Ok(Vec::new())
+    }
+    fn record_ids(&mut self, after: i64, limit: usize) -> Result<Vec<i64>> {
+        audit::record_ids(&self.conn, after, limit)
+    }
+    fn history_counts(&mut self, after: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
+        audit::history_counts(&self.conn, after, limit)
+    }
 }
 
 impl AuditWrite for SqliteTx<'_> {
@@ -253,7 +267,9 @@ impl ReadTx for SqliteTx<'_> {}
 impl WriteTx for SqliteTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         let events = std::mem::take(&mut self.audit);
-        audit::append(&self.conn, events)?;
+        if !events.is_empty() {
+            audit::append(&self.conn, crate::audit_key(self.keys)?, events)?;
+        }
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
