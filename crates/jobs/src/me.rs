@@ -87,3 +87,48 @@ pub fn profile(
         known: person_id.is_some(),
     })
 }
+
+/// The name stored for the person with this ID number, if any.
+pub fn stored_name(ctx: &Context, id: &IdNumber) -> Result<Option<String>, JobError> {
+    let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
+    let mut tx = ctx.store.read()?;
+    Ok(match tx.find_person(&index)? {
+        Some(pid) => tx.identity(pid)?.and_then(|i| i.name),
+        None => None,
+    })
+}
+
+/// A synthetic resident the demo identity provider offers to sign in as.
+#[derive(Debug, Clone)]
+pub struct DemoResident {
+    pub id_number: IdNumber,
+    pub name: Option<String>,
+    pub eligible: bool,
+}
+
+/// Up to `n` residents for the demo identity provider's login page: the
+/// first people by id, eligible ones first. Only `serve --demo` calls this;
+/// it is not an audited read of anyone's data beyond who exists.
+pub fn demo_residents(ctx: &Context, n: usize) -> Result<Vec<DemoResident>, JobError> {
+    let today = crate::today();
+    let mut tx = ctx.store.snapshot()?;
+    let scorer = ctx.active(&mut *tx)?;
+    // Ids are assigned from 1; a few may be missing (rolled back), so look
+    // at a few times as many as wanted.
+    let ids: Vec<i64> = (1..=(4 * n as i64).max(16)).collect();
+    let mut out = Vec::new();
+    for raw in tx.load_people(&ids, &scorer.model.version)? {
+        let Some(who) = tx.identity(raw.id)? else {
+            continue;
+        };
+        let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
+        out.push(DemoResident {
+            id_number: who.id_number,
+            name: who.name,
+            eligible: scorer.engine.evaluate(&input, today).eligible,
+        });
+    }
+    out.sort_by_key(|r| !r.eligible);
+    out.truncate(n);
+    Ok(out)
+}
