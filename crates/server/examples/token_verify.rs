@@ -26,7 +26,9 @@ fn main() {
         jwks: KeySource::File(idp.jwks_path.clone()),
         id_claim: DEFAULT_ID_CLAIM.to_owned(),
     };
-    let verifier = rt.block_on(Verifier::new(vec![config], MIN_REFETCH)).unwrap();
+    let verifier = rt
+        .block_on(Verifier::new(vec![config], MIN_REFETCH))
+        .unwrap();
     let id = chengxin_testkit::id_number("330602", "19900101", 1);
     println!("token verification, key set cached, {n} tokens per algorithm, one thread:");
     for alg in [Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256] {
@@ -40,7 +42,10 @@ fn main() {
                 std::hint::black_box(verifier.verify(&token).await.unwrap());
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
-            println!("  {alg:?}: {us:.1} µs per token ({:.0} per second)", 1e6 / us);
+            println!(
+                "  {alg:?}: {us:.1} µs per token ({:.0} per second)",
+                1e6 / us
+            );
         });
     }
 }

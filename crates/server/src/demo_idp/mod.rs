@@ -221,7 +221,7 @@ async fn authorize(State(state): State<AppState>, Form(f): Form<AuthorizeForm>) 
         )
         .into_response();
     };
-    let name = page::name_of(&state, id.clone()).await;
+    let name = page::name_of(&state, id).await;
     let code = idp(&state).put_code(Pending {
         id_number: id,
         name,
@@ -288,7 +288,7 @@ async fn token(
             else {
                 return oauth_error("invalid_request", "`id_number` must be a valid ID number");
             };
-            let name = page::name_of(&state, id.clone()).await;
+            let name = page::name_of(&state, id).await;
             (id, name, None)
         }
         _ => {
