@@ -63,6 +63,34 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+    /// Also serve the built-in demo identity provider under /demo-idp and
+    /// trust it: anyone can sign in as any resident. Demo data only.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Residents' sign-in: the identity provider whose ID tokens are trusted.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OidcArgs {
+    /// The identity provider's issuer (`iss` of its ID tokens).
+    #[arg(long, env = "CHENGXIN_OIDC_ISSUER", requires_all = ["oidc_audience", "oidc_jwks"])]
+    pub oidc_issuer: Option<String>,
+    /// Our client id: the `aud` its tokens must carry.
+    #[arg(long, env = "CHENGXIN_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    pub oidc_audience: Option<String>,
+    /// Its key set: a JWKS file, or an http(s) URL (fetched again on an unknown `kid`, at most every 30 s).
+    #[arg(
+        long,
+        env = "CHENGXIN_OIDC_JWKS",
+        value_name = "FILE_OR_URL",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_jwks: Option<String>,
+    /// The claim holding the 18-character ID number.
+    #[arg(long, env = "CHENGXIN_OIDC_ID_CLAIM", default_value = "id_number")]
+    pub oidc_id_claim: String,
 }
 
 #[derive(Debug, Subcommand)]

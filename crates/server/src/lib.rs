@@ -6,6 +6,7 @@
 //! blocking pool.
 
 pub mod auth;
+pub mod demo_idp;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -32,7 +33,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 /// The whole service as a router, ready to serve or to call in-process.
 pub fn app(state: AppState) -> Router {
-    let (router, _) = api(&state.limits).split_for_parts();
+    let (mut router, _) = api(&state.limits).split_for_parts();
+    if state.demo.is_some() {
+        router = router.merge(demo_idp::routes());
+    }
     middleware::apply(router.fallback(middleware::not_found).with_state(state))
 }
 
@@ -53,6 +57,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::records::push_record))
         .routes(routes!(routes::records::withdraw))
         .routes(routes!(routes::batches::get_batch))
+        .routes(routes!(routes::me::get_me))
         .routes(routes!(routes::me_data::score))
         .routes(routes!(routes::me_data::history))
         .routes(routes!(routes::me_data::records))
@@ -86,10 +91,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
+    let warning = state
+        .demo
+        .as_ref()
+        .map(|idp| demo_idp::warn_while_running(idp.issuer().to_owned()));
     let last = state.clone();
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
+    if let Some(w) = warning {
+        w.abort();
+    }
     // The store may hold synchronous PostgreSQL clients, which must not be
     // dropped on an async thread: let the last reference go on a blocking one.
     let _ = tokio::task::spawn_blocking(move || drop(last)).await;

@@ -53,6 +53,8 @@ pub struct AppState {
     permits: Arc<tokio::sync::Semaphore>,
     /// Verifies residents' ID tokens; `None`: resident sign-in is off.
     pub oidc: Option<Arc<crate::oidc::Verifier>>,
+    /// The demo identity provider (`serve --demo` only).
+    pub demo: Option<Arc<crate::demo_idp::DemoIdp>>,
 }
 
 impl AppState {
@@ -68,7 +70,15 @@ impl AppState {
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
             limits: Arc::new(limits),
             oidc: None,
+            demo: None,
         }
+    }
+
+    /// The same state, serving the demo identity provider. Its issuer must
+    /// also be trusted by the verifier ([`crate::demo_idp::DemoIdp::trusted`]).
+    pub fn with_demo(mut self, idp: Arc<crate::demo_idp::DemoIdp>) -> AppState {
+        self.demo = Some(idp);
+        self
     }
 
     /// The same state, verifying residents' tokens with `verifier`.

@@ -39,6 +39,7 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/me/access-log",
         "GET /api/v1/me/export",
         "GET /api/v1/audit/checkpoint",
+        "GET /api/v1/me",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -174,7 +174,12 @@ pub fn run(a: &DemoArgs, actor: &str, audit_key: Option<&Path>) -> anyhow::Resul
             }
         });
     });
-    super::serve::run(ctx, a.listen, Some(ready))
+    let opts = super::serve::ServeOptions {
+        listen: a.listen,
+        oidc: crate::args::OidcArgs::default(),
+        demo: true,
+    };
+    super::serve::run(ctx, opts, Some(ready))
 }
 
 /// An eligible resident without penalties, from the generated file.
@@ -227,7 +232,15 @@ fn show_push(
     };
     let before = score_of()?;
     let body = penalty_json("DEMO-PENALTY-1", id, name, today);
-    let (status, response) = post(addr, key, &body)?;
+    let (status, response) = request(
+        addr,
+        "POST /api/v1/records",
+        &[
+            ("Authorization", &format!("Bearer {key}")),
+            ("Content-Type", "application/json"),
+        ],
+        &body,
+    )?;
     let after = score_of()?;
     println!(
         "\n5. the demo pushed a serious tax penalty for {} over HTTP:",
@@ -241,18 +254,56 @@ fn show_push(
         "curl -s -X POST http://{addr}/api/v1/records -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{body}'\n"
     );
     println!("chengxin --db sqlite://{db} score {}\n", id.as_str());
+    show_sign_in(addr, id)?;
     println!(
         "(The ID number above is synthetic, from the demo generator.) Ctrl-C stops the server."
     );
     Ok(())
 }
 
-/// A minimal HTTP/1.1 POST, so the demo needs no HTTP client library.
-fn post(addr: SocketAddr, key: &str, body: &str) -> anyhow::Result<(u16, String)> {
+/// Signs in as the resident through the demo identity provider, reads
+/// `GET /api/v1/me` with the token, and prints the commands that do it.
+fn show_sign_in(addr: SocketAddr, id: &IdNumber) -> anyhow::Result<()> {
+    let form = format!("grant_type=urn:chengxin:demo&id_number={}", id.as_str());
+    let (status, body) = request(
+        addr,
+        "POST /demo-idp/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    )?;
+    anyhow::ensure!(status == 200, "demo token: HTTP {status} {body}");
+    let token: serde_json::Value = serde_json::from_str(&body)?;
+    let token = token["id_token"].as_str().context("no id_token")?;
+    let auth = format!("Bearer {token}");
+    let (status, me) = request(addr, "GET /api/v1/me", &[("Authorization", &auth)], "")?;
+    println!("6. 居民实名登录 the resident signed in with the demo identity provider (demo mode only) and read GET /api/v1/me:");
+    println!("   HTTP {status} {me}");
+    println!("\nSign in as that resident yourself and read your own data:\n");
+    println!(
+        "TOKEN=$(curl -s -X POST http://{addr}/demo-idp/token -d grant_type=urn:chengxin:demo -d id_number={} | sed -E 's/.*\"id_token\":\"([^\"]+)\".*/\\1/')",
+        id.as_str()
+    );
+    println!("curl -s http://{addr}/api/v1/me -H \"Authorization: Bearer $TOKEN\"\n");
+    println!("(The login page for browsers is http://{addr}/demo-idp/authorize, reached through an OIDC client with PKCE.)");
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 request, so the demo needs no HTTP client library.
+/// `line` is the method and path, e.g. `GET /api/v1/me`.
+fn request(
+    addr: SocketAddr,
+    line: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
+    let mut head = format!("{line} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     write!(
         s,
-        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut out = String::new();

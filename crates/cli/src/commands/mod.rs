@@ -28,7 +28,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
         Command::Score(a) => score::run(&open(&cli.db)?, &a),
         Command::Model(m) => model::run(&open(&cli.db)?, m),
-        Command::Serve(a) => serve::run(Arc::new(open(&cli.db)?), a.listen, None),
+        Command::Serve(a) => serve::run(
+            Arc::new(open(&cli.db)?),
+            serve::ServeOptions {
+                listen: a.listen,
+                oidc: a.oidc,
+                demo: a.demo,
+            },
+            None,
+        ),
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
         Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
             admin::witness(&checkpoint, &key)

@@ -90,7 +90,9 @@ impl KeySet {
             .map_err(|e| KeySetError::Read(source.to_string(), e.to_string()))?;
         let set = KeySet {
             keys: RwLock::new((Arc::new(HashMap::new()), Instant::now())),
-            last_fetch: tokio::sync::Mutex::new(Some(Instant::now())),
+            // The load at start does not count: a key rotated in just after
+            // start is picked up by the first token that names it.
+            last_fetch: tokio::sync::Mutex::new(None),
             min_refetch,
             fetches: AtomicU64::new(0),
             http,

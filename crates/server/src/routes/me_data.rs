@@ -15,7 +15,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::middleware::RequestId;
 use crate::state::AppState;
 
-const TOKEN_ERRORS: &str = "`unauthenticated` (no Bearer token, or sign-in not configured), `token_expired`, `token_bad_signature`, `token_wrong_audience`, `token_wrong_issuer`, `token_unknown_key` or `token_malformed`.";
+use super::me::RESIDENT_401 as TOKEN_ERRORS;
 
 /// The caller's score as `chengxin score --json` shows it, plus `what_if`.
 #[utoipa::path(

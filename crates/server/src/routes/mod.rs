@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod batches;
 pub mod health;
+pub mod me;
 pub mod me_data;
 pub mod records;
 

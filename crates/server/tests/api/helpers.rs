@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chengxin_jobs::units::{self, Unit};
 use chengxin_jobs::Context;
+use chengxin_server::demo_idp::DemoIdp;
 use chengxin_server::oidc::{KeySource, OidcConfig, Verifier};
 use chengxin_server::{AppState, Limits};
 use chengxin_testkit::oidc::TestIdp;
@@ -45,6 +46,27 @@ impl TestApp {
 
     /// Starts a server over `db` trusting these identity providers.
     pub async fn spawn_trusting(db: TestDb, limits: Limits, issuers: Vec<OidcConfig>) -> TestApp {
+        TestApp::spawn_full(db, limits, issuers, false).await
+    }
+
+    /// Starts a server over `db` as `serve --demo` does: with the demo
+    /// identity provider, trusted beside the shared test provider.
+    pub async fn spawn_demo(db: TestDb) -> TestApp {
+        TestApp::spawn_full(db, Limits::default(), vec![test_issuer()], true).await
+    }
+
+    async fn spawn_full(
+        db: TestDb,
+        limits: Limits,
+        mut issuers: Vec<OidcConfig>,
+        demo: bool,
+    ) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let demo = demo.then(|| Arc::new(DemoIdp::new(&format!("http://{addr}"))));
+        if let Some(idp) = &demo {
+            issuers.push(idp.trusted());
+        }
         let verifier = Arc::new(
             Verifier::new(issuers, chengxin_server::oidc::MIN_REFETCH)
                 .await
@@ -57,11 +79,12 @@ impl TestApp {
         .await
         .unwrap();
         let backend = ctx.store.backend();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state =
+        let mut state =
             AppState::with_limits(Arc::clone(&ctx), limits).with_oidc(Arc::clone(&verifier));
+        if let Some(idp) = demo {
+            state = state.with_demo(idp);
+        }
         let server = tokio::spawn(chengxin_server::serve(state, listener, async {
             let _ = rx.await;
         }));
@@ -272,12 +295,33 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    each_backend(false, test).await;
+}
+
+/// Runs `test` against a fresh `serve --demo` server on every backend.
+pub async fn on_each_backend_demo<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    each_backend(true, test).await;
+}
+
+async fn each_backend<F, Fut>(demo: bool, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let mut dbs = Dbs(tokio::task::spawn_blocking(chengxin_testkit::backends)
         .await
         .unwrap());
     dbs.0.reverse();
     while let Some(db) = dbs.0.pop() {
-        let app = TestApp::spawn(db).await;
+        let app = if demo {
+            TestApp::spawn_demo(db).await
+        } else {
+            TestApp::spawn(db).await
+        };
         eprintln!("backend: {}", app.backend);
         test(app).await;
     }

@@ -2,9 +2,11 @@
 
 mod auth;
 mod batches;
+mod demo_idp;
 mod examples;
 mod helpers;
 mod input;
+mod me;
 mod me_data;
 mod records;
 mod service;
