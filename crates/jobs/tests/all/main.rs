@@ -3,8 +3,10 @@
 
 mod at_rest;
 mod audit;
+mod batches;
 mod jobs;
 mod lifecycle;
 mod parity;
 mod publish;
 mod reads;
+mod versions;
