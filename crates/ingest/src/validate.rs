@@ -156,7 +156,13 @@ impl Validator {
         let source_version = match obj.get("source_version") {
             None | Some(serde_json::Value::Null) => None,
             Some(v) => Some(
+                // JSON does not tell 2 from 2.0; JSON Schema calls both integers.
                 v.as_i64()
+                    .or_else(|| {
+                        v.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_SOURCE_VERSION as f64)
+                            .map(|f| f as i64)
+                    })
                     .filter(|n| (0..=MAX_SOURCE_VERSION).contains(n))
                     .ok_or_else(|| fail("invalid_field", source_version_message()))?,
             ),

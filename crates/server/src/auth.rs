@@ -35,7 +35,13 @@ impl FromRequestParts<AppState> for AuthUnit {
 }
 
 fn bearer_key(parts: &Parts) -> Result<String, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+    bearer_key_of(&parts.headers)
+}
+
+/// The Bearer key of a request, as [`AuthUnit`] reads it (a batch keeps it
+/// to re-check before each chunk).
+pub fn bearer_key_of(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Err(unauthenticated(
             "send the unit's API key as `Authorization: Bearer KEY`",
         ));

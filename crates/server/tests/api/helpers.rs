@@ -13,6 +13,13 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// An `Idempotency-Key` no other batch of this process used.
+pub fn fresh_key() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("test-{}-{n}", std::process::id())
+}
+
 /// A server running in this process, reached over 127.0.0.1.
 pub struct TestApp {
     pub base: String,
@@ -117,7 +124,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// `POST /api/v1/batches`.
+    /// `POST /api/v1/batches`; without an `idempotency_key`, a fresh one
+    /// (every batch needs one), so each such call is a new batch.
     pub async fn batch(
         &self,
         key: &str,
@@ -131,9 +139,8 @@ impl TestApp {
             .header(AUTHORIZATION, format!("Bearer {key}"))
             .header(CONTENT_TYPE, content_type)
             .body(body);
-        if let Some(k) = idempotency_key {
-            req = req.header("Idempotency-Key", k);
-        }
+        let fresh = fresh_key();
+        req = req.header("Idempotency-Key", idempotency_key.unwrap_or(&fresh));
         req.send().await.unwrap()
     }
 
@@ -235,12 +242,21 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    on_each_backend_with(Limits::default, test).await;
+}
+
+/// [`on_each_backend`] with the limits `limits` gives.
+pub async fn on_each_backend_with<F, Fut>(limits: impl Fn() -> Limits, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let mut dbs = Dbs(tokio::task::spawn_blocking(chengxin_testkit::backends)
         .await
         .unwrap());
     dbs.0.reverse();
     while let Some(db) = dbs.0.pop() {
-        let app = TestApp::spawn(db).await;
+        let app = TestApp::spawn_with(db, limits()).await;
         eprintln!("backend: {}", app.backend);
         test(app).await;
     }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batches;
+mod bounded;
 mod examples;
 mod helpers;
 mod records;
