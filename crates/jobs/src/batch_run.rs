@@ -23,7 +23,7 @@ use crate::push::Caller;
 use crate::records::store_records;
 use crate::rescore::{rescore, versions};
 use crate::units::still_authorised;
-use crate::uow::{write, Change};
+use crate::uow::{write, write_on_timer, Change};
 use crate::{Context, JobError};
 
 /// Where an earlier request on the batch got to.
@@ -122,7 +122,7 @@ impl<'s> Renewer<'s> {
         let lease = move || lease_until(lease_seconds);
         let handle = scope.spawn(move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                match write(&*ctx.store, |tx| {
+                match write_on_timer(&*ctx.store, |tx| {
                     Ok(tx.renew_batch_lease(id, owner, lease())?)
                 }) {
                     Ok(true) => {}

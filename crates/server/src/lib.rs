@@ -130,6 +130,8 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+    // The router holds the state too: it goes here, `last` below.
+    drop(app);
     // The store may hold synchronous PostgreSQL clients, which must not be
     // dropped on an async thread: let the last reference go on a blocking one.
     let _ = tokio::task::spawn_blocking(move || drop(last)).await;

@@ -319,3 +319,76 @@ async fn a_csv_record_that_never_ends_is_cut_at_the_record_cap() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_has_at_most_its_requests_in_flight() {
+    let limits = || Limits {
+        max_in_flight: 2,
+        ..Limits::default()
+    };
+    on_each_backend_with(limits, |app| async move {
+        let (_, key) = app.unit("SX-PSB", &["B03"]).await;
+        let (_, other) = app.unit("SX-OTHER", &["B03"]).await;
+        let first = Streamed::start(&app, &key, "g-1");
+        let second = Streamed::start(&app, &key, "g-2");
+        first.send(lines(0, 1)).await;
+        second.send(lines(1, 2)).await;
+        wait_for_batch(&app, "SX-PSB", "g-1", 0).await;
+        wait_for_batch(&app, "SX-PSB", "g-2", 0).await;
+        let res = app.get(&other, "/api/v1/batches/nope").await;
+        assert_eq!(res.headers()["retry-after"], "1");
+        assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "server_busy").await;
+        assert_json(first.finish().await, StatusCode::CREATED).await;
+        assert_json(second.finish().await, StatusCode::CREATED).await;
+        let res = app.get(&other, "/api/v1/batches/nope").await;
+        assert_problem(res, StatusCode::NOT_FOUND, "batch_not_found").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_batch_stops_at_the_next_chunk_and_its_retry_resumes() {
+    let limits = || Limits {
+        batch_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    on_each_backend_with(limits, |app| async move {
+        let (_, key) = app.unit("SX-PSB", &["B03"]).await;
+        let rows = 3 * CHUNK;
+        let batch = Streamed::start(&app, &key, "t-1");
+        batch.send(lines(0, CHUNK + 10)).await;
+        wait_for_batch(&app, "SX-PSB", "t-1", CHUNK as i64).await;
+        // The request times out while the second chunk is still arriving.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let _ = batch.tx.send(lines(CHUNK + 10, rows)).await;
+        let res = batch.finish().await;
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        // Its work stops before the next chunk: interrupted, nothing more stored.
+        let mut row = None;
+        for _ in 0..200 {
+            let r = app
+                .run(|ctx| {
+                    let mut tx = ctx.store.read().unwrap();
+                    tx.batch_by_key("SX-PSB", "t-1").unwrap().unwrap()
+                })
+                .await;
+            if r.status == chengxin_jobs::batches::BatchStatus::Interrupted {
+                row = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let row = row.expect("the timed-out batch is interrupted");
+        assert_eq!(row.lines_done, CHUNK as i64);
+        assert_eq!(stored_cases(&app, "SX-PSB", rows).await, CHUNK);
+        // The same body again resumes after the first chunk.
+        let res = app
+            .batch(&key, "application/x-ndjson", lines(0, rows), Some("t-1"))
+            .await;
+        let receipt = assert_json(res, StatusCode::CREATED).await;
+        assert_eq!(receipt["accepted"], rows);
+        assert_eq!(receipt["duplicate"], 0);
+        assert_eq!(stored_cases(&app, "SX-PSB", rows).await, rows);
+    })
+    .await;
+}
