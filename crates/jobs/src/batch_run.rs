@@ -133,7 +133,7 @@ impl<'s> Renewer<'s> {
                     // The next chunk's commit renews it too; a failed renewal
                     // only shortens the lease.
                     Err(e) => {
-                        tracing::warn!(error = %e, batch = id, "cannot renew a batch's lease")
+                        tracing::warn!(error = %e, batch = id, "cannot renew a batch's lease");
                     }
                 }
             }
