@@ -77,7 +77,8 @@ PY
         sleep 2
         echo "  $backend: batch of $(wc -l < "$data/batch.jsonl") rows ($(du -h "$data/batch.jsonl" | cut -f1)):"
         /usr/bin/time -f "  wall %e s" curl -sS -o "$data/receipt.json" -X POST http://127.0.0.1:18181/api/v1/batches \
-            -H "Authorization: Bearer $key" -H 'Content-Type: application/x-ndjson' --data-binary @"$data/batch.jsonl"
+            -H "Authorization: Bearer $key" -H 'Content-Type: application/x-ndjson' \
+            -H "Idempotency-Key: bench-$backend-$$" --data-binary @"$data/batch.jsonl"
         python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  receipt:", {k: r[k] for k in ("accepted","duplicate","rejected")})' "$data/receipt.json"
         echo "  $backend: single pushes at 500/s for 20 s from a second process:"
         target/release/examples/push_load 127.0.0.1:18181 "$key" "$data/ids.txt" 500 20 32

@@ -31,8 +31,9 @@
 # --release builds and uses the release binary; --bin uses a given binary
 # (or CHENGXIN_CRASH_BIN). --seed fixes the input and the sequence of kills.
 # --corrections N adds N corrections (a second version of a case, later in the
-# same file) to the input; off by default, because recovering by re-running
-# the whole input replays them as further versions (see the report printed).
+# same file) to the input. Every row carries its unit's `source_version` (1,
+# and 2 for a correction), so recovering by re-running the whole input
+# reports the replayed first versions `stale` instead of storing them again.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -123,7 +124,10 @@ later = []
 for i in sorted(rng.sample(b03, min(corrections, len(b03)))):
     fixed = json.loads(json.dumps(rows[i]))
     fixed["fields"]["active"] = not fixed["fields"]["active"]
+    fixed["source_version"] = 2
     later.append((rng.randint(i + 1, len(rows)), fixed))
+for row in rows:
+    row["source_version"] = 1
 for at, fixed in sorted(later, key=lambda x: -x[0]):
     rows.insert(at, fixed)
 expect = {"import": {}, "batch": {}}
@@ -310,7 +314,7 @@ recover_batch() { # db log → 0 when a complete receipt accounting for every ro
     python3 - "$work/resp" "$rows" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-n = r["accepted"] + r["duplicate"] + r["corrected"] + r["rejected"]
+n = r["accepted"] + r["duplicate"] + r["corrected"] + r.get("stale", 0) + r["rejected"]
 if r["status"] != "completed" or n != int(sys.argv[2]):
     print(f"crash-kill: receipt {r['status']} accounts for {n} of {sys.argv[2]} rows", file=sys.stderr)
     sys.exit(1)

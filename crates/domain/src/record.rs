@@ -124,6 +124,9 @@ pub enum Outcome {
     Duplicate,
     /// Same `(unit, source_id)`, different content: a new version replaced the old.
     Corrected,
+    /// Older (by the unit's own `source_version`) than the version stored:
+    /// nothing stored, the newer version stays.
+    Stale,
 }
 
 impl Outcome {
@@ -133,6 +136,7 @@ impl Outcome {
             Outcome::Accepted => "accepted",
             Outcome::Duplicate => "duplicate",
             Outcome::Corrected => "corrected",
+            Outcome::Stale => "stale",
         }
     }
 }
@@ -146,6 +150,9 @@ pub enum Arrival {
     New { status: RecordStatus },
     /// Identical to the newest version: store nothing (idempotent retry).
     Duplicate,
+    /// The unit's own version of it is older than the stored one's (a replay
+    /// of an earlier version after a correction): store nothing.
+    Stale,
     /// A correction: the newest version moves to `head` (unchanged when it
     /// no longer counts for another reason) and the new one is stored in `status`.
     Correction {
@@ -154,28 +161,57 @@ pub enum Arrival {
     },
 }
 
+/// The newest stored version of a case, as [`arrive`] judges against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredHead {
+    pub status: RecordStatus,
+    /// Whether the arriving version has the same content.
+    pub same_content: bool,
+    /// The unit's own version number of the stored version, if it sent one.
+    pub source_version: Option<i64>,
+}
+
 /// Decides how a version in state `incoming` (`Active` from a unit,
-/// `Pending` from a resident) joins its case.
+/// `Pending` from a resident), carrying the unit's own `source_version`
+/// (if any), joins its case.
+///
+/// When both the stored and the arriving version carry a unit version and
+/// the arriving one is lower, it is `Stale`: a replay of old input never
+/// goes back over a correction (checked before content, so replaying v1
+/// after v2 and a later v3 equal to v1 is still stale). Without unit
+/// versions the arrival order decides, as before.
 ///
 /// Decisions bind to the case, not to one version: a correction of a
 /// repaired record stays repaired, and one of a disputed record stays
 /// disputed (and counts) until the objection is decided. A case its unit
 /// withdrew, or a rejected self-report, starts again with the new version.
-pub fn arrive(head: Option<(RecordStatus, bool)>, incoming: RecordStatus) -> Arrival {
+pub fn arrive(
+    head: Option<StoredHead>,
+    incoming: RecordStatus,
+    source_version: Option<i64>,
+) -> Arrival {
     use RecordStatus as S;
-    let Some((head, same_content)) = head else {
+    let Some(head) = head else {
         return Arrival::New { status: incoming };
     };
-    if same_content {
+    if let (Some(stored), Some(new)) = (head.source_version, source_version) {
+        if new < stored {
+            return Arrival::Stale;
+        }
+    }
+    if head.same_content {
         return Arrival::Duplicate;
     }
-    let status = match head {
+    let status = match head.status {
         S::Repaired => S::Repaired,
         S::Disputed if incoming.counts() => S::Disputed,
         _ => incoming,
     };
     Arrival::Correction {
-        head: head.apply(RecordEvent::Correct).unwrap_or(head),
+        head: head
+            .status
+            .apply(RecordEvent::Correct)
+            .unwrap_or(head.status),
         status,
     }
 }
@@ -198,6 +234,9 @@ pub struct NewRecord {
     pub record_date: Date,
     /// `Active` for units' records, `Pending` for self-reports.
     pub status: RecordStatus,
+    /// The unit's own version number of the record (`source_version`), if
+    /// it sends one: a lower one than stored is [`Outcome::Stale`].
+    pub source_version: Option<i64>,
 }
 
 /// A record as the engine sees it.
@@ -227,9 +266,19 @@ mod tests {
     #[test]
     fn arrivals_bind_decisions_to_the_case() {
         use RecordStatus as S;
-        let arrive = |head, same, incoming| arrive(Some((head, same)), incoming);
+        let arrive = |status, same_content, incoming| {
+            arrive(
+                Some(StoredHead {
+                    status,
+                    same_content,
+                    source_version: None,
+                }),
+                incoming,
+                None,
+            )
+        };
         assert_eq!(
-            super::arrive(None, S::Active),
+            super::arrive(None, S::Active, Some(3)),
             Arrival::New { status: S::Active }
         );
         assert_eq!(arrive(S::Active, true, S::Active), Arrival::Duplicate);
@@ -262,6 +311,50 @@ mod tests {
         assert_eq!(
             RecordStatus::counting().collect::<Vec<_>>(),
             [S::Active, S::Disputed]
+        );
+    }
+
+    #[test]
+    fn an_older_unit_version_is_stale_whatever_its_content() {
+        use RecordStatus as S;
+        let head = |same_content, source_version| StoredHead {
+            status: S::Active,
+            same_content,
+            source_version,
+        };
+        assert_eq!(
+            arrive(Some(head(false, Some(2))), S::Active, Some(1)),
+            Arrival::Stale
+        );
+        assert_eq!(
+            arrive(Some(head(true, Some(2))), S::Active, Some(1)),
+            Arrival::Stale
+        );
+        assert_eq!(
+            arrive(Some(head(true, Some(2))), S::Active, Some(2)),
+            Arrival::Duplicate
+        );
+        let corrected = Arrival::Correction {
+            head: S::Corrected,
+            status: S::Active,
+        };
+        assert_eq!(
+            arrive(Some(head(false, Some(2))), S::Active, Some(3)),
+            corrected
+        );
+        // Equal numbers with other content: the later arrival wins, as without numbers.
+        assert_eq!(
+            arrive(Some(head(false, Some(2))), S::Active, Some(2)),
+            corrected
+        );
+        // Only when both sides carry a number is there anything to compare.
+        assert_eq!(
+            arrive(Some(head(false, None)), S::Active, Some(1)),
+            corrected
+        );
+        assert_eq!(
+            arrive(Some(head(false, Some(2))), S::Active, None),
+            corrected
         );
     }
 

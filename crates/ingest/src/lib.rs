@@ -6,4 +6,4 @@ mod lines;
 mod validate;
 
 pub use lines::{Chunk, ChunkReader, Format, Line, ReadError, MAX_LINE_BYTES};
-pub use validate::{RowError, Validator, MAX_NAME, MAX_SOURCE_ID};
+pub use validate::{RowError, Validator, MAX_NAME, MAX_SOURCE_ID, MAX_SOURCE_VERSION};

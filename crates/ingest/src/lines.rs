@@ -6,6 +6,14 @@ use std::io::BufRead;
 /// The longest line accepted; a longer one is rejected on its own (`line_too_long`).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// The CSV parser's read buffer.
+const CSV_BUFFER: usize = 8 * 1024;
+/// Bytes the CSV parser may read for one record before reading stops: a
+/// record over [`MAX_LINE_BYTES`] is normally rejected alone, but one that
+/// never ends (an unclosed quote) would otherwise be buffered whole. The
+/// slack covers what the parser reads ahead of the record it is on.
+const CSV_RECORD_BUDGET: usize = MAX_LINE_BYTES + 2 * CSV_BUFFER;
+
 /// Input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -97,9 +105,53 @@ enum Inner<R: BufRead> {
         buf: Vec<u8>,
     },
     Csv {
-        reader: csv::Reader<R>,
+        reader: csv::Reader<Budget<R>>,
         record: csv::ByteRecord,
+        /// The rest of the input was abandoned (a record over budget).
+        done: bool,
+        /// The line the next record starts on.
+        next_line: u64,
     },
+}
+
+/// Counts the bytes the CSV parser reads since its last complete record,
+/// and fails the read once they exceed [`CSV_RECORD_BUDGET`].
+struct Budget<R> {
+    inner: R,
+    read: usize,
+    over: bool,
+}
+
+impl<R: BufRead> std::io::Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read > CSV_RECORD_BUDGET {
+            self.over = true;
+            return Err(std::io::Error::other(format!(
+                "a CSV record is longer than {MAX_LINE_BYTES} bytes"
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> Budget<R> {
+    /// Reads and drops the rest of the input (so it is still hashed, and
+    /// the upload completes) without keeping any of it.
+    fn drain(&mut self) -> std::io::Result<()> {
+        loop {
+            let n = match self.inner.fill_buf() {
+                Ok(b) => b.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            self.inner.consume(n);
+        }
+    }
 }
 
 impl<R: BufRead> ChunkReader<R> {
@@ -125,11 +177,16 @@ impl<R: BufRead> ChunkReader<R> {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .flexible(true)
-                    .from_reader(reader);
+                    .buffer_capacity(CSV_BUFFER)
+                    .from_reader(Budget {
+                        inner: reader,
+                        read: 0,
+                        over: false,
+                    });
                 let header: Vec<String> = reader
                     .headers()
                     .map_err(|e| match e.kind() {
-                        csv::ErrorKind::Io(_) => {
+                        csv::ErrorKind::Io(_) if !reader_over(e.kind()) => {
                             ReadError::Io(std::io::Error::other(e.to_string()))
                         }
                         _ => ReadError::BadHeader(e.to_string()),
@@ -142,10 +199,13 @@ impl<R: BufRead> ChunkReader<R> {
                         return Err(ReadError::MissingColumn((*col).to_owned()));
                     }
                 }
+                let next_line = reader.position().line();
                 Ok(ChunkReader {
                     inner: Inner::Csv {
                         reader,
                         record: csv::ByteRecord::new(),
+                        done: false,
+                        next_line,
                     },
                     chunk,
                     header: Some(header),
@@ -158,7 +218,7 @@ impl<R: BufRead> ChunkReader<R> {
     pub fn into_inner(self) -> R {
         match self.inner {
             Inner::Jsonl { reader, .. } => reader,
-            Inner::Csv { reader, .. } => reader.into_inner(),
+            Inner::Csv { reader, .. } => reader.into_inner().inner,
         }
     }
 
@@ -201,9 +261,17 @@ impl<R: BufRead> ChunkReader<R> {
                     bytes: std::mem::take(buf),
                 }));
             },
-            Inner::Csv { reader, record } => match reader.read_byte_record(record) {
+            Inner::Csv { done: true, .. } => Ok(None),
+            Inner::Csv {
+                reader,
+                record,
+                done,
+                next_line,
+            } => match reader.read_byte_record(record) {
                 Ok(false) => Ok(None),
                 Ok(true) => {
+                    reader.get_mut().read = 0;
+                    *next_line = reader.position().line();
                     let line = record.position().map_or(0, |p| p.line());
                     if record.as_slice().len() > MAX_LINE_BYTES {
                         return Ok(Some(Line::Broken {
@@ -215,6 +283,22 @@ impl<R: BufRead> ChunkReader<R> {
                     Ok(Some(Line::Csv {
                         line,
                         cells: record.iter().map(<[u8]>::to_vec).collect(),
+                    }))
+                }
+                Err(e) if reader.get_ref().over => {
+                    // The record never ended within the budget: nothing after
+                    // its start can be split into records reliably.
+                    let line = *next_line;
+                    reader.get_mut().drain()?;
+                    *done = true;
+                    drop(e);
+                    Ok(Some(Line::Broken {
+                        line,
+                        code: "record_too_long",
+                        message: format!(
+                            "the CSV record starting on this line is longer than {MAX_LINE_BYTES} \
+                             bytes (an unclosed quote?); the rest of the input was not read"
+                        ),
                     }))
                 }
                 Err(e) => {
@@ -233,6 +317,12 @@ impl<R: BufRead> ChunkReader<R> {
             },
         }
     }
+}
+
+/// Whether a CSV error is the record budget running out (the header alone
+/// over budget is a bad header, not a broken upload).
+fn reader_over(kind: &csv::ErrorKind) -> bool {
+    matches!(kind, csv::ErrorKind::Io(e) if e.to_string().starts_with("a CSV record is longer"))
 }
 
 /// Reads one line into `buf` but keeps at most `MAX_LINE_BYTES`; the rest of
@@ -305,6 +395,53 @@ mod tests {
             }
         ));
         assert!(matches!(&c[2], Line::Json { line: 3, .. }));
+    }
+
+    #[test]
+    fn an_unclosed_csv_quote_stops_at_the_record_budget() {
+        let mut input = b"source_id,item\n1,P01\n\"2,P01\n".to_vec();
+        // A megabyte of rows swallowed by the quote that never closes.
+        while input.len() < 1 << 20 {
+            input.extend_from_slice(b"3,P01\n");
+        }
+        let mut r = ChunkReader::new(&input[..], Format::Csv, 1_000_000, &[]).unwrap();
+        let c = r.next_chunk().unwrap().unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(matches!(&c[0], Line::Csv { line: 2, .. }));
+        assert!(
+            matches!(
+                &c[1],
+                Line::Broken {
+                    line: 3,
+                    code: "record_too_long",
+                    ..
+                }
+            ),
+            "{:?}",
+            c[1]
+        );
+        assert!(r.next_chunk().unwrap().is_none());
+        // Everything was consumed (a batch's body hash covers it all).
+        let rest = r.into_inner();
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn a_long_but_closed_csv_record_is_rejected_alone() {
+        let mut input = b"source_id,item\n\"".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 100));
+        input.extend_from_slice(b"\",P01\n4,P01\n");
+        let mut r = ChunkReader::new(&input[..], Format::Csv, 10, &[]).unwrap();
+        let c = r.next_chunk().unwrap().unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(matches!(
+            &c[0],
+            Line::Broken {
+                code: "line_too_long",
+                ..
+            }
+        ));
+        assert!(matches!(&c[1], Line::Csv { line: 3, .. }));
     }
 
     #[test]

@@ -42,6 +42,7 @@ enum Column {
     Item,
     IdNumber,
     Name,
+    SourceVersion,
     Field(String),
     Unknown(String),
 }
@@ -50,7 +51,17 @@ enum Column {
 pub const MAX_SOURCE_ID: usize = 128;
 /// The longest `name`, in characters once trimmed.
 pub const MAX_NAME: usize = 64;
-const TOP_LEVEL: [&str; 6] = ["unit", "source_id", "item", "id_number", "name", "fields"];
+/// The largest `source_version` (2^53 − 1: exact in every JSON reader).
+pub const MAX_SOURCE_VERSION: i64 = (1 << 53) - 1;
+const TOP_LEVEL: [&str; 7] = [
+    "unit",
+    "source_id",
+    "item",
+    "id_number",
+    "name",
+    "fields",
+    "source_version",
+];
 
 impl Validator {
     /// A validator for the agency's bulk import: any unit, any item.
@@ -155,7 +166,23 @@ impl Validator {
             None => return Err(fail("missing_field", "`fields` is required".into())),
             Some(_) => return Err(fail("invalid_field", "`fields` must be an object".into())),
         };
-        let (item, header) = self.header(line, unit, source, item_code, id, name, &source_id)?;
+        let source_version = match obj.get("source_version") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(
+                // JSON does not tell 2 from 2.0; JSON Schema calls both integers.
+                v.as_i64()
+                    .or_else(|| {
+                        v.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_SOURCE_VERSION as f64)
+                            .map(|f| f as i64)
+                    })
+                    .filter(|n| (0..=MAX_SOURCE_VERSION).contains(n))
+                    .ok_or_else(|| fail("invalid_field", source_version_message()))?,
+            ),
+        };
+        let (item, mut header) =
+            self.header(line, unit, source, item_code, id, name, &source_id)?;
+        header.source_version = source_version;
         let f = self
             .catalogue
             .validate(item, fields.iter().map(|(k, v)| (k.as_str(), Raw::Json(v))))
@@ -207,7 +234,19 @@ impl Validator {
         {
             return Err(fail("unknown_field", format!("unknown column `{name}`")));
         }
-        let (item, header) = self.header(
+        let source_version = match get(&Column::SourceVersion) {
+            None => None,
+            Some(t) => Some(
+                t.parse::<i64>()
+                    .ok()
+                    .filter(|n| {
+                        (0..=MAX_SOURCE_VERSION).contains(n)
+                            && t.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .ok_or_else(|| fail("invalid_field", source_version_message()))?,
+            ),
+        };
+        let (item, mut header) = self.header(
             line,
             get(&Column::Unit),
             get(&Column::SourceId),
@@ -216,6 +255,7 @@ impl Validator {
             get(&Column::Name),
             &source_id,
         )?;
+        header.source_version = source_version;
         let raw = columns.iter().zip(&texts).filter_map(|(c, t)| match c {
             Column::Field(name) if !t.is_empty() || item.field_index(name).is_some() => {
                 Some((name.as_str(), Raw::Text(t)))
@@ -330,6 +370,7 @@ impl Validator {
                 // Records pushed by units are verified (DESIGN §3); self-reports
                 // come through the resident's channel, not this one.
                 status: RecordStatus::Active,
+                source_version: None,
             },
         ))
     }
@@ -355,11 +396,16 @@ fn column(h: &str) -> Column {
         "item" => Column::Item,
         "id_number" => Column::IdNumber,
         "name" => Column::Name,
+        "source_version" => Column::SourceVersion,
         other => match other.strip_prefix("fields.") {
             Some(f) => Column::Field(f.to_owned()),
             None => Column::Unknown(other.to_owned()),
         },
     }
+}
+
+fn source_version_message() -> String {
+    format!("`source_version` must be a whole number from 0 to {MAX_SOURCE_VERSION}")
 }
 
 fn err(line: u64, code: &'static str, message: String, source_id: Option<String>) -> RowError {

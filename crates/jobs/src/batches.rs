@@ -1,22 +1,28 @@
-//! Batches pushed by units over HTTP: streamed, validated row by row,
-//! idempotent under an `Idempotency-Key`, with a receipt only the submitting
-//! unit may read.
+//! Batches pushed by units over HTTP: streamed, validated row by row, applied
+//! exactly once under a required `Idempotency-Key`, with a receipt only the
+//! submitting unit may read.
+//!
+//! Exactly once: one request at a time holds a batch's lease, renewed on a
+//! timer while it runs (`batch_run`); each chunk commits together with the
+//! batch's progress (lines applied, a digest of them), so a request that
+//! dies or stops leaves a receipt saying how far it got, and a retry under
+//! the same key resumes after those lines, once it has shown that it sends
+//! the same ones.
 
 use std::io::BufRead;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
-use chengxin_domain::record::{NewRecord, Outcome};
 use chengxin_ingest::{ChunkReader, Format, ReadError, RowError, Validator};
 pub use chengxin_store::BatchStatus;
 use chengxin_store::{BatchRow, Cause};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit_events::{batch_completed, batch_read};
+use crate::audit_events::batch_read;
+use crate::batch_run::{process, Resume};
 use crate::push::Caller;
-use crate::records::store_records;
-use crate::rescore::{rescore, versions};
-use crate::uow::{write, Change};
+use crate::uow::write;
 use crate::{Context, JobError};
 
 /// A batch's receipt: counts and every rejected row.
@@ -24,14 +30,27 @@ use crate::{Context, JobError};
 pub struct BatchReceipt {
     pub id: String,
     pub unit: String,
-    /// `completed`, or `processing` while a request is still on it.
+    /// `completed`; `processing` while a request is on it; `interrupted`
+    /// when its request stopped early (see `interrupted_by`).
     pub status: BatchStatus,
     pub accepted: u64,
     pub duplicate: u64,
     pub corrected: u64,
+    /// Rows older (by `source_version`) than the version stored: not applied.
+    #[serde(default)]
+    pub stale: u64,
     pub rejected: u64,
     pub errors: Vec<BatchRowError>,
     pub created_at: String,
+    /// Every input line up to and including this one was applied (0: none).
+    #[serde(default)]
+    pub applied_through_line: u64,
+    /// Why the batch stopped early: `unit_disabled` (the key stopped
+    /// authenticating its unit), `cancelled` (the request timed out or the
+    /// client went away), `chunk_failed` (storing a chunk failed),
+    /// `unreadable_input` (the upload broke off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_by: Option<String>,
 }
 
 /// A rejected row in a receipt.
@@ -55,7 +74,7 @@ impl From<RowError> for BatchRowError {
     }
 }
 
-/// Why a batch was refused as a whole.
+/// Why a batch was refused or stopped as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     /// The same `Idempotency-Key` was used with a different body.
@@ -69,12 +88,50 @@ pub enum BatchError {
     /// The body cannot be read at all (e.g. a CSV header without a required column).
     #[error(transparent)]
     Unreadable(#[from] ReadError),
+    /// The batch stopped before its end; the receipt says how far it got and
+    /// why (`interrupted_by`), and is stored for a retry to resume from.
+    #[error("the batch stopped after line {}: {}", .0.applied_through_line, .0.interrupted_by.as_deref().unwrap_or("interrupted"))]
+    Interrupted(Box<BatchReceipt>),
+    /// Another request took the batch over: this one's lease had lapsed.
+    #[error("another request took this batch over")]
+    LostLease,
     #[error(transparent)]
     Job(#[from] JobError),
 }
 
-/// Rows per transaction when processing a batch.
-const CHUNK: usize = 2000;
+impl From<chengxin_store::StoreError> for BatchError {
+    fn from(e: chengxin_store::StoreError) -> Self {
+        BatchError::Job(e.into())
+    }
+}
+
+/// How a running batch learns that it must stop.
+#[derive(Debug, Clone)]
+pub struct BatchControl {
+    /// Set when the request is cancelled (timed out, client gone): checked
+    /// before each chunk is stored.
+    pub cancelled: Arc<AtomicBool>,
+    /// The API key the request authenticated with: re-checked in each
+    /// chunk's unit of work.
+    pub key: String,
+    /// How long a claim lasts unless renewed (it is renewed every third of
+    /// this while the batch runs); a retry may take over a batch whose
+    /// claim lapsed.
+    pub lease_seconds: i64,
+}
+
+impl BatchControl {
+    /// Control for a request authenticated with `key`, not cancelled, with
+    /// the default lease ([`default_lease_seconds`]).
+    pub fn new(key: impl Into<String>) -> BatchControl {
+        BatchControl {
+            cancelled: Arc::new(AtomicBool::new(false)),
+            key: key.into(),
+            lease_seconds: default_lease_seconds(),
+        }
+    }
+}
+
 /// How long a claim on a batch lasts without renewal, in seconds.
 const LEASE_SECONDS: i64 = 15;
 /// Overrides [`LEASE_SECONDS`], for tests only (crash tests shorten the
@@ -83,10 +140,35 @@ pub const LEASE_VAR: &str = "CHENGXIN_BATCH_LEASE_SECONDS";
 /// At most this many rejected rows are listed in a receipt.
 pub const MAX_LISTED_ERRORS: usize = 100_000;
 
+/// How long a claim lasts by default: [`LEASE_SECONDS`], or [`LEASE_VAR`] when set.
+pub fn default_lease_seconds() -> i64 {
+    static SECONDS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SECONDS.get_or_init(|| {
+        std::env::var(LEASE_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|&s| s > 0)
+            .unwrap_or(LEASE_SECONDS)
+    })
+}
+
+/// Until when a claim made now lasts.
+pub(crate) fn lease_until(seconds: i64) -> i64 {
+    now() + seconds.max(1)
+}
+
+pub(crate) fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn new_token(prefix: char) -> String {
+    format!("{prefix}{:016x}", rand::random::<u64>())
+}
+
 /// Hashes everything read through it.
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
+pub(crate) struct Hashing<R> {
+    pub inner: R,
+    pub hash: Sha256,
 }
 
 impl<R: BufRead> std::io::Read for Hashing<R> {
@@ -110,77 +192,64 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 }
 
-/// How long a claim lasts: [`LEASE_SECONDS`], or [`LEASE_VAR`] when set.
-fn lease_seconds() -> i64 {
-    static SECONDS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *SECONDS.get_or_init(|| {
-        std::env::var(LEASE_VAR)
-            .ok()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .filter(|&s| s > 0)
-            .unwrap_or(LEASE_SECONDS)
-    })
-}
-
-fn lease() -> i64 {
-    jiff::Timestamp::now().as_second() + lease_seconds()
-}
-
-fn new_batch_id() -> String {
-    format!("b{:016x}", rand::random::<u64>())
-}
-
-impl From<chengxin_store::StoreError> for BatchError {
-    fn from(e: chengxin_store::StoreError) -> Self {
-        BatchError::Job(e.into())
-    }
-}
-
 /// What claiming a batch found.
 enum Claim {
-    /// This request processes the batch (new, or taken over after its lease lapsed).
-    Owned(String),
+    /// This request processes the batch (new, or taken over after its
+    /// lease lapsed or its request stopped), from where it got to.
+    Owned {
+        id: String,
+        owner: String,
+        resume: Resume,
+    },
     /// The batch under this key is complete.
     Completed(BatchRow),
     /// Another request holds the batch's lease until this time.
     Leased(i64),
 }
 
-fn claim(ctx: &Context, unit: &str, key: Option<&str>) -> Result<Claim, JobError> {
-    let id = new_batch_id();
+fn claim(ctx: &Context, unit: &str, key: &str, lease_seconds: i64) -> Result<Claim, JobError> {
+    let lease = || lease_until(lease_seconds);
+    let id = new_token('b');
+    let owner = new_token('r');
     write(&*ctx.store, |tx| {
-        if let Some(key) = key {
-            match tx.batch_by_key(unit, key)? {
-                Some(row) if row.status == BatchStatus::Completed => {
-                    return Ok(Claim::Completed(row))
-                }
-                Some(row) if row.lease_until >= now() => return Ok(Claim::Leased(row.lease_until)),
-                Some(row) => {
-                    // Its request died (crash, kill): take it over under the same id.
-                    tx.set_batch_lease(&row.id, lease())?;
-                    return Ok(Claim::Owned(row.id));
-                }
-                None => {}
+        match tx.batch_by_key(unit, key)? {
+            Some(row) if row.status == BatchStatus::Completed => return Ok(Claim::Completed(row)),
+            Some(row) if row.status == BatchStatus::Processing && row.lease_until >= now() => {
+                return Ok(Claim::Leased(row.lease_until))
             }
+            Some(row) => {
+                // Its request died or stopped: take it over under the same
+                // id, resuming after the lines it applied.
+                tx.claim_batch(&row.id, &owner, lease())?;
+                return Ok(Claim::Owned {
+                    resume: Resume::from_row(&row)?,
+                    id: row.id,
+                    owner: owner.clone(),
+                });
+            }
+            None => {}
         }
-        tx.insert_batch(&id, unit, key, lease())?;
-        Ok(Claim::Owned(id.clone()))
+        tx.insert_batch(&id, unit, Some(key), lease())?;
+        tx.claim_batch(&id, &owner, lease())?;
+        Ok(Claim::Owned {
+            id: id.clone(),
+            owner: owner.clone(),
+            resume: Resume::default(),
+        })
     })
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
-/// Processes a batch body. With an idempotency key, a repeat with the same
+/// Processes a batch body under its idempotency key: a repeat with the same
 /// body returns the first receipt and changes nothing; a repeat while the
-/// first is still running is told to come back later (never kept waiting).
+/// first is still running is told to come back later (never kept waiting);
+/// a repeat after the first stopped or died resumes where it got to.
 pub fn submit_batch(
     ctx: &Context,
     caller: Caller<'_>,
     format: Format,
     body: impl BufRead + Send,
-    idempotency_key: Option<&str>,
+    idempotency_key: &str,
+    control: &BatchControl,
 ) -> Result<BatchReceipt, BatchError> {
     let validator = Validator::for_unit(
         ctx.catalogue.clone(),
@@ -192,11 +261,25 @@ pub fn submit_batch(
         hash: Sha256::new(),
     };
     // The header is checked before anything is claimed or stored.
-    let mut reader = ChunkReader::new(hashing, format, CHUNK, &validator.required_columns())?;
-    match claim(ctx, &caller.unit.code, idempotency_key)? {
-        Claim::Owned(id) => process(ctx, caller, &validator, reader, &id),
+    let reader = ChunkReader::new(hashing, format, CHUNK, &validator.required_columns())?;
+    match claim(
+        ctx,
+        &caller.unit.code,
+        idempotency_key,
+        control.lease_seconds,
+    )? {
+        Claim::Owned { id, owner, resume } => process(
+            ctx,
+            caller,
+            &validator,
+            reader,
+            (&id, &owner),
+            resume,
+            control,
+        ),
         Claim::Completed(row) => {
             // Same key: the body must be the same one.
+            let mut reader = reader;
             while reader.next_chunk()?.is_some() {}
             let mine = reader.into_inner().hash.finalize().to_vec();
             if row.body_hash.as_deref() != Some(&mine[..]) {
@@ -210,87 +293,19 @@ pub fn submit_batch(
     }
 }
 
-fn parse_receipt(row: &BatchRow) -> Result<BatchReceipt, BatchError> {
-    let text = row.receipt.as_deref().unwrap_or("{}");
-    serde_json::from_str(text)
-        .map_err(|e| JobError::Invalid(format!("stored receipt of {}: {e}", row.id)).into())
-}
+/// Rows per transaction when processing a batch.
+pub(crate) const CHUNK: usize = 2000;
 
-fn process<R: BufRead + Send>(
-    ctx: &Context,
-    caller: Caller<'_>,
-    validator: &Validator,
-    mut reader: ChunkReader<Hashing<R>>,
-    id: &str,
-) -> Result<BatchReceipt, BatchError> {
-    let header = reader.header.clone();
-    let today = crate::today();
-    let actor = caller.actor();
-    let change = Change {
-        cause: Cause::Push,
-        actor: &actor,
-        request_id: caller.request_id,
-        client_request_id: caller.client_request_id,
-        granular: false,
-    };
-    let mut receipt = BatchReceipt {
-        id: id.to_owned(),
-        unit: caller.unit.code.clone(),
-        status: BatchStatus::Completed,
-        accepted: 0,
-        duplicate: 0,
-        corrected: 0,
-        rejected: 0,
-        errors: Vec::new(),
-        created_at: jiff::Timestamp::now().to_string(),
-    };
-    let keys = ctx.store.keys();
-    while let Some(chunk) = reader.next_chunk()? {
-        let results: Vec<Result<NewRecord, RowError>> = chunk
-            .par_iter()
-            .map(|l| validator.validate(l, header.as_deref()))
-            .collect();
-        let mut good = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(rec) => good.push(rec),
-                Err(e) => {
-                    receipt.rejected += 1;
-                    if receipt.errors.len() < MAX_LISTED_ERRORS {
-                        receipt.errors.push(e.into());
-                    }
-                }
-            }
-        }
-        crate::failpoint::hit("chunk.read");
-        let stored = write(&*ctx.store, |tx| {
-            let scorers = ctx.in_play(tx)?;
-            let stored = store_records(tx, keys, &good, &change, &versions(&scorers))?;
-            rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
-            tx.set_batch_lease(id, lease())?;
-            Ok(stored)
-        })?;
-        for r in stored.results {
-            match r.outcome {
-                Outcome::Accepted => receipt.accepted += 1,
-                Outcome::Duplicate => receipt.duplicate += 1,
-                Outcome::Corrected => receipt.corrected += 1,
-            }
-        }
-    }
-    let hash = reader.into_inner().hash.finalize().to_vec();
-    let text = serde_json::to_string(&receipt).map_err(|e| JobError::Invalid(e.to_string()))?;
-    write(&*ctx.store, |tx| {
-        if !tx.complete_batch(id, &hash, &text)? {
-            return Err(JobError::Invalid(format!("batch {id} vanished")));
-        }
-        tx.append_audit(vec![batch_completed(&change, id, &hash, &text)]);
-        Ok(())
-    })?;
+pub(crate) fn parse_receipt(row: &BatchRow) -> Result<BatchReceipt, BatchError> {
+    let text = row.receipt.as_deref().unwrap_or("{}");
+    let mut receipt: BatchReceipt = serde_json::from_str(text)
+        .map_err(|e| JobError::Invalid(format!("stored receipt of {}: {e}", row.id)))?;
+    receipt.status = row.status;
     Ok(receipt)
 }
 
-/// A batch's receipt, only for the unit that submitted it. Every look-up
+/// A batch's receipt, only for the unit that submitted it: the final one,
+/// or how far it got while processing or once interrupted. Every look-up
 /// is audited (`batch.read`), found or not: a receipt names the unit's
 /// records and the rows it refused.
 pub fn batch_receipt(
@@ -310,7 +325,7 @@ pub fn batch_receipt(
     let Some(row) = row else {
         return Ok(None);
     };
-    if row.status == BatchStatus::Completed {
+    if row.receipt.is_some() {
         return parse_receipt(&row).map(Some).map_err(|e| match e {
             BatchError::Job(j) => j,
             other => JobError::Invalid(other.to_string()),
@@ -323,8 +338,11 @@ pub fn batch_receipt(
         accepted: 0,
         duplicate: 0,
         corrected: 0,
+        stale: 0,
         rejected: 0,
         errors: Vec::new(),
         created_at: row.created_at,
+        applied_through_line: 0,
+        interrupted_by: None,
     }))
 }

@@ -5,7 +5,8 @@
 //! nowhere and prints `failpoint: <name> <n>` on standard error at every hit,
 //! to learn how often a workload reaches each point.
 //!
-//! Points: `commit.before` (a unit of work did its work, before its commit),
+//! Points: `commit.before` (a unit of work did its work, before its commit;
+//! not for a batch lease renewed on a timer, whose count depends on time),
 //! `commit.after` (right after a commit returned), `chunk.read` (the import
 //! and batch loops read and validated a chunk, before storing it).
 //!

@@ -34,6 +34,8 @@ pub struct ImportSummary {
     pub accepted: u64,
     pub duplicate: u64,
     pub corrected: u64,
+    /// Rows older (by their `source_version`) than the version stored: not applied.
+    pub stale: u64,
     pub rejected: u64,
     pub rescored: u64,
     pub scores_changed: u64,
@@ -106,6 +108,7 @@ pub fn import(
                     Outcome::Accepted => summary.accepted += 1,
                     Outcome::Duplicate => summary.duplicate += 1,
                     Outcome::Corrected => summary.corrected += 1,
+                    Outcome::Stale => summary.stale += 1,
                 }
             }
             summary.rejected += bad.len() as u64;

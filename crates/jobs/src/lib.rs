@@ -3,6 +3,7 @@
 //! Orchestrates the domain and the store; holds no SQL and no HTTP.
 
 mod audit_events;
+mod batch_run;
 mod context;
 pub mod failpoint;
 mod import;

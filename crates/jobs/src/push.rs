@@ -43,6 +43,8 @@ pub enum ReceiptOutcome {
     Accepted,
     Duplicate,
     Corrected,
+    /// Older (by `source_version`) than the version stored: not applied.
+    Stale,
     Withdrawn,
 }
 
@@ -52,6 +54,7 @@ impl From<Outcome> for ReceiptOutcome {
             Outcome::Accepted => ReceiptOutcome::Accepted,
             Outcome::Duplicate => ReceiptOutcome::Duplicate,
             Outcome::Corrected => ReceiptOutcome::Corrected,
+            Outcome::Stale => ReceiptOutcome::Stale,
         }
     }
 }
@@ -135,7 +138,7 @@ pub fn push_record(
         source_id: record.source_id,
         record_id: r.record_id,
         outcome: r.outcome.into(),
-        rescored: r.outcome != Outcome::Duplicate,
+        rescored: matches!(r.outcome, Outcome::Accepted | Outcome::Corrected),
     })
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chengxin_domain::audit::AuditEvent;
 use chengxin_domain::record::{
-    arrive, Arrival, NewRecord, Outcome, RecordEvent, RecordStatus, NAMING_ITEM,
+    arrive, Arrival, NewRecord, Outcome, RecordEvent, RecordStatus, StoredHead, NAMING_ITEM,
 };
 use chengxin_store::uow::{NewVersion, PersonKey, RecordHead, StatusChange};
 use chengxin_store::{content_hash, DataKeys, WriteTx};
@@ -38,6 +38,7 @@ struct Head {
     version: i32,
     hash: Vec<u8>,
     status: RecordStatus,
+    source_version: Option<i64>,
 }
 
 /// Stores `rows` as if one at a time, in order (a row may repeat or correct
@@ -88,6 +89,7 @@ pub(crate) fn store_records(
                     version: h.version,
                     hash: h.content_hash,
                     status: h.status,
+                    source_version: h.source_version,
                 },
             );
         }
@@ -107,10 +109,19 @@ pub(crate) fn store_records(
         let case = (row.unit.as_str(), row.source_id.as_str());
         let person_id = person_ids[i];
         let head = heads.get(&case);
-        let arrival = arrive(head.map(|h| (h.status, h.hash == hashes[i])), row.status);
+        let stored = head.map(|h| StoredHead {
+            status: h.status,
+            same_content: h.hash == hashes[i],
+            source_version: h.source_version,
+        });
+        let arrival = arrive(stored, row.status, row.source_version);
         let (outcome, version, status) = match (arrival, head) {
             (Arrival::Duplicate, Some(h)) => {
                 decided.push((Outcome::Duplicate, h.record, h.person_id));
+                continue;
+            }
+            (Arrival::Stale, Some(h)) => {
+                decided.push((Outcome::Stale, h.record, h.person_id));
                 continue;
             }
             (
@@ -146,6 +157,7 @@ pub(crate) fn store_records(
                 version,
                 hash: hashes[i].clone(),
                 status,
+                source_version: row.source_version,
             },
         );
         touched.push(person_id);
@@ -166,6 +178,7 @@ pub(crate) fn store_records(
                 fields: &r.fields,
                 content_hash: &hashes[i],
                 status,
+                source_version: r.source_version,
             }
         })
         .collect();
@@ -200,7 +213,7 @@ pub(crate) fn store_records(
                 person_id,
             };
             match record {
-                Ref::New(j) if outcome != Outcome::Duplicate => {
+                Ref::New(j) if matches!(outcome, Outcome::Accepted | Outcome::Corrected) => {
                     let (i, version, _) = new[j];
                     audit.stored(
                         &rows[i],

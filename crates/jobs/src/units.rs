@@ -172,3 +172,16 @@ pub fn authenticate(ctx: &Context, key: &str) -> Result<Option<Unit>, JobError> 
         .filter(|u| !u.disabled)
         .map(Unit::from))
 }
+
+/// Whether `key` still authenticates the enabled unit `code`, as this unit
+/// of work sees it: a batch checks this before committing each chunk, so a
+/// unit disabled (or a key rotated away) mid-batch stops at the next one.
+pub(crate) fn still_authorised(
+    tx: &mut dyn chengxin_store::WriteTx,
+    key: &str,
+    code: &str,
+) -> Result<bool, JobError> {
+    Ok(tx
+        .unit_by_key(&key_hash(key))?
+        .is_some_and(|u| !u.disabled && u.code == code))
+}

@@ -67,8 +67,10 @@ error_table! {
         "The request body could not be read (e.g. the client broke off the upload).";
     InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST, "Invalid Idempotency-Key",
         "The `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.";
+    IdempotencyKeyRequired = "idempotency_key_required", PRECONDITION_REQUIRED, "Idempotency-Key required",
+        "`POST /api/v1/batches` needs an `Idempotency-Key` header: it is what makes a retried batch apply each row once.";
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "Unauthenticated",
-        "No `Authorization: Bearer KEY` header, or the key is unknown, rotated away or belongs to a disabled unit. Sent with `WWW-Authenticate: Bearer`.";
+        "No `Authorization: Bearer KEY` header, or the key is unknown, rotated away or belongs to a disabled unit; also when that happens while a batch runs (it stops before its next chunk; the detail says through which line it was applied). Sent with `WWW-Authenticate: Bearer`.";
     TokenExpired = "token_expired", UNAUTHORIZED, "Token expired",
         "The resident's ID token is outside its validity period: `exp` has passed or `nbf` is still in the future (60 s leeway). Sign in again.";
     TokenBadSignature = "token_bad_signature", UNAUTHORIZED, "Token signature invalid",
@@ -93,6 +95,10 @@ error_table! {
         "The record's state does not allow a withdrawal: it was repaired (信用修复) or is a rejected self-report.";
     BatchInProgress = "batch_in_progress", CONFLICT, "Batch in progress",
         "Another request is still processing a batch under this `Idempotency-Key`; send it again after the seconds in `Retry-After`.";
+    TooManyBatches = "too_many_batches", TOO_MANY_REQUESTS, "Too many batches",
+        "The unit already has the most batches running at once that it may; send this one after the seconds in `Retry-After`.";
+    TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many requests",
+        "This API key already has the most requests in flight that one key may; retry after the seconds in `Retry-After`.";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The endpoint exists but not with this method; the `Allow` header lists the methods it has.";
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",
@@ -135,6 +141,8 @@ error_table! {
         "The record names a `unit` other than the one the API key belongs to.";
     LineTooLong = "line_too_long", UNPROCESSABLE_ENTITY, "Line too long",
         "A batch line or CSV record is longer than 64 KiB (reported per row in batch receipts).";
+    RecordTooLong = "record_too_long", UNPROCESSABLE_ENTITY, "CSV record too long",
+        "A CSV record runs on past 64 KiB without ending (an unclosed quote?): it is rejected and the rest of the body is not read as records (reported per row in batch receipts).";
     MalformedCsv = "malformed_csv", UNPROCESSABLE_ENTITY, "Malformed CSV",
         "The CSV header or a record cannot be parsed, or a row has the wrong number of cells.";
     MissingColumn = "missing_column", UNPROCESSABLE_ENTITY, "Missing column",
@@ -147,6 +155,10 @@ error_table! {
         "An unexpected failure. Details are logged under the `request_id`, never returned.";
     ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "Service unavailable",
         "The server cannot reach its database.";
+    ServerBusy = "server_busy", SERVICE_UNAVAILABLE, "Server busy",
+        "The server has the most requests in flight that it takes; retry after the seconds in `Retry-After`.";
+    BatchInterrupted = "batch_interrupted", SERVICE_UNAVAILABLE, "Batch interrupted",
+        "Storing a chunk of the batch failed; the receipt (`GET /api/v1/batches/{id}`) says which lines were applied. Send the same body with the same `Idempotency-Key` to resume after them.";
 }
 
 impl ErrorCode {
@@ -430,6 +442,7 @@ mod tests {
             "unit_mismatch",
             "item_not_permitted",
             "line_too_long",
+            "record_too_long",
             "malformed_csv",
             "missing_column",
             "unreadable_input",

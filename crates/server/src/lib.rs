@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo_idp;
 pub mod error;
 pub mod extract;
+pub mod limit;
 pub mod middleware;
 pub mod oidc;
 pub mod openapi;
@@ -37,7 +38,14 @@ pub fn app(state: AppState) -> Router {
     if state.demo.is_some() {
         router = router.merge(demo_idp::routes());
     }
-    middleware::apply(router.fallback(middleware::not_found).with_state(state))
+    let router = router
+        .fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit::limit,
+        ))
+        .with_state(state);
+    middleware::apply(router)
 }
 
 /// The OpenAPI document of every route [`app`] serves.
@@ -83,6 +91,12 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets
 /// requests in flight finish.
 ///
+/// Served with hyper's HTTP/1 connection builder rather than `axum::serve`,
+/// which cannot bound how long a client may take to send a request head:
+/// here a head not complete within [`Limits::header_read`] (counted from the
+/// connection's start, or from the previous response on a keep-alive
+/// connection, so idle connections are bounded too) closes the connection.
+///
 /// With PostgreSQL, create the context off the async threads too
 /// (`spawn_blocking`): its synchronous client runs its own runtime.
 pub async fn serve(
@@ -90,22 +104,58 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let warning = state
         .demo
         .as_ref()
         .map(|idp| demo_idp::warn_while_running(idp.issuer().to_owned()));
     let last = state.clone();
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.limits.header_read)
+        .keep_alive(true);
+    let app = app(state);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, then go on.
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    // The router holds the state too: it goes here, `last` below.
+    drop(app);
     if let Some(w) = warning {
         w.abort();
     }
     // The store may hold synchronous PostgreSQL clients, which must not be
     // dropped on an async thread: let the last reference go on a blocking one.
     let _ = tokio::task::spawn_blocking(move || drop(last)).await;
-    served
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

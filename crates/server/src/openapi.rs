@@ -76,7 +76,8 @@ pub(crate) fn finish(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// Adds the responses any operation can give, whatever its handler does:
-/// 408 and 500 from the layers around every route, and 401 on every
+/// 408 and 500 from the layers around every route, 429 and 503 (with
+/// `Retry-After`) from the limit on requests in flight, and 401 on every
 /// operation that requires a unit key (with its `WWW-Authenticate` header).
 struct CommonResponses;
 
@@ -105,6 +106,16 @@ impl Modify for CommonResponses {
                             problem(&format!("`{}`: {}", code.as_str(), code.description())).into()
                         });
                 }
+                for code in [ErrorCode::TooManyRequests, ErrorCode::ServerBusy] {
+                    responses
+                        .entry(code.status().as_str().to_owned())
+                        .or_insert_with(|| {
+                            let mut r =
+                                problem(&format!("`{}`: {}", code.as_str(), code.description()));
+                            r.headers.insert("Retry-After".to_owned(), retry_after());
+                            r.into()
+                        });
+                }
             }
         }
     }
@@ -120,6 +131,13 @@ fn problem(description: &str) -> Response {
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .build(),
         )
+        .build()
+}
+
+fn retry_after() -> utoipa::openapi::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer))
+        .description(Some("Seconds to wait before trying again."))
         .build()
 }
 

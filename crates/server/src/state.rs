@@ -1,7 +1,8 @@
 //! What every handler can reach: the jobs context (store, catalogue, engine)
 //! and the request limits.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::FromRef;
@@ -25,6 +26,22 @@ pub struct Limits {
     /// four per core, or `CHENGXIN_CONCURRENCY`: on 2 cores, PostgreSQL took
     /// 821 pushes/s with 64 at once and 959–1,044/s with 4–8 (BENCHMARKS.md).
     pub concurrency: usize,
+    /// Requests in flight at once, whatever they do; more get 503
+    /// `server_busy` at once rather than queueing without bound.
+    pub max_in_flight: usize,
+    /// Requests in flight at once under one API key (or without one); more
+    /// get 429 `too_many_requests`, so one principal cannot fill the queue
+    /// for [`Limits::concurrency`] that authentication also waits in.
+    pub per_key: usize,
+    /// Batches one unit may run at once; more get 429 `too_many_batches`.
+    pub batches_per_unit: usize,
+    /// How long a batch's claim lasts unless renewed (renewed every third of
+    /// it while the batch runs). Default 15 s, or `CHENGXIN_BATCH_LEASE_SECONDS`.
+    pub batch_lease: Duration,
+    /// Time a client has to send a request head, counted from the
+    /// connection's start or the end of its previous response, so it also
+    /// bounds how long an idle keep-alive connection stays open.
+    pub header_read: Duration,
 }
 
 impl Default for Limits {
@@ -38,6 +55,13 @@ impl Default for Limits {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| 4 * std::thread::available_parallelism().map_or(2, |n| n.get())),
+            max_in_flight: 1024,
+            per_key: 64,
+            batches_per_unit: 2,
+            batch_lease: Duration::from_secs(
+                chengxin_jobs::batches::default_lease_seconds().unsigned_abs(),
+            ),
+            header_read: Duration::from_secs(10),
         }
     }
 }
@@ -55,6 +79,10 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::oidc::Verifier>>,
     /// The demo identity provider (`serve --demo` only).
     pub demo: Option<Arc<crate::demo_idp::DemoIdp>>,
+    /// Batches running, per unit (see [`Limits::batches_per_unit`]).
+    batches: Arc<Mutex<HashMap<String, usize>>>,
+    /// Requests in flight, in all and per key (see [`crate::limit`]).
+    pub(crate) in_flight: Arc<crate::limit::InFlight>,
 }
 
 impl AppState {
@@ -68,6 +96,8 @@ impl AppState {
         AppState {
             ctx,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
+            batches: Arc::default(),
+            in_flight: Arc::default(),
             limits: Arc::new(limits),
             oidc: None,
             demo: None,
@@ -107,6 +137,21 @@ impl AppState {
         .await
     }
 
+    /// One of the unit's [`Limits::batches_per_unit`] batch slots, held
+    /// until the guard is dropped; `None` when all are taken.
+    pub fn batch_slot(&self, unit: &str) -> Option<BatchSlot> {
+        let mut running = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        let n = running.entry(unit.to_owned()).or_insert(0);
+        if *n >= self.limits.batches_per_unit.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(BatchSlot {
+            batches: Arc::clone(&self.batches),
+            unit: unit.to_owned(),
+        })
+    }
+
     /// [`AppState::blocking`] without a permit: for a batch, which streams
     /// its upload for minutes and would starve short requests of permits.
     pub async fn blocking_unlimited<T, F>(&self, f: F) -> Result<T, ApiError>
@@ -130,5 +175,23 @@ impl FromRef<AppState> for Arc<Context> {
 impl FromRef<AppState> for Arc<Limits> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.limits)
+    }
+}
+
+/// A running batch's place in its unit's limit; freed when dropped.
+pub struct BatchSlot {
+    batches: Arc<Mutex<HashMap<String, usize>>>,
+    unit: String,
+}
+
+impl Drop for BatchSlot {
+    fn drop(&mut self) {
+        let mut running = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = running.get_mut(&self.unit) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.unit);
+            }
+        }
     }
 }

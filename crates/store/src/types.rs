@@ -176,6 +176,10 @@ pub enum BatchStatus {
     Processing,
     /// Every row was handled; the receipt is stored.
     Completed,
+    /// Its request stopped before the end (a chunk failed, the unit was
+    /// disabled, the request was cancelled); the receipt so far is stored
+    /// and a retry under the same key resumes after `lines_done`.
+    Interrupted,
 }
 
 impl BatchStatus {
@@ -184,6 +188,7 @@ impl BatchStatus {
         match self {
             BatchStatus::Processing => "processing",
             BatchStatus::Completed => "completed",
+            BatchStatus::Interrupted => "interrupted",
         }
     }
 
@@ -192,6 +197,7 @@ impl BatchStatus {
         match s {
             "processing" => Some(BatchStatus::Processing),
             "completed" => Some(BatchStatus::Completed),
+            "interrupted" => Some(BatchStatus::Interrupted),
             _ => None,
         }
     }
@@ -207,7 +213,13 @@ pub struct BatchRow {
     pub status: BatchStatus,
     /// Unix seconds; a processing batch past it was abandoned.
     pub lease_until: i64,
-    /// The receipt JSON once completed.
+    /// The receipt JSON once completed (so far, while processing or interrupted).
     pub receipt: Option<String>,
     pub created_at: String,
+    /// The request holding (or last holding) the lease.
+    pub owner: Option<String>,
+    /// Input lines applied so far, in order.
+    pub lines_done: i64,
+    /// Digest of those lines, so a retry can prove it sends the same ones.
+    pub prefix_hash: Option<Vec<u8>>,
 }

@@ -79,6 +79,8 @@ pub struct RecordHead {
     pub version: i32,
     pub content_hash: Vec<u8>,
     pub status: RecordStatus,
+    /// The unit's own version number of this version, if it sent one.
+    pub source_version: Option<i64>,
 }
 
 /// A record version to insert.
@@ -94,6 +96,8 @@ pub struct NewVersion<'a> {
     pub fields: &'a str,
     pub content_hash: &'a [u8],
     pub status: RecordStatus,
+    /// The unit's own version number, if it sent one.
+    pub source_version: Option<i64>,
 }
 
 /// A record version moving to another state.
@@ -214,8 +218,40 @@ pub trait BatchesWrite {
     ) -> Result<()>;
     /// Extends (or takes over) a processing batch's lease.
     fn set_batch_lease(&mut self, id: &str, lease_until: i64) -> Result<()>;
-    /// Stores a batch's receipt and body hash: it is complete.
-    fn complete_batch(&mut self, id: &str, body_hash: &[u8], receipt: &str) -> Result<bool>;
+    /// Stores a batch's receipt and body hash: it is complete. `false` if
+    /// `owner` no longer holds it.
+    fn complete_batch(
+        &mut self,
+        id: &str,
+        owner: &str,
+        body_hash: &[u8],
+        receipt: &str,
+    ) -> Result<bool>;
+    /// `owner` takes (or takes over) the batch: processing, leased until `lease_until`.
+    fn claim_batch(&mut self, id: &str, owner: &str, lease_until: i64) -> Result<()>;
+    /// Extends the lease if `owner` still holds the processing batch.
+    fn renew_batch_lease(&mut self, id: &str, owner: &str, lease_until: i64) -> Result<bool>;
+    /// Records how far `owner` got (lines applied, their digest, the receipt
+    /// so far) and extends its lease; `false` if it no longer holds it.
+    fn batch_progress(
+        &mut self,
+        id: &str,
+        owner: &str,
+        progress: BatchProgress<'_>,
+    ) -> Result<bool>;
+    /// `owner` stopped before the end: the batch is interrupted, its lease
+    /// released, its receipt so far stored. `false` if it no longer holds it.
+    fn interrupt_batch(&mut self, id: &str, owner: &str, receipt: &str) -> Result<bool>;
+}
+
+/// How far a batch got.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchProgress<'a> {
+    pub lease_until: i64,
+    pub lines_done: i64,
+    pub prefix_hash: &'a [u8],
+    /// The receipt so far (JSON).
+    pub receipt: &'a str,
 }
 
 /// The audit log.

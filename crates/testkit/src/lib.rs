@@ -186,6 +186,7 @@ pub fn record(
         fields: it.canonical_json(&f),
         record_date: it.record_date(&f),
         status: RecordStatus::Active,
+        source_version: None,
     }
 }
 

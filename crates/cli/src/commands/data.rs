@@ -75,9 +75,17 @@ pub fn import(ctx: &Context, a: &ImportArgs) -> anyhow::Result<ExitCode> {
         chengxin_jobs::import(ctx, BufReader::with_capacity(1 << 20, f), opts, &bar)?
     };
     bar.finish();
-    let rows = summary.accepted + summary.duplicate + summary.corrected + summary.rejected;
+    let rows =
+        summary.accepted + summary.duplicate + summary.corrected + summary.stale + summary.rejected;
+    // `stale` only when there are any: older versions than stored (by the
+    // unit's `source_version`), not applied.
+    let stale = if summary.stale > 0 {
+        format!("  stale {}", summary.stale)
+    } else {
+        String::new()
+    };
     println!(
-        "accepted {}  duplicate {}  corrected {}  rejected {}",
+        "accepted {}  duplicate {}  corrected {}  rejected {}{stale}",
         summary.accepted, summary.duplicate, summary.corrected, summary.rejected
     );
     println!(

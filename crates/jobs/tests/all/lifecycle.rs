@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chengxin_domain::record::{arrive, Arrival, RecordEvent, RecordStatus};
+use chengxin_domain::record::{arrive, Arrival, RecordEvent, RecordStatus, StoredHead};
 use chengxin_jobs::decisions::decide;
 use chengxin_jobs::uow::Change;
 use chengxin_jobs::{explain, store_chunk, Context};
@@ -106,7 +106,12 @@ fn every_state_and_event_follows_the_domain() {
                     };
                     store_chunk(&ctx, &[penalty(case, who, "serious", pending)], &change).unwrap();
                     rescore_changed(&ctx);
-                    let Arrival::Correction { status, .. } = arrive(Some((state, false)), incoming)
+                    let head = StoredHead {
+                        status: state,
+                        same_content: false,
+                        source_version: None,
+                    };
+                    let Arrival::Correction { status, .. } = arrive(Some(head), incoming, None)
                     else {
                         panic!("{what}: not a correction");
                     };

@@ -3,6 +3,7 @@
 
 mod at_rest;
 mod audit;
+mod batches;
 mod input;
 mod jobs;
 mod keys;
@@ -12,3 +13,4 @@ mod parity;
 mod publish;
 mod reads;
 mod transit;
+mod versions;

@@ -8,14 +8,23 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 pub use resident::AuthResident;
-pub use unit::AuthUnit;
+pub use unit::{bearer_key_of, AuthUnit};
 
 use crate::error::{ApiError, ErrorCode};
 
 /// The credential of `Authorization: Bearer CREDENTIAL`; `what` names it in
 /// the 401 details, `max_len` bounds it before anything else looks at it.
 pub(crate) fn bearer(parts: &Parts, what: &str, max_len: usize) -> Result<String, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+    bearer_of(&parts.headers, what, max_len)
+}
+
+/// [`bearer`] from the headers alone.
+pub(crate) fn bearer_of(
+    headers: &axum::http::HeaderMap,
+    what: &str,
+    max_len: usize,
+) -> Result<String, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Err(unauthenticated(&format!(
             "send {what} as `Authorization: Bearer …`"
         )));

@@ -33,3 +33,9 @@ impl FromRequestParts<AppState> for AuthUnit {
         }
     }
 }
+
+/// The unit's Bearer key of a request, as [`AuthUnit`] reads it (a batch
+/// keeps it to re-check before each chunk).
+pub fn bearer_key_of(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    super::bearer_of(headers, "the unit's API key", MAX_KEY_LEN)
+}

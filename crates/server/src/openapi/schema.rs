@@ -7,7 +7,7 @@
 
 use chengxin_domain::catalogue::{FieldSpec, FieldType, Item};
 use chengxin_domain::Catalogue;
-use chengxin_ingest::{MAX_NAME, MAX_SOURCE_ID};
+use chengxin_ingest::{MAX_NAME, MAX_SOURCE_ID, MAX_SOURCE_VERSION};
 use serde_json::{json, Value};
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, Discriminator, Object, ObjectBuilder, OneOfBuilder, Schema,
@@ -228,6 +228,19 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
         )
         .property("fields", fields)
         .required("fields")
+        .property(
+            "source_version",
+            leaf(json!({
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": MAX_SOURCE_VERSION,
+                "description": "Optional: the unit's own version number of the record (a revision \
+                                counter, or a timestamp as a number). A version lower than the one \
+                                stored for this `source_id` is reported `stale` and not applied, so \
+                                replaying old input never undoes a correction. Absent or `null`: \
+                                the arrival order decides.",
+            })),
+        )
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .examples([record_example(catalogue, item)])
         .into()

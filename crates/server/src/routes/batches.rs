@@ -12,7 +12,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chengxin_ingest::{Format, ReadError};
-use chengxin_jobs::batches::{self, BatchError, BatchReceipt, BatchRowError, BatchStatus};
+use chengxin_jobs::batches::{
+    self, BatchControl, BatchError, BatchReceipt, BatchRowError, BatchStatus,
+};
 use chengxin_jobs::push::Caller;
 use chengxin_jobs::JobError;
 use futures_util::StreamExt;
@@ -23,7 +25,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
-use crate::auth::AuthUnit;
+use crate::auth::{bearer_key_of, AuthUnit};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{media_type, PathParam};
 use crate::middleware::{ClientRequestId, RequestId};
@@ -57,6 +59,9 @@ pub enum BatchStatusBody {
     Processing,
     /// Every row was handled.
     Completed,
+    /// Its request stopped early (`interrupted_by` says why); the same body
+    /// under the same `Idempotency-Key` resumes after `applied_through_line`.
+    Interrupted,
 }
 
 /// A batch's receipt: counts and every rejected row.
@@ -73,10 +78,18 @@ pub struct BatchReceiptBody {
     pub duplicate: u64,
     /// Rows stored as a new version of a known `source_id`.
     pub corrected: u64,
+    /// Rows whose `source_version` is lower than the stored version's: not applied.
+    pub stale: u64,
     /// Rows rejected; each is listed in `errors`.
     pub rejected: u64,
     pub errors: Vec<BatchRowErrorBody>,
     pub created_at: String,
+    /// Every line of the body up to and including this one was applied (0: none yet).
+    pub applied_through_line: u64,
+    /// Why an `interrupted` batch stopped: `unit_disabled`, `cancelled`,
+    /// `chunk_failed` or `unreadable_input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_by: Option<String>,
 }
 
 impl From<BatchReceipt> for BatchReceiptBody {
@@ -87,13 +100,17 @@ impl From<BatchReceipt> for BatchReceiptBody {
             status: match r.status {
                 BatchStatus::Processing => BatchStatusBody::Processing,
                 BatchStatus::Completed => BatchStatusBody::Completed,
+                BatchStatus::Interrupted => BatchStatusBody::Interrupted,
             },
             accepted: r.accepted,
             duplicate: r.duplicate,
             corrected: r.corrected,
+            stale: r.stale,
             rejected: r.rejected,
             errors: r.errors.into_iter().map(BatchRowErrorBody::from).collect(),
             created_at: r.created_at,
+            applied_through_line: r.applied_through_line,
+            interrupted_by: r.interrupted_by,
         }
     }
 }
@@ -141,8 +158,10 @@ impl utoipa::PartialSchema for CsvBatch {
             // quoted, with surrounding spaces) so that it stays readable.
             "pattern": r#"^\ufeff?(?:unit,)?source_id,item,id_number(?:,[^\r\n",]*)*(?:\r?\n[\s\S]*)?$"#,
             "description": "CSV (RFC 4180) with a header row. The header must name the columns `source_id`, \
-                            `item` and `id_number` (`missing_column` otherwise); `unit`, `name` and \
-                            `fields.NAME` columns are optional, and an empty cell counts as absent. \
+                            `item` and `id_number` (`missing_column` otherwise); `unit`, `name`, \
+                            `source_version` and `fields.NAME` columns are optional, and an empty cell \
+                            counts as absent. A record running on past 64 KiB (an unclosed quote) is \
+                            rejected as `record_too_long` and the rest of the body is not read as records. \
                             This pattern states the canonical header order; the server accepts the \
                             columns in any order.",
         }))
@@ -172,11 +191,13 @@ fn jsonl_example() -> String {
     tag = super::UNITS_TAG,
     security(("unit_key" = [])),
     params(
-        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+        ("Idempotency-Key" = String, Header, min_length = 1, max_length = 255,
          pattern = "^[ \\t]*[!-~](?:[ -~]{0,253}[!-~])?[ \\t]*$", example = "2026-11-30-tax-1",
-         description = "1 to 255 printable ASCII characters (`invalid_idempotency_key` otherwise); \
-                        surrounding spaces and tabs are not part of it (HTTP drops them). \
-                        Repeat with the same body to get the same receipt; reuse with another body is refused."),
+         description = "Required (`idempotency_key_required` without it). 1 to 255 printable ASCII \
+                        characters (`invalid_idempotency_key` otherwise); surrounding spaces and tabs \
+                        are not part of it (HTTP drops them). Repeat with the same body to get the same \
+                        receipt, or to resume a batch that stopped after the lines it applied; reuse \
+                        with another body is refused."),
     ),
     request_body(
         description = "JSON Lines (one record per line, the import format; `unit` optional) or CSV with \
@@ -193,10 +214,15 @@ fn jsonl_example() -> String {
          headers(("Location" = String, description = "The receipt's URL."))),
         (status = 409, description = "`batch_in_progress`: another request with this `Idempotency-Key` is still processing it; send it again after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait before sending the batch again."))),
-        (status = 400, description = "`invalid_idempotency_key`, or `unreadable_input` (the upload broke off).", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_idempotency_key`, or `unreadable_input` (the upload broke off; lines applied before are kept: resend to resume).", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`idempotency_key_required`: no `Idempotency-Key` header.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_batches`: the unit already has its most batches running at once; or `too_many_requests`: this key has its most requests in flight. Retry after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`batch_interrupted`: storing a chunk failed; the receipt says which lines were applied; resend the same body under the same key to resume. Or `server_busy`: the server has its most requests in flight.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 413, description = "`payload_too_large`: the body is over 100 MB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not one of the request's content types.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`missing_column` or `malformed_csv` (the CSV header), or `idempotency_key_reused`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`missing_column` or `malformed_csv` (the CSV header), or `idempotency_key_reused` (another body under this key: after the batch completed, or when resuming one whose applied lines differ).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit_batch(
@@ -217,16 +243,37 @@ pub async fn submit_batch(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
+    let Some(slot) = state.batch_slot(&unit.code) else {
+        return Err(ApiError::new(
+            ErrorCode::TooManyBatches,
+            format!(
+                "this unit already has {} batches running; send this one when one of them is done",
+                state.limits.batches_per_unit
+            ),
+        )
+        .retry_after(BATCH_RETRY_AFTER));
+    };
+    let control = BatchControl {
+        cancelled: Arc::new(AtomicBool::new(false)),
+        key: bearer_key_of(&headers)?,
+        lease_seconds: i64::try_from(state.limits.batch_lease.as_secs().max(1)).unwrap_or(15),
+    };
+    // Dropped with this future (timeout, client gone): the batch stops
+    // before its next chunk instead of running on unobserved.
+    let _cancel = CancelOnDrop(Arc::clone(&control.cancelled));
     let over = Arc::new(AtomicBool::new(false));
     let reader = SyncIoBridge::new(StreamReader::new(limited(body, limit, Arc::clone(&over))));
     let result = state
         .blocking_unlimited(move |ctx| {
+            // Held until the work ends, which may be after this request's
+            // answer when it was cancelled (it stops at the next chunk).
+            let _slot = slot;
             let caller = Caller {
                 unit: &unit,
                 request_id: Some(&request_id),
                 client_request_id: client_request_id.as_deref(),
             };
-            batches::submit_batch(ctx, caller, format, reader, key.as_deref())
+            batches::submit_batch(ctx, caller, format, reader, &key, &control)
         })
         .await?;
     if over.load(Ordering::Relaxed) {
@@ -238,6 +285,18 @@ pub async fn submit_batch(
         .map_err(ApiError::internal)?;
     let body = BatchReceiptBody::from(receipt);
     Ok((status, [(LOCATION, location)], Json(body)).into_response())
+}
+
+/// Seconds a unit at its batch limit is told to wait.
+const BATCH_RETRY_AFTER: u64 = 5;
+
+/// Raises its flag when dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// A batch's receipt; only the unit that submitted it may read it.
@@ -328,9 +387,13 @@ fn batch_format(headers: &HeaderMap) -> Result<Format, ApiError> {
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyKeyRequired,
+            "send an `Idempotency-Key` header (1 to 255 printable ASCII characters, unique per \
+             batch): a retry under the same key applies each row once",
+        ));
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
     let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
@@ -342,7 +405,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             ),
         ));
     }
-    Ok(Some(key.to_owned()))
+    Ok(key.to_owned())
 }
 
 fn batch_error(e: BatchError) -> ApiError {
@@ -354,7 +417,40 @@ fn batch_error(e: BatchError) -> ApiError {
             ApiError::new(ErrorCode::BatchInProgress, e.to_string()).retry_after(retry_after)
         }
         BatchError::Unreadable(e) | BatchError::Job(JobError::Read(e)) => read_error(&e),
+        BatchError::Interrupted(r) => interrupted(&r),
+        BatchError::LostLease => ApiError::new(
+            ErrorCode::BatchInProgress,
+            "this request's claim on the batch lapsed and another request took it over",
+        )
+        .retry_after(1),
         BatchError::Job(e) => ApiError::internal(e),
+    }
+}
+
+fn interrupted(r: &BatchReceipt) -> ApiError {
+    let through = r.applied_through_line;
+    match r.interrupted_by.as_deref() {
+        Some("unit_disabled") => ApiError::new(
+            ErrorCode::Unauthenticated,
+            format!(
+                "the API key stopped being valid while the batch ran (unit disabled or key \
+                 rotated): lines through {through} were applied, nothing after; receipt {}",
+                r.id
+            ),
+        ),
+        Some("cancelled") => ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!("the batch was stopped after line {through}; resend it to resume"),
+        ),
+        _ => ApiError::new(
+            ErrorCode::BatchInterrupted,
+            format!(
+                "storing a chunk failed: lines through {through} were applied; send the same \
+                 body with the same Idempotency-Key to resume after them (receipt {})",
+                r.id
+            ),
+        )
+        .retry_after(1),
     }
 }
 

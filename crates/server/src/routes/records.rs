@@ -47,6 +47,8 @@ pub enum Outcome {
     Duplicate,
     /// Different content for a known `source_id`: stored as a new version.
     Corrected,
+    /// Its `source_version` is lower than the stored version's: nothing changed.
+    Stale,
     /// The record was withdrawn and no longer counts.
     Withdrawn,
 }
@@ -71,6 +73,7 @@ impl TryFrom<RecordReceipt> for RecordReceiptBody {
             ReceiptOutcome::Accepted => Outcome::Accepted,
             ReceiptOutcome::Duplicate => Outcome::Duplicate,
             ReceiptOutcome::Corrected => Outcome::Corrected,
+            ReceiptOutcome::Stale => Outcome::Stale,
             ReceiptOutcome::Withdrawn => Outcome::Withdrawn,
         };
         Ok(RecordReceiptBody {
@@ -121,7 +124,7 @@ const MAX_REASON: usize = 500;
     request_body(content = RecordInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Stored: `accepted` (new) or `corrected` (a new version).", body = RecordReceiptBody),
-        (status = 200, description = "`duplicate`: identical to what is stored; nothing changed.", body = RecordReceiptBody),
+        (status = 200, description = "`duplicate`: identical to what is stored; or `stale`: its `source_version` is lower than the stored version's. Nothing changed.", body = RecordReceiptBody),
         (status = 400, description = "`unreadable_input`: the body could not be read (the upload broke off).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`item_not_permitted`: the unit is not responsible for the item.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
@@ -150,7 +153,7 @@ pub async fn push_record(
     let body = RecordReceiptBody::try_from(receipt)?;
     let status = match body.outcome {
         Outcome::Accepted | Outcome::Corrected => StatusCode::CREATED,
-        Outcome::Duplicate | Outcome::Withdrawn => StatusCode::OK,
+        Outcome::Duplicate | Outcome::Stale | Outcome::Withdrawn => StatusCode::OK,
     };
     Ok((status, Json(body)))
 }

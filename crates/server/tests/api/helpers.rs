@@ -16,6 +16,13 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// An `Idempotency-Key` no other batch of this process used.
+pub fn fresh_key() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("test-{}-{n}", std::process::id())
+}
+
 /// A server running in this process, reached over 127.0.0.1.
 pub struct TestApp {
     pub base: String,
@@ -47,12 +54,6 @@ impl TestApp {
     /// Starts a server over `db` trusting these identity providers.
     pub async fn spawn_trusting(db: TestDb, limits: Limits, issuers: Vec<OidcConfig>) -> TestApp {
         TestApp::spawn_full(db, limits, issuers, false).await
-    }
-
-    /// Starts a server over `db` as `serve --demo` does: with the demo
-    /// identity provider, trusted beside the shared test provider.
-    pub async fn spawn_demo(db: TestDb) -> TestApp {
-        TestApp::spawn_full(db, Limits::default(), vec![test_issuer()], true).await
     }
 
     async fn spawn_full(
@@ -166,7 +167,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// `POST /api/v1/batches`.
+    /// `POST /api/v1/batches`; without an `idempotency_key`, a fresh one
+    /// (every batch needs one), so each such call is a new batch.
     pub async fn batch(
         &self,
         key: &str,
@@ -180,9 +182,8 @@ impl TestApp {
             .header(AUTHORIZATION, format!("Bearer {key}"))
             .header(CONTENT_TYPE, content_type)
             .body(body);
-        if let Some(k) = idempotency_key {
-            req = req.header("Idempotency-Key", k);
-        }
+        let fresh = fresh_key();
+        req = req.header("Idempotency-Key", idempotency_key.unwrap_or(&fresh));
         req.send().await.unwrap()
     }
 
@@ -295,7 +296,7 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    each_backend(false, test).await;
+    each_backend(false, Limits::default, test).await;
 }
 
 /// Runs `test` against a fresh `serve --demo` server on every backend.
@@ -304,10 +305,19 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    each_backend(true, test).await;
+    each_backend(true, Limits::default, test).await;
 }
 
-async fn each_backend<F, Fut>(demo: bool, test: F)
+/// [`on_each_backend`] with the limits `limits` gives.
+pub async fn on_each_backend_with<F, Fut>(limits: impl Fn() -> Limits, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    each_backend(false, limits, test).await;
+}
+
+async fn each_backend<F, Fut>(demo: bool, limits: impl Fn() -> Limits, test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -318,9 +328,9 @@ where
     dbs.0.reverse();
     while let Some(db) = dbs.0.pop() {
         let app = if demo {
-            TestApp::spawn_demo(db).await
+            TestApp::spawn_full(db, limits(), vec![test_issuer()], true).await
         } else {
-            TestApp::spawn(db).await
+            TestApp::spawn_with(db, limits()).await
         };
         eprintln!("backend: {}", app.backend);
         test(app).await;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batches;
+mod bounded;
 mod demo_idp;
 mod examples;
 mod helpers;

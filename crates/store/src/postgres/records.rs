@@ -22,6 +22,7 @@ fn head(r: &postgres::Row, from: usize) -> Result<RecordHead> {
         version: r.try_get(from + 5)?,
         content_hash: r.try_get(from + 6)?,
         status: status(r.try_get(from + 7)?)?,
+        source_version: r.try_get(from + 8)?,
     })
 }
 
@@ -41,14 +42,14 @@ pub(super) fn heads(
     let sql = if lock {
         "SELECT k.i, h.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(unit, source_id, i)
          CROSS JOIN LATERAL (
-             SELECT id, person_id, unit, source_id, item, version, content_hash, status FROM records r
+             SELECT id, person_id, unit, source_id, item, version, content_hash, status, source_version FROM records r
              WHERE r.unit = k.unit AND r.source_id = k.source_id
              ORDER BY r.version DESC LIMIT 1 FOR UPDATE
          ) h"
     } else {
         "SELECT k.i, h.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(unit, source_id, i)
          CROSS JOIN LATERAL (
-             SELECT id, person_id, unit, source_id, item, version, content_hash, status FROM records r
+             SELECT id, person_id, unit, source_id, item, version, content_hash, status, source_version FROM records r
              WHERE r.unit = k.unit AND r.source_id = k.source_id
              ORDER BY r.version DESC LIMIT 1
          ) h"
@@ -157,12 +158,16 @@ pub(super) fn insert(conn: &mut Conn, rows: &[NewVersion<'_>]) -> Result<Vec<i64
             .plain(v.date)
             .text(v.fields)
             .bytes(v.content_hash)
-            .text(v.status.as_str())
-            .end_row();
+            .text(v.status.as_str());
+        match v.source_version {
+            Some(n) => copy.plain(n),
+            None => copy.null(),
+        };
+        copy.end_row();
     }
     copy.send(
         conn,
-        "records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status)",
+        "records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version)",
     )?;
     Ok(ids)
 }
@@ -183,14 +188,15 @@ fn insert_small(conn: &mut Conn, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
     let fields: Vec<&str> = rows.iter().map(|r| r.fields).collect();
     let hash: Vec<&[u8]> = rows.iter().map(|r| r.content_hash).collect();
     let status: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+    let sv: Vec<Option<i64>> = rows.iter().map(|r| r.source_version).collect();
     let mut ids: Vec<i64> = conn
         .query(
-            "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status)
-             SELECT p, u, s, v, i, d::date, f, h, st
+            "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version)
+             SELECT p, u, s, v, i, d::date, f, h, st, sv
              FROM unnest($1::int8[], $2::text[], $3::text[], $4::int4[], $5::text[], $6::text[],
-                         $7::text[], $8::bytea[], $9::text[]) WITH ORDINALITY AS x(p, u, s, v, i, d, f, h, st, o)
+                         $7::text[], $8::bytea[], $9::text[], $10::int8[]) WITH ORDINALITY AS x(p, u, s, v, i, d, f, h, st, sv, o)
              ORDER BY o RETURNING id",
-            &[&person, &unit, &source, &version, &item, &date, &fields, &hash, &status],
+            &[&person, &unit, &source, &version, &item, &date, &fields, &hash, &status, &sv],
         )?
         .iter()
         .map(|r| r.try_get(0))

@@ -220,8 +220,31 @@ impl BatchesWrite for PgTx<'_> {
     fn set_batch_lease(&mut self, id: &str, lease_until: i64) -> Result<()> {
         units::set_lease(&mut self.conn, id, lease_until)
     }
-    fn complete_batch(&mut self, id: &str, body_hash: &[u8], receipt: &str) -> Result<bool> {
-        units::complete(&mut self.conn, id, body_hash, receipt)
+    fn complete_batch(
+        &mut self,
+        id: &str,
+        owner: &str,
+        body_hash: &[u8],
+        receipt: &str,
+    ) -> Result<bool> {
+        units::complete(&mut self.conn, id, owner, body_hash, receipt)
+    }
+    fn claim_batch(&mut self, id: &str, owner: &str, lease_until: i64) -> Result<()> {
+        units::claim(&mut self.conn, id, owner, lease_until)
+    }
+    fn renew_batch_lease(&mut self, id: &str, owner: &str, lease_until: i64) -> Result<bool> {
+        units::renew(&mut self.conn, id, owner, lease_until)
+    }
+    fn batch_progress(
+        &mut self,
+        id: &str,
+        owner: &str,
+        progress: BatchProgress<'_>,
+    ) -> Result<bool> {
+        units::progress(&mut self.conn, id, owner, &progress)
+    }
+    fn interrupt_batch(&mut self, id: &str, owner: &str, receipt: &str) -> Result<bool> {
+        units::interrupt(&mut self.conn, id, owner, receipt)
     }
 }
 

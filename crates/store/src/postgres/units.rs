@@ -1,5 +1,6 @@
 //! Units and batches on PostgreSQL.
 
+use crate::uow::BatchProgress;
 use crate::{BatchRow, BatchStatus, Result, StoreError, UnitRow};
 
 use super::conn::Conn;
@@ -75,12 +76,16 @@ fn batch_row(r: &postgres::Row) -> Result<BatchRow> {
         lease_until: r.try_get(5)?,
         receipt: r.try_get(6)?,
         created_at: r.try_get::<_, PgTimestamp>(7)?.0,
+        owner: r.try_get(8)?,
+        lines_done: r.try_get(9)?,
+        prefix_hash: r.try_get(10)?,
     })
 }
 
 pub(super) fn batch(c: &mut Conn, id: &str) -> Result<Option<BatchRow>> {
     c.query_opt(
-        "SELECT id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at
+        "SELECT id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at,
+                owner, lines_done, prefix_hash
          FROM batches WHERE id = $1",
         &[&id],
     )?
@@ -91,7 +96,8 @@ pub(super) fn batch(c: &mut Conn, id: &str) -> Result<Option<BatchRow>> {
 
 pub(super) fn batch_by_key(c: &mut Conn, unit: &str, key: &str) -> Result<Option<BatchRow>> {
     c.query_opt(
-        "SELECT id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at
+        "SELECT id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at,
+                owner, lines_done, prefix_hash
          FROM batches WHERE unit = $1 AND idempotency_key = $2",
         &[&unit, &key],
     )?
@@ -122,10 +128,63 @@ pub(super) fn set_lease(conn: &mut Conn, id: &str, lease_until: i64) -> Result<(
     Ok(())
 }
 
-pub(super) fn complete(conn: &mut Conn, id: &str, body_hash: &[u8], receipt: &str) -> Result<bool> {
+pub(super) fn complete(
+    conn: &mut Conn,
+    id: &str,
+    owner: &str,
+    body_hash: &[u8],
+    receipt: &str,
+) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE batches SET status = 'completed', body_hash = $2, receipt = $3 WHERE id = $1",
-        &[&id, &body_hash, &receipt],
+        "UPDATE batches SET status = 'completed', body_hash = $3, receipt = $4
+         WHERE id = $1 AND owner = $2 AND status = 'processing'",
+        &[&id, &owner, &body_hash, &receipt],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn claim(conn: &mut Conn, id: &str, owner: &str, lease_until: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE batches SET status = 'processing', owner = $2, lease_until = $3 WHERE id = $1",
+        &[&id, &owner, &lease_until],
+    )?;
+    Ok(())
+}
+
+pub(super) fn renew(conn: &mut Conn, id: &str, owner: &str, lease_until: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET lease_until = $3 WHERE id = $1 AND owner = $2 AND status = 'processing'",
+        &[&id, &owner, &lease_until],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn progress(
+    conn: &mut Conn,
+    id: &str,
+    owner: &str,
+    p: &BatchProgress<'_>,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET lease_until = $3, lines_done = $4, prefix_hash = $5, receipt = $6
+         WHERE id = $1 AND owner = $2 AND status = 'processing'",
+        &[
+            &id,
+            &owner,
+            &p.lease_until,
+            &p.lines_done,
+            &p.prefix_hash,
+            &p.receipt,
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn interrupt(conn: &mut Conn, id: &str, owner: &str, receipt: &str) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET status = 'interrupted', lease_until = 0, receipt = $3
+         WHERE id = $1 AND owner = $2 AND status = 'processing'",
+        &[&id, &owner, &receipt],
     )?;
     Ok(n == 1)
 }

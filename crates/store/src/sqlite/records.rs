@@ -6,7 +6,8 @@ use super::{date_col, status_col};
 use crate::uow::{NewVersion, RecordHead, StatusChange};
 use crate::{now_text, Result, StoredRecord};
 
-const HEAD_COLS: &str = "id, person_id, unit, source_id, item, version, content_hash, status";
+const HEAD_COLS: &str =
+    "id, person_id, unit, source_id, item, version, content_hash, status, source_version";
 
 fn head_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordHead> {
     Ok(RecordHead {
@@ -18,6 +19,7 @@ fn head_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordHead> {
         version: r.get(5)?,
         content_hash: r.get(6)?,
         status: status_col(r, 7)?,
+        source_version: r.get(8)?,
     })
 }
 
@@ -72,8 +74,8 @@ pub(super) fn of_person(conn: &Connection, person_id: i64) -> Result<Vec<StoredR
 
 pub(super) fn insert(conn: &Connection, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at, source_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let now = now_text();
     let mut ids = Vec::with_capacity(rows.len());
@@ -88,7 +90,8 @@ pub(super) fn insert(conn: &Connection, rows: &[NewVersion<'_>]) -> Result<Vec<i
             v.fields,
             v.content_hash,
             v.status.as_str(),
-            now
+            now,
+            v.source_version
         ])?;
         ids.push(conn.last_insert_rowid());
     }

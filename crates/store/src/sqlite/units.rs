@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::uow::BatchProgress;
 use crate::{now_text, BatchRow, BatchStatus, Result, UnitRow};
 
 pub(super) fn add(conn: &Connection, u: &UnitRow, key_hash: &[u8]) -> Result<bool> {
@@ -61,7 +62,8 @@ pub(super) fn disable(conn: &Connection, code: &str) -> Result<bool> {
 }
 
 const BATCH_COLS: &str =
-    "id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at";
+    "id, unit, idempotency_key, body_hash, status, lease_until, receipt, created_at,
+     owner, lines_done, prefix_hash";
 
 fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
     let status: String = r.get(4)?;
@@ -76,6 +78,9 @@ fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
         lease_until: r.get(5)?,
         receipt: r.get(6)?,
         created_at: r.get(7)?,
+        owner: r.get(8)?,
+        lines_done: r.get(9)?,
+        prefix_hash: r.get(10)?,
     })
 }
 
@@ -121,12 +126,60 @@ pub(super) fn set_lease(conn: &Connection, id: &str, lease_until: i64) -> Result
 pub(super) fn complete(
     conn: &Connection,
     id: &str,
+    owner: &str,
     body_hash: &[u8],
     receipt: &str,
 ) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE batches SET status = 'completed', body_hash = ?2, receipt = ?3 WHERE id = ?1",
-        params![id, body_hash, receipt],
+        "UPDATE batches SET status = 'completed', body_hash = ?3, receipt = ?4
+         WHERE id = ?1 AND owner = ?2 AND status = 'processing'",
+        params![id, owner, body_hash, receipt],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn claim(conn: &Connection, id: &str, owner: &str, lease_until: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE batches SET status = 'processing', owner = ?2, lease_until = ?3 WHERE id = ?1",
+        params![id, owner, lease_until],
+    )?;
+    Ok(())
+}
+
+pub(super) fn renew(conn: &Connection, id: &str, owner: &str, lease_until: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET lease_until = ?3 WHERE id = ?1 AND owner = ?2 AND status = 'processing'",
+        params![id, owner, lease_until],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn progress(
+    conn: &Connection,
+    id: &str,
+    owner: &str,
+    p: &BatchProgress<'_>,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET lease_until = ?3, lines_done = ?4, prefix_hash = ?5, receipt = ?6
+         WHERE id = ?1 AND owner = ?2 AND status = 'processing'",
+        params![
+            id,
+            owner,
+            p.lease_until,
+            p.lines_done,
+            p.prefix_hash,
+            p.receipt
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+pub(super) fn interrupt(conn: &Connection, id: &str, owner: &str, receipt: &str) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE batches SET status = 'interrupted', lease_until = 0, receipt = ?3
+         WHERE id = ?1 AND owner = ?2 AND status = 'processing'",
+        params![id, owner, receipt],
     )?;
     Ok(n == 1)
 }
