@@ -12,6 +12,7 @@ pub mod id;
 pub mod model;
 pub mod publication;
 pub mod record;
+pub mod self_report;
 
 pub use catalogue::Catalogue;
 pub use engine::{Engine, Evaluation};

@@ -112,13 +112,33 @@ pub fn record_read(
     request_id: Option<&str>,
     what: &str,
 ) -> Result<(), JobError> {
-    ctx.store.append_reads(vec![AuditEvent {
-        actor: actor.to_owned(),
-        action: "person.read".into(),
-        subject: Some(format!("person:{person_id}")),
-        person: Some(chengxin_store::person_ref(person_index)),
-        request_id: request_id.map(str::to_owned),
-        detail: serde_json::json!({ "what": what }),
-    }])?;
+    record_reads(ctx, actor, &[(person_index, person_id)], request_id, what)
+}
+
+/// Records that `actor` read the data of each of `people` (blind index,
+/// person id) in one request: one entry per person, made durable together.
+pub fn record_reads(
+    ctx: &Context,
+    actor: &str,
+    people: &[(&[u8], i64)],
+    request_id: Option<&str>,
+    what: &str,
+) -> Result<(), JobError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    ctx.store.append_reads(
+        people
+            .iter()
+            .map(|&(person_index, person_id)| AuditEvent {
+                actor: actor.to_owned(),
+                action: "person.read".into(),
+                subject: Some(format!("person:{person_id}")),
+                person: Some(chengxin_store::person_ref(person_index)),
+                request_id: request_id.map(str::to_owned),
+                detail: serde_json::json!({ "what": what }),
+            })
+            .collect(),
+    )?;
     Ok(())
 }

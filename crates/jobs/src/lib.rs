@@ -51,8 +51,11 @@ pub fn today() -> jiff::civil::Date {
 
 pub mod audit;
 pub mod batches;
+pub mod commitments;
 pub mod decisions;
 pub mod push;
+pub mod resident;
+pub mod self_reports;
 pub mod units;
 
 /// The audit actor for jobs run by the agency's operators from the CLI.

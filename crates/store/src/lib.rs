@@ -4,6 +4,7 @@
 //! what use cases (in `chengxin-jobs`) tell them to.
 
 pub mod crypto;
+mod evidence;
 mod group;
 mod migrate;
 pub mod postgres;
