@@ -2,9 +2,10 @@
 //! signing one, and their list with where each stands.
 //!
 //! A signature is a C01 record whose source is the resident (unit
-//! [`RESIDENT_SOURCE`], source id `PERSON-TEMPLATE-DATE`, so a repeated
-//! request on the same day is the same record), with the signed Chinese text
-//! and its SHA-256 in its fields. It is stored, the person rescored and
+//! [`RESIDENT_SOURCE`], source id `PERSON-TEMPLATE-N`, N one more than the
+//! person's signatures so far: two racing requests to sign the same
+//! template make the same case, and the second runs again and is refused),
+//! with the signed Chinese text and its SHA-256 in its fields. It is stored, the person rescored and
 //! both audited in one unit of work. Where a commitment stands (active,
 //! fulfilled, breached, expired) is the domain's rule
 //! ([`chengxin_domain::commitment::standing`]).
@@ -114,6 +115,7 @@ fn signature(
     person_id: i64,
     template: &Template,
     on: Date,
+    n: usize,
 ) -> Result<NewRecord, JobError> {
     let item = ctx
         .catalogue
@@ -132,7 +134,7 @@ fn signature(
         .map_err(|e| JobError::Invalid(format!("a signature does not fit C01: {e}")))?;
     Ok(NewRecord {
         unit: RESIDENT_SOURCE.to_owned(),
-        source_id: format!("{person_id}-{}-{on}", template.code),
+        source_id: format!("{person_id}-{}-{n}", template.code),
         item: item.code.clone(),
         id_number: resident.id_number.clone(),
         name: resident.name.map(str::to_owned),
@@ -171,7 +173,7 @@ pub fn sign(
                 existing,
             }));
         }
-        let row = signature(ctx, &resident, person_id, t, today)?;
+        let row = signature(ctx, &resident, person_id, t, today, standings.len() + 1)?;
         let scorers = ctx.in_play(tx)?;
         let stored = store_records(
             tx,

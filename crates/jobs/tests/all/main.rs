@@ -8,3 +8,4 @@ mod lifecycle;
 mod parity;
 mod publish;
 mod reads;
+mod residents;
