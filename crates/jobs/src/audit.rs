@@ -112,7 +112,46 @@ pub fn record_read(
     request_id: Option<&str>,
     what: &str,
 ) -> Result<(), JobError> {
-    record_reads(ctx, actor, &[(person_index, person_id)], request_id, what)
+    record_read_of(ctx, actor, person_index, Some(person_id), request_id, what)
+}
+
+/// The audit event of `actor` reading a person's data.
+fn read_event(
+    actor: &str,
+    person_index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    what: &str,
+) -> AuditEvent {
+    AuditEvent {
+        actor: actor.to_owned(),
+        action: "person.read".into(),
+        subject: person_id.map(|id| format!("person:{id}")),
+        person: Some(chengxin_store::person_ref(person_index)),
+        request_id: request_id.map(str::to_owned),
+        detail: serde_json::json!({ "what": what }),
+    }
+}
+
+/// [`record_read`] where the person may be unknown to the platform (a
+/// resident looking themselves up before any record exists): the entry
+/// then names them by blind index only, with no subject.
+pub fn record_read_of(
+    ctx: &Context,
+    actor: &str,
+    person_index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    what: &str,
+) -> Result<(), JobError> {
+    ctx.store.append_reads(vec![read_event(
+        actor,
+        person_index,
+        person_id,
+        request_id,
+        what,
+    )])?;
+    Ok(())
 }
 
 /// Records that `actor` read the data of each of `people` (blind index,
@@ -130,15 +169,25 @@ pub fn record_reads(
     ctx.store.append_reads(
         people
             .iter()
-            .map(|&(person_index, person_id)| AuditEvent {
-                actor: actor.to_owned(),
-                action: "person.read".into(),
-                subject: Some(format!("person:{person_id}")),
-                person: Some(chengxin_store::person_ref(person_index)),
-                request_id: request_id.map(str::to_owned),
-                detail: serde_json::json!({ "what": what }),
-            })
+            .map(|&(index, id)| read_event(actor, index, Some(id), request_id, what))
             .collect(),
     )?;
     Ok(())
+}
+
+/// Up to `limit` entries after `after_seq`, once the entries committed so
+/// far are sealed into the chain.
+pub fn entries_after(
+    ctx: &Context,
+    after_seq: i64,
+    limit: usize,
+) -> Result<Vec<chengxin_domain::audit::AuditEntry>, JobError> {
+    ctx.store.seal_audit()?;
+    Ok(ctx.store.read()?.audit_entries(after_seq, limit)?)
+}
+
+/// How many entries the log holds, once sealed.
+pub fn size(ctx: &Context) -> Result<i64, JobError> {
+    ctx.store.seal_audit()?;
+    Ok(ctx.store.read()?.audit_head()?.0)
 }

@@ -213,12 +213,13 @@ fn standings(ctx: &Context, records: &[chengxin_domain::record::Record], as_of: 
 pub fn list(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Commitment>, JobError> {
     let today = crate::today();
     let mut tx = ctx.store.snapshot()?;
-    let Some(person_id) = resident.find(ctx, &mut *tx)? else {
-        return Ok(Vec::new());
+    let found = resident.find(ctx, &mut *tx)?;
+    let records = match found {
+        Some(person_id) => current_records(ctx, &mut *tx, person_id)?,
+        None => Vec::new(),
     };
-    let records = current_records(ctx, &mut *tx, person_id)?;
     drop(tx);
-    resident.audit_read(ctx, person_id, "commitments")?;
+    resident.audit_read(ctx, found, "commitments")?;
     Ok(standings(ctx, &records, today)
         .into_iter()
         .map(Commitment::from)

@@ -53,6 +53,7 @@ pub mod audit;
 pub mod batches;
 pub mod commitments;
 pub mod decisions;
+pub mod me;
 pub mod push;
 pub mod resident;
 pub mod self_reports;

@@ -4,7 +4,7 @@
 use chengxin_domain::catalogue::Catalogue;
 use chengxin_domain::record::Record;
 use chengxin_domain::IdNumber;
-use chengxin_store::{person_ref, ReadTx};
+use chengxin_store::ReadTx;
 
 use crate::{Context, JobError};
 
@@ -33,7 +33,7 @@ impl Resident<'_> {
 
     /// The audit actor, `resident:<blind index>`.
     pub fn actor(&self, ctx: &Context) -> String {
-        format!("resident:{}", person_ref(&self.index(ctx)))
+        crate::me::resident_actor(ctx, self.id_number)
     }
 
     /// The resident's person id, if the platform has ever stored anything
@@ -46,13 +46,18 @@ impl Resident<'_> {
         Ok(tx.find_person(&self.index(ctx))?)
     }
 
-    /// Records that the resident read `what` of their own data; returns once
-    /// the entry is durable.
-    pub fn audit_read(&self, ctx: &Context, person_id: i64, what: &str) -> Result<(), JobError> {
-        let actor = self.actor(ctx);
-        crate::audit::record_read(
+    /// Records that the resident read `what` of their own data (`None`: the
+    /// platform holds nothing about them yet); returns once the entry is
+    /// durable.
+    pub fn audit_read(
+        &self,
+        ctx: &Context,
+        person_id: Option<i64>,
+        what: &str,
+    ) -> Result<(), JobError> {
+        crate::audit::record_read_of(
             ctx,
-            &actor,
+            &self.actor(ctx),
             &self.index(ctx),
             person_id,
             self.request_id,

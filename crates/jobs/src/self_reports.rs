@@ -230,6 +230,8 @@ pub fn submit(
 pub fn list_mine(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Report>, JobError> {
     let mut tx = ctx.store.snapshot()?;
     let Some(person_id) = resident.find(ctx, &mut *tx)? else {
+        drop(tx);
+        resident.audit_read(ctx, None, "self_reports")?;
         return Ok(Vec::new());
     };
     let items = reportable_items(ctx);
@@ -244,7 +246,7 @@ pub fn list_mine(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Report>, J
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let evidence = tx.evidence_of(&ids)?;
     drop(tx);
-    resident.audit_read(ctx, person_id, "self_reports")?;
+    resident.audit_read(ctx, Some(person_id), "self_reports")?;
     Ok(rows.into_iter().map(|r| report(r, &evidence)).collect())
 }
 

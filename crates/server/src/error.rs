@@ -69,6 +69,18 @@ error_table! {
         "The `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.";
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "Unauthenticated",
         "No `Authorization: Bearer KEY` header, or the key is unknown, rotated away or belongs to a disabled unit. Sent with `WWW-Authenticate: Bearer`.";
+    TokenExpired = "token_expired", UNAUTHORIZED, "Token expired",
+        "The resident's ID token is outside its validity period: `exp` has passed or `nbf` is still in the future (60 s leeway). Sign in again.";
+    TokenBadSignature = "token_bad_signature", UNAUTHORIZED, "Token signature invalid",
+        "The ID token's signature does not verify with the key its `kid` names, or its `alg` is not EdDSA, ES256 or RS256 (`none` and HMAC algorithms are never accepted).";
+    TokenWrongAudience = "token_wrong_audience", UNAUTHORIZED, "Token for another audience",
+        "The ID token's `aud` does not name this service (the configured `--oidc-audience`), or it has none.";
+    TokenWrongIssuer = "token_wrong_issuer", UNAUTHORIZED, "Token from another issuer",
+        "The ID token's `iss` is not the configured identity provider (`--oidc-issuer`), or it has none.";
+    TokenUnknownKey = "token_unknown_key", UNAUTHORIZED, "Token signed with an unknown key",
+        "The ID token's `kid` is missing or names no key in the identity provider's key set, even after fetching the set again (at most once per 30 s).";
+    TokenMalformed = "token_malformed", UNAUTHORIZED, "Token malformed",
+        "The Bearer credential is not a compact JWS ID token with JSON header and claims, or its ID-number claim is missing or not a valid GB 11643 number.";
     ItemNotPermitted = "item_not_permitted", FORBIDDEN, "Item not permitted",
         "The record is for a catalogue item the unit is not responsible for.";
     NotFound = "not_found", NOT_FOUND, "Not found",
@@ -234,6 +246,12 @@ impl Problem {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"chengxin\""),
+            );
+        } else if status == StatusCode::UNAUTHORIZED {
+            // A token was sent and refused (RFC 6750 §3.1).
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"chengxin\", error=\"invalid_token\""),
             );
         }
         let mut res = Response::new(axum::body::Body::from(body));

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod oidc;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -51,6 +52,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::records::push_record))
         .routes(routes!(routes::records::withdraw))
         .routes(routes!(routes::batches::get_batch))
+        .routes(routes!(routes::me::get_me))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

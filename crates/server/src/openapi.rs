@@ -16,7 +16,7 @@ use utoipa::openapi::{Ref, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
-use crate::routes::{SERVICE_TAG, UNITS_TAG};
+use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, UNITS_TAG};
 
 /// The parts of the document not derived from a handler.
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::routes::{SERVICE_TAG, UNITS_TAG};
     modifiers(&UnitKey),
     tags(
         (name = UNITS_TAG, description = "Cooperating units (协同单位) pushing, correcting and withdrawing records."),
+        (name = RESIDENTS_TAG, description = "Residents (个人) reading and acting on their own data, signed in with an OIDC ID token."),
         (name = SERVICE_TAG, description = "The service itself."),
     )
 )]
@@ -49,6 +50,19 @@ impl Modify for UnitKey {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A cooperating unit's API key, issued by the agency: `Authorization: Bearer KEY`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "resident_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A resident's OIDC ID token (EdDSA, ES256 or RS256) from the configured identity provider: \
+                         `Authorization: Bearer ID_TOKEN`. With `serve --demo`, `POST /demo-idp/token` issues one.",
                     ))
                     .build(),
             ),

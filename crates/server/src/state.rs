@@ -51,6 +51,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Permits for work on the store (see [`Limits::concurrency`]).
     permits: Arc<tokio::sync::Semaphore>,
+    /// Verifies residents' ID tokens; `None`: resident sign-in is off.
+    pub oidc: Option<Arc<crate::oidc::Verifier>>,
 }
 
 impl AppState {
@@ -65,7 +67,14 @@ impl AppState {
             ctx,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
             limits: Arc::new(limits),
+            oidc: None,
         }
+    }
+
+    /// The same state, verifying residents' tokens with `verifier`.
+    pub fn with_oidc(mut self, verifier: Arc<crate::oidc::Verifier>) -> AppState {
+        self.oidc = Some(verifier);
+        self
     }
 
     /// Runs blocking work (anything touching the store) on the blocking pool,

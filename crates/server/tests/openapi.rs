@@ -32,6 +32,7 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/records/{source_id}/withdraw",
         "POST /api/v1/batches",
         "GET /api/v1/batches/{id}",
+        "GET /api/v1/me",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -3,9 +3,12 @@
 
 pub mod batches;
 pub mod health;
+pub mod me;
 pub mod records;
 
 /// Tag of the endpoints units call.
 pub const UNITS_TAG: &str = "units";
 /// Tag of the service's own endpoints.
 pub const SERVICE_TAG: &str = "service";
+/// Tag of the endpoints residents call about themselves.
+pub const RESIDENTS_TAG: &str = "residents";

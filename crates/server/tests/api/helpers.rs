@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chengxin_jobs::units::{self, Unit};
 use chengxin_jobs::Context;
+use chengxin_server::oidc::{KeySource, OidcConfig, Verifier};
 use chengxin_server::{AppState, Limits};
+use chengxin_testkit::oidc::TestIdp;
 use chengxin_testkit::TestDb;
 use jiff::civil::Date;
 use jiff::ToSpan;
@@ -18,6 +20,10 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub backend: &'static str,
+    /// The identity provider the server trusts: mints residents' tokens.
+    pub idp: &'static TestIdp,
+    /// The server's token verifier (to look at its key sets).
+    pub verifier: Arc<Verifier>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The context and database: PostgreSQL's synchronous clients must be
@@ -31,8 +37,19 @@ impl TestApp {
         TestApp::spawn_with(db, Limits::default()).await
     }
 
-    /// Starts a server over `db` with the given limits.
+    /// Starts a server over `db` with the given limits, trusting the shared
+    /// test identity provider.
     pub async fn spawn_with(db: TestDb, limits: Limits) -> TestApp {
+        TestApp::spawn_trusting(db, limits, vec![test_issuer()]).await
+    }
+
+    /// Starts a server over `db` trusting these identity providers.
+    pub async fn spawn_trusting(db: TestDb, limits: Limits, issuers: Vec<OidcConfig>) -> TestApp {
+        let verifier = Arc::new(
+            Verifier::new(issuers, chengxin_server::oidc::MIN_REFETCH)
+                .await
+                .expect("key sets load"),
+        );
         let (ctx, db) = tokio::task::spawn_blocking(move || {
             let ctx = Context::new(Arc::from(db.open())).unwrap();
             (Arc::new(ctx), db)
@@ -43,7 +60,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::with_limits(Arc::clone(&ctx), limits);
+        let state =
+            AppState::with_limits(Arc::clone(&ctx), limits).with_oidc(Arc::clone(&verifier));
         let server = tokio::spawn(chengxin_server::serve(state, listener, async {
             let _ = rx.await;
         }));
@@ -51,10 +69,18 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
             backend,
+            idp: TestIdp::shared(),
+            verifier,
             shutdown: Some(tx),
             server: Some(server),
             held: Some((ctx, db)),
         }
+    }
+
+    /// A valid ID token (EdDSA) for the resident with `id_number`: send it
+    /// as the key of [`TestApp::get`].
+    pub fn resident_token(&self, id_number: &str) -> String {
+        self.idp.token(id_number)
     }
 
     /// Asks the server to stop and waits until it has.
@@ -216,6 +242,17 @@ fn off_runtime(f: impl FnOnce()) {
     match tokio::runtime::Handle::try_current() {
         Ok(_) => tokio::task::block_in_place(f),
         Err(_) => f(),
+    }
+}
+
+/// The shared test identity provider as the server's configuration.
+pub fn test_issuer() -> OidcConfig {
+    let idp = TestIdp::shared();
+    OidcConfig {
+        issuer: idp.issuer.clone(),
+        audience: idp.audience.clone(),
+        jwks: KeySource::File(idp.jwks_path.clone()),
+        id_claim: chengxin_server::oidc::DEFAULT_ID_CLAIM.to_owned(),
     }
 }
 

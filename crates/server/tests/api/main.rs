@@ -4,5 +4,7 @@ mod auth;
 mod batches;
 mod examples;
 mod helpers;
+mod me;
 mod records;
 mod service;
+mod tokens;

@@ -2,11 +2,11 @@
 //! to an enabled unit, or a 401 problem that does not say which check failed.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chengxin_jobs::units::{self, Unit};
 
-use crate::error::{ApiError, ErrorCode};
+use super::{bearer, unauthenticated};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The unit that made the request.
@@ -20,7 +20,7 @@ impl FromRequestParts<AppState> for AuthUnit {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = bearer_key(parts)?;
+        let key = bearer(parts, "the unit's API key", MAX_KEY_LEN)?;
         let found = state
             .blocking(move |ctx| units::authenticate(ctx, &key))
             .await?
@@ -32,28 +32,4 @@ impl FromRequestParts<AppState> for AuthUnit {
             )),
         }
     }
-}
-
-fn bearer_key(parts: &Parts) -> Result<String, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
-        return Err(unauthenticated(
-            "send the unit's API key as `Authorization: Bearer KEY`",
-        ));
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| unauthenticated("the Authorization header is not ASCII"))?;
-    let (scheme, key) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(unauthenticated("the Authorization scheme must be `Bearer`"));
-    }
-    let key = key.trim();
-    if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(unauthenticated("the Bearer key is empty or too long"));
-    }
-    Ok(key.to_owned())
-}
-
-fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::new(ErrorCode::Unauthenticated, detail)
 }

@@ -1,0 +1,39 @@
+//! Who is calling: cooperating units by API key (`unit`) and residents by
+//! an OIDC ID token (`resident`), both sent as `Authorization: Bearer …`.
+
+mod resident;
+mod unit;
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+pub use resident::AuthResident;
+pub use unit::AuthUnit;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The credential of `Authorization: Bearer CREDENTIAL`; `what` names it in
+/// the 401 details, `max_len` bounds it before anything else looks at it.
+pub(crate) fn bearer(parts: &Parts, what: &str, max_len: usize) -> Result<String, ApiError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Err(unauthenticated(&format!(
+            "send {what} as `Authorization: Bearer …`"
+        )));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthenticated("the Authorization header is not ASCII"))?;
+    let (scheme, key) = value.trim().split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthenticated("the Authorization scheme must be `Bearer`"));
+    }
+    let key = key.trim();
+    if key.is_empty() || key.len() > max_len {
+        return Err(unauthenticated(&format!("{what} is empty or too long")));
+    }
+    Ok(key.to_owned())
+}
+
+pub(crate) fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, detail)
+}
