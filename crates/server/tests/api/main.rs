@@ -2,9 +2,11 @@
 
 mod auth;
 mod batches;
+mod commitments;
 mod examples;
 mod helpers;
 mod me;
 mod records;
+mod self_reports;
 mod service;
 mod tokens;
