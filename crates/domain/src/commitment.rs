@@ -198,7 +198,13 @@ mod tests {
     use crate::record::RecordStatus;
     use jiff::civil::date;
 
-    fn rec(c: &Catalogue, id: i64, item: &str, status: RecordStatus, f: serde_json::Value) -> Record {
+    fn rec(
+        c: &Catalogue,
+        id: i64,
+        item: &str,
+        status: RecordStatus,
+        f: serde_json::Value,
+    ) -> Record {
         let it = c.item(item).unwrap();
         let map = f.as_object().unwrap();
         let fields = c
@@ -217,10 +223,22 @@ mod tests {
     fn standings_follow_the_engine_rules() {
         let c = Catalogue::builtin();
         let sig = |id, t: &str, status| {
-            rec(&c, id, "C01", status, serde_json::json!({"template": t, "signed_on": "2026-01-10"}))
+            rec(
+                &c,
+                id,
+                "C01",
+                status,
+                serde_json::json!({"template": t, "signed_on": "2026-01-10"}),
+            )
         };
         let penalty = |id, level: &str, domain: &str, on: &str, status| {
-            rec(&c, id, "P01", status, serde_json::json!({"level": level, "decided_on": on, "authority": "a", "case_no": "1", "domain": domain}))
+            rec(
+                &c,
+                id,
+                "P01",
+                status,
+                serde_json::json!({"level": level, "decided_on": on, "authority": "a", "case_no": "1", "domain": domain}),
+            )
         };
         let t02 = sig(1, "T02", RecordStatus::Active);
         let mut records = vec![
@@ -239,10 +257,25 @@ mod tests {
         let s = standing(&c, &t02, &records, date(2027, 1, 10)).unwrap();
         assert_eq!(s.status, CommitmentStatus::Fulfilled);
         assert_eq!(may_sign("T02", &[s]), Ok(()));
-        records.push(penalty(6, "general", "tax", "2026-04-01", RecordStatus::Disputed));
-        records.push(penalty(7, "general", "tax", "2026-03-01", RecordStatus::Active));
+        records.push(penalty(
+            6,
+            "general",
+            "tax",
+            "2026-04-01",
+            RecordStatus::Disputed,
+        ));
+        records.push(penalty(
+            7,
+            "general",
+            "tax",
+            "2026-03-01",
+            RecordStatus::Active,
+        ));
         let s = standing(&c, &t02, &records, date(2026, 6, 1)).unwrap();
-        assert_eq!((s.status, s.breached_by), (CommitmentStatus::Breached, Some(7)));
+        assert_eq!(
+            (s.status, s.breached_by),
+            (CommitmentStatus::Breached, Some(7))
+        );
         // T01 (any general penalty) is breached by the traffic one.
         let t01 = sig(8, "T01", RecordStatus::Active);
         let s = standing(&c, &t01, &records, date(2026, 6, 1)).unwrap();

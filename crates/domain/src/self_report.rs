@@ -269,7 +269,10 @@ mod tests {
             ReportStatus::of(RecordStatus::Rejected),
             ReportStatus::Rejected
         );
-        assert_eq!(ReportStatus::parse("verified"), Some(ReportStatus::Verified));
+        assert_eq!(
+            ReportStatus::parse("verified"),
+            Some(ReportStatus::Verified)
+        );
         assert_eq!(ReportStatus::parse("active"), None);
         assert_eq!(
             RecordStatus::Pending.apply(Decision::Verified.event()),

@@ -136,7 +136,7 @@ fn signature(
         unit: RESIDENT_SOURCE.to_owned(),
         source_id: format!("{person_id}-{}-{n}", template.code),
         item: item.code.clone(),
-        id_number: resident.id_number.clone(),
+        id_number: *resident.id_number,
         name: resident.name.map(str::to_owned),
         fields: item.canonical_json(&fields),
         record_date: item.record_date(&fields),
@@ -199,7 +199,11 @@ pub fn sign(
 }
 
 /// Where each of a set of records' signatures stands.
-fn standings(ctx: &Context, records: &[chengxin_domain::record::Record], as_of: Date) -> Vec<Standing> {
+fn standings(
+    ctx: &Context,
+    records: &[chengxin_domain::record::Record],
+    as_of: Date,
+) -> Vec<Standing> {
     records
         .iter()
         .filter(|r| ctx.catalogue.items[r.item].code == SIGNATURE_ITEM)

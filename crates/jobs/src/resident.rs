@@ -75,7 +75,9 @@ pub(crate) fn current_records<T: ReadTx + ?Sized>(
 ) -> Result<Vec<Record>, JobError> {
     let mut stored = tx.person_records(person_id)?;
     // Newest version of each case last, then keep the last of each case.
-    stored.sort_by(|a, b| (&a.unit, &a.source_id, a.version).cmp(&(&b.unit, &b.source_id, b.version)));
+    stored.sort_by(|a, b| {
+        (&a.unit, &a.source_id, a.version).cmp(&(&b.unit, &b.source_id, b.version))
+    });
     let mut heads: Vec<chengxin_store::StoredRecord> = Vec::with_capacity(stored.len());
     for r in stored {
         match heads.last_mut() {

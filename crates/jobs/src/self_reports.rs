@@ -36,7 +36,9 @@ pub enum ReportError {
     /// of the same record would get.
     #[error("{}", .0.message)]
     Invalid(RowError),
-    #[error("item {0} cannot be self-reported (only O01–O03: honours, donations, volunteer service)")]
+    #[error(
+        "item {0} cannot be self-reported (only O01–O03: honours, donations, volunteer service)"
+    )]
     NotSelfReportable(String),
     #[error(transparent)]
     Evidence(#[from] EvidenceError),
@@ -283,10 +285,9 @@ impl Verifier<'_> {
     fn items(&self, ctx: &Context) -> Vec<String> {
         let all = reportable_items(ctx);
         match self {
-            Verifier::Unit { unit, .. } => all
-                .into_iter()
-                .filter(|i| unit.items.contains(i))
-                .collect(),
+            Verifier::Unit { unit, .. } => {
+                all.into_iter().filter(|i| unit.items.contains(i)).collect()
+            }
             Verifier::Staff { .. } => all,
         }
     }
@@ -434,7 +435,11 @@ pub fn evidence_file(
     let Some(r) = tx.submission(id)?.filter(|r| verifier.may_see(ctx, r)) else {
         return Ok(None);
     };
-    let Some(e) = tx.evidence_of(&[id])?.into_iter().find(|e| e.sha256 == sha256) else {
+    let Some(e) = tx
+        .evidence_of(&[id])?
+        .into_iter()
+        .find(|e| e.sha256 == sha256)
+    else {
         return Ok(None);
     };
     let Some(content) = tx.evidence_content(&sha256)? else {

@@ -33,6 +33,14 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/batches",
         "GET /api/v1/batches/{id}",
         "GET /api/v1/me",
+        "GET /api/v1/commitment-templates",
+        "POST /api/v1/me/commitments",
+        "GET /api/v1/me/commitments",
+        "POST /api/v1/me/self-reports",
+        "GET /api/v1/me/self-reports",
+        "GET /api/v1/unit/self-reports",
+        "POST /api/v1/unit/self-reports/{id}/decision",
+        "GET /api/v1/unit/self-reports/{id}/evidence/{sha256}",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -67,7 +67,11 @@ fn setup(db: &TestDb, people: &[u32]) -> Context {
 fn score(ctx: &Context, id: &IdNumber) -> i32 {
     let x = explain(ctx, id, chengxin_jobs::today()).unwrap().unwrap();
     let stored = x.stored.as_ref().unwrap().state.score.unwrap();
-    assert_eq!(Some(stored), x.evaluation().score, "stored score is current");
+    assert_eq!(
+        Some(stored),
+        x.evaluation().score,
+        "stored score is current"
+    );
     stored
 }
 
@@ -84,7 +88,12 @@ fn reads_by(ctx: &Context, actor: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|e| e.event.actor == actor && e.event.action == "person.read")
-        .map(|e| e.event.detail["what"].as_str().unwrap_or_default().to_owned())
+        .map(|e| {
+            e.event.detail["what"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -97,7 +106,10 @@ fn signing_a_commitment_scores_it_and_a_penalty_breaches_it() {
 
         let templates = commitments::templates(&ctx);
         assert_eq!(
-            templates.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(),
+            templates
+                .iter()
+                .map(|t| t.code.as_str())
+                .collect::<Vec<_>>(),
             ["T01", "T02", "T03"]
         );
         assert_eq!(templates[0].title, "遵纪守法");
@@ -113,7 +125,12 @@ fn signing_a_commitment_scores_it_and_a_penalty_breaches_it() {
                 .unwrap()
         );
         assert_eq!(c.status, CommitmentStatus::Active);
-        assert_eq!(score(&ctx, &a), 605, "{}: +5 for a commitment in force", db.url);
+        assert_eq!(
+            score(&ctx, &a),
+            605,
+            "{}: +5 for a commitment in force",
+            db.url
+        );
 
         // The signature keeps the signed text and its hash.
         let x = explain(&ctx, &a, today).unwrap().unwrap();
@@ -196,7 +213,8 @@ fn a_self_report_counts_once_verified_by_the_responsible_unit() {
             unit: &civ,
             request_id: None,
         };
-        let donation = r#"{"amount_cny": "5000", "donated_on": "2026-01-05", "recipient": "绍兴市慈善总会"}"#;
+        let donation =
+            r#"{"amount_cny": "5000", "donated_on": "2026-01-05", "recipient": "绍兴市慈善总会"}"#;
         let r = self_reports::submit(&ctx, me(&a), "O02", donation, &[PDF.to_vec(), PNG.to_vec()])
             .unwrap();
         assert_eq!(r.status, ReportStatus::Pending);
@@ -221,9 +239,11 @@ fn a_self_report_counts_once_verified_by_the_responsible_unit() {
         let queue = self_reports::queue(&ctx, as_charity, ReportStatus::Pending, 0, 100).unwrap();
         assert_eq!(queue.iter().map(|q| q.id).collect::<Vec<_>>(), [r.id]);
         assert_eq!(queue[0].id_number.as_deref(), Some(a.masked().as_str()));
-        assert!(self_reports::queue(&ctx, as_civ, ReportStatus::Pending, 0, 100)
-            .unwrap()
-            .is_empty());
+        assert!(
+            self_reports::queue(&ctx, as_civ, ReportStatus::Pending, 0, 100)
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
             self_reports::decide(&ctx, as_civ, r.id, Decision::Verified, None),
             Err(DecideError::NotFound(_))
@@ -276,10 +296,20 @@ fn a_self_report_counts_once_verified_by_the_responsible_unit() {
             self_reports::decide(&ctx, as_charity, r2.id, Decision::Rejected, None),
             Err(DecideError::InvalidReason(_))
         ));
-        self_reports::decide(&ctx, as_charity, r2.id, Decision::Rejected, Some("重复申报")).unwrap();
+        self_reports::decide(
+            &ctx,
+            as_charity,
+            r2.id,
+            Decision::Rejected,
+            Some("重复申报"),
+        )
+        .unwrap();
         assert_eq!(score(&ctx, &a), 610);
         let mine = self_reports::list_mine(&ctx, me(&a)).unwrap();
-        let statuses: Vec<_> = mine.iter().map(|m| (m.status, m.reason.as_deref())).collect();
+        let statuses: Vec<_> = mine
+            .iter()
+            .map(|m| (m.status, m.reason.as_deref()))
+            .collect();
         assert_eq!(
             statuses,
             [
@@ -287,7 +317,8 @@ fn a_self_report_counts_once_verified_by_the_responsible_unit() {
                 (ReportStatus::Rejected, Some("重复申报"))
             ]
         );
-        let verified = self_reports::queue(&ctx, as_charity, ReportStatus::Verified, 0, 100).unwrap();
+        let verified =
+            self_reports::queue(&ctx, as_charity, ReportStatus::Verified, 0, 100).unwrap();
         assert_eq!(verified.iter().map(|q| q.id).collect::<Vec<_>>(), [r.id]);
 
         // The same content twice is one stored file; on SQLite it sits
@@ -317,15 +348,45 @@ fn bad_self_reports_are_refused_and_store_nothing() {
         let cases: Vec<(&str, &str, Vec<Vec<u8>>, &str)> = vec![
             ("O03", hours, vec![html], "evidence_type_not_allowed"),
             ("O03", hours, vec![PDF.to_vec(), big], "evidence_too_large"),
-            ("O03", hours, vec![PDF.to_vec(); 6], "too_many_evidence_files"),
+            (
+                "O03",
+                hours,
+                vec![PDF.to_vec(); 6],
+                "too_many_evidence_files",
+            ),
             ("O03", hours, vec![], "evidence_required"),
-            ("O04", r#"{"donated_on": "2026-01-05", "volume_ml": 400}"#, vec![PDF.to_vec()], "item_not_self_reportable"),
+            (
+                "O04",
+                r#"{"donated_on": "2026-01-05", "volume_ml": 400}"#,
+                vec![PDF.to_vec()],
+                "item_not_self_reportable",
+            ),
             ("P01", "{}", vec![PDF.to_vec()], "item_not_self_reportable"),
             ("X99", "{}", vec![PDF.to_vec()], "unknown_item"),
-            ("O03", r#"{"hours": "-1", "served_on": "2026-01-05", "organisation": "x"}"#, vec![PDF.to_vec()], "out_of_range"),
-            ("O03", r#"{"hours": "1", "served_on": "2026-01-05"}"#, vec![PDF.to_vec()], "missing_field"),
-            ("O03", r#"{"hours": "1", "served_on": "2026-01-05", "organisation": "x", "extra": 1}"#, vec![PDF.to_vec()], "unknown_field"),
-            ("O03", r#"{"hours": "1", "served_on": "2026-02-30", "organisation": "x"}"#, vec![PDF.to_vec()], "invalid_date"),
+            (
+                "O03",
+                r#"{"hours": "-1", "served_on": "2026-01-05", "organisation": "x"}"#,
+                vec![PDF.to_vec()],
+                "out_of_range",
+            ),
+            (
+                "O03",
+                r#"{"hours": "1", "served_on": "2026-01-05"}"#,
+                vec![PDF.to_vec()],
+                "missing_field",
+            ),
+            (
+                "O03",
+                r#"{"hours": "1", "served_on": "2026-01-05", "organisation": "x", "extra": 1}"#,
+                vec![PDF.to_vec()],
+                "unknown_field",
+            ),
+            (
+                "O03",
+                r#"{"hours": "1", "served_on": "2026-02-30", "organisation": "x"}"#,
+                vec![PDF.to_vec()],
+                "invalid_date",
+            ),
             ("O03", "{not json", vec![PDF.to_vec()], "malformed_json"),
             ("O03", "[1]", vec![PDF.to_vec()], "invalid_field"),
         ];
@@ -359,6 +420,11 @@ fn bad_self_reports_are_refused_and_store_nothing() {
             Some("核实无误"),
         )
         .unwrap();
-        assert_eq!(score(&ctx, &a), 602, "{}: 2 points per full 10 hours", db.url);
+        assert_eq!(
+            score(&ctx, &a),
+            602,
+            "{}: 2 points per full 10 hours",
+            db.url
+        );
     }
 }

@@ -148,7 +148,9 @@ pub async fn list_templates(State(state): State<AppState>) -> Json<Vec<TemplateB
     request_body(content = SignInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Signed: a C01 record with the signed text and its SHA-256; the score already counts it.", body = CommitmentBody),
-        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
+        (status = 400, description = "`unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`commitment_already_active`: a signature of this template is still active.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
@@ -193,7 +195,8 @@ pub async fn sign(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "Oldest first, signed online or at a counter. The read is in the audit log.", body = [CommitmentBody]),
-        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn list(

@@ -36,7 +36,9 @@ pub struct SelfReportForm {
     item: String,
     /// The item's fields as a JSON object, checked against the catalogue
     /// exactly as a unit's record is (same codes).
-    #[schema(example = r#"{"amount_cny":"5000","donated_on":"2026-01-05","recipient":"绍兴市慈善总会"}"#)]
+    #[schema(
+        example = r#"{"amount_cny":"5000","donated_on":"2026-01-05","recipient":"绍兴市慈善总会"}"#
+    )]
     fields: String,
     /// 1 to 5 files, each a PDF, JPEG or PNG (judged from the content) of at most 10 MiB.
     #[schema(value_type = Vec<String>, format = Binary, min_items = 1, max_items = 5)]
@@ -144,7 +146,8 @@ impl From<Report> for ReportBody {
     responses(
         (status = 201, description = "Stored, pending verification by the unit responsible for the item.", body = SubmittedBody),
         (status = 400, description = "`malformed_multipart`: the form cannot be parsed.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
         (status = 413, description = "`evidence_too_large`: a file is over 10 MiB; `payload_too_large`: the body is over 51 MiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `multipart/form-data`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`item_not_self_reportable` (e.g. O04); `evidence_required`, `too_many_evidence_files`, `evidence_type_not_allowed` (not a PDF, JPEG or PNG by content); `missing_field`, `unknown_field` (a part or a field not defined); and the record codes for `fields`: `malformed_json`, `invalid_field`, `unknown_item`, `invalid_date`, `invalid_enum`, `out_of_range`.", body = Problem, content_type = "application/problem+json"),
@@ -170,7 +173,11 @@ pub async fn submit(
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "item" | "fields" => {
-                let slot = if name == "item" { &mut item } else { &mut fields };
+                let slot = if name == "item" {
+                    &mut item
+                } else {
+                    &mut fields
+                };
                 if slot.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::InvalidField,
@@ -201,7 +208,9 @@ pub async fn submit(
                     read_part(field, MAX_EVIDENCE_BYTES, || {
                         ApiError::new(
                             ErrorCode::EvidenceTooLarge,
-                            format!("evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"),
+                            format!(
+                                "evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"
+                            ),
                         )
                     })
                     .await?,
@@ -259,7 +268,8 @@ pub async fn submit(
     security(("resident_token" = [])),
     responses(
         (status = 200, description = "Oldest first. The read is in the audit log.", body = [ReportBody]),
-        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
     )
 )]
 pub async fn list(

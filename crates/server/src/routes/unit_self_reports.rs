@@ -34,7 +34,9 @@ impl utoipa::PartialSchema for DecisionInput {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some("A decision on a pending self-report; a rejection needs a reason."))
+            .description(Some(
+                "A decision on a pending self-report; a rejection needs a reason.",
+            ))
             .property(
                 "decision",
                 schema::leaf(json!({"type": "string", "enum": ["verified", "rejected"]})),
@@ -108,6 +110,7 @@ pub async fn queue(
     request_body(content = DecisionInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Decided; a verified report already counts in the resident's score.", body = DecidedBody),
+        (status = 400, description = "`bad_request`: the path cannot be decoded; `unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`self_report_not_found`: no such report among the caller's items.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`self_report_already_decided`: it was verified or rejected before.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
@@ -162,6 +165,7 @@ pub async fn decide(
     responses(
         (status = 200, description = "The file, with its type as judged from its content; the read is in the audit log.",
          content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`self_report_not_found` or `evidence_not_found`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -171,7 +175,8 @@ pub async fn evidence(
     RequestId(request_id): RequestId,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Path((id, sha256)) = path.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let Path((id, sha256)) =
+        path.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     let id = report_id(&id)?;
     let file = state
         .blocking(move |ctx| {
@@ -217,7 +222,9 @@ fn parse_query(query: &str) -> Result<(ReportStatus, i64), ApiError> {
         match k {
             "status" => {
                 status = ReportStatus::parse(v).ok_or_else(|| {
-                    bad(format!("`status` must be pending, verified or rejected, not `{v}`"))
+                    bad(format!(
+                        "`status` must be pending, verified or rejected, not `{v}`"
+                    ))
                 })?;
             }
             "after" => {

@@ -37,9 +37,9 @@ pub fn bad_tokens(idp: &TestIdp, id_number: &str) -> Vec<(&'static str, String, 
                     &with(&|c| c["id_number"] = id(999).into()),
                     b""
                 )
-                .rsplitn(2, '.')
-                .nth(1)
-                .unwrap(),
+                .rsplit_once('.')
+                .unwrap()
+                .0,
                 valid.rsplit_once('.').unwrap().1
             ),
             ErrorCode::TokenBadSignature,
@@ -96,9 +96,9 @@ pub fn bad_tokens(idp: &TestIdp, id_number: &str) -> Vec<(&'static str, String, 
             format!(
                 "{}.{}",
                 raw_token(&json!({"alg":"EdDSA"}), &claims, b"")
-                    .rsplitn(2, '.')
-                    .nth(1)
-                    .unwrap(),
+                    .rsplit_once('.')
+                    .unwrap()
+                    .0,
                 valid.rsplit_once('.').unwrap().1
             ),
             ErrorCode::TokenUnknownKey,

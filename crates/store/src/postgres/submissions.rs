@@ -61,14 +61,7 @@ pub(super) fn list(conn: &mut Conn, f: &SubmissionFilter<'_>) -> Result<Vec<Subm
     let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
     conn.query(
         sql,
-        &[
-            &f.unit,
-            &f.person_id,
-            &state,
-            &f.after_id,
-            &f.items,
-            &limit,
-        ],
+        &[&f.unit, &f.person_id, &state, &f.after_id, &f.items, &limit],
     )?
     .iter()
     .map(row)
