@@ -13,6 +13,7 @@ pub mod model;
 pub mod publication;
 pub mod record;
 pub mod repair;
+pub mod self_report;
 pub mod text;
 
 pub use catalogue::Catalogue;

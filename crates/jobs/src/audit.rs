@@ -189,6 +189,24 @@ pub fn record_read(
     record_read_of(ctx, actor, person_index, Some(person_id), request_id, what)
 }
 
+/// The audit event of `actor` reading a person's data.
+fn read_event(
+    actor: &str,
+    person_index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    what: &str,
+) -> AuditEvent {
+    AuditEvent {
+        actor: actor.to_owned(),
+        action: "person.read".into(),
+        subject: person_id.map(|id| format!("person:{id}")),
+        person: Some(chengxin_store::person_ref(person_index)),
+        request_id: request_id.map(str::to_owned),
+        detail: serde_json::json!({ "what": what }),
+    }
+}
+
 /// [`record_read`] where the person may be unknown to the platform (a
 /// resident looking themselves up before any record exists): the entry
 /// then names them by blind index only, with no subject.
@@ -200,14 +218,34 @@ pub fn record_read_of(
     request_id: Option<&str>,
     what: &str,
 ) -> Result<(), JobError> {
-    ctx.store.append_reads(vec![AuditEvent {
-        actor: actor.to_owned(),
-        action: "person.read".into(),
-        subject: person_id.map(|id| format!("person:{id}")),
-        person: Some(chengxin_store::person_ref(person_index)),
-        request_id: request_id.map(str::to_owned),
-        detail: serde_json::json!({ "what": what }),
-    }])?;
+    ctx.store.append_reads(vec![read_event(
+        actor,
+        person_index,
+        person_id,
+        request_id,
+        what,
+    )])?;
+    Ok(())
+}
+
+/// Records that `actor` read the data of each of `people` (blind index,
+/// person id) in one request: one entry per person, made durable together.
+pub fn record_reads(
+    ctx: &Context,
+    actor: &str,
+    people: &[(&[u8], i64)],
+    request_id: Option<&str>,
+    what: &str,
+) -> Result<(), JobError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    ctx.store.append_reads(
+        people
+            .iter()
+            .map(|&(index, id)| read_event(actor, index, Some(id), request_id, what))
+            .collect(),
+    )?;
     Ok(())
 }
 

@@ -53,9 +53,12 @@ pub fn today() -> jiff::civil::Date {
 
 pub mod audit;
 pub mod batches;
+pub mod commitments;
 pub mod decisions;
 pub mod me;
 pub mod push;
+pub mod resident;
+pub mod self_reports;
 pub mod units;
 
 /// The audit actor of a context nobody named (see [`Context::with_actor`]).

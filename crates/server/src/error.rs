@@ -99,14 +99,34 @@ error_table! {
         "The unit already has the most batches running at once that it may; send this one after the seconds in `Retry-After`.";
     TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many requests",
         "This API key already has the most requests in flight that one key may; retry after the seconds in `Retry-After`.";
+    SelfReportNotFound = "self_report_not_found", NOT_FOUND, "Self-report not found",
+        "No self-report with this id that the caller may see: a unit sees only reports of items it is responsible for.";
+    EvidenceNotFound = "evidence_not_found", NOT_FOUND, "Evidence not found",
+        "The self-report has no evidence file with this SHA-256.";
+    CommitmentAlreadyActive = "commitment_already_active", CONFLICT, "Commitment already active",
+        "The resident already has an active commitment to this template; it can be signed again once that one is fulfilled, breached or expired.";
+    SelfReportAlreadyDecided = "self_report_already_decided", CONFLICT, "Self-report already decided",
+        "The self-report was already verified or rejected; a decision is final.";
+    MalformedMultipart = "malformed_multipart", BAD_REQUEST, "Malformed multipart body",
+        "The `multipart/form-data` body cannot be parsed (bad boundary, truncated part, a part without a name).";
+    ItemNotSelfReportable = "item_not_self_reportable", UNPROCESSABLE_ENTITY, "Item not self-reportable",
+        "Residents may self-report only the items the catalogue marks so: O01 honours, O02 donations, O03 volunteer service (not O04 blood donation, nor any unit's item).";
+    EvidenceRequired = "evidence_required", UNPROCESSABLE_ENTITY, "Evidence required",
+        "A self-report needs at least one `evidence` file.";
+    TooManyEvidenceFiles = "too_many_evidence_files", UNPROCESSABLE_ENTITY, "Too many evidence files",
+        "A self-report carries at most 5 `evidence` files.";
+    EvidenceTooLarge = "evidence_too_large", PAYLOAD_TOO_LARGE, "Evidence file too large",
+        "An `evidence` file is over 10 MiB.";
+    EvidenceTypeNotAllowed = "evidence_type_not_allowed", UNPROCESSABLE_ENTITY, "Evidence type not allowed",
+        "An `evidence` file is not a PDF, JPEG or PNG, judged from its content (its name and declared type play no part).";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The endpoint exists but not with this method; the `Allow` header lists the methods it has.";
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",
         "The request was not completed within the server's time limit.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
-        "The body exceeds the limit: 100 MB for `/api/v1/batches`, 64 KiB elsewhere.";
+        "The body exceeds the limit: 100 MB for `/api/v1/batches`, 51 MiB for `/api/v1/me/self-reports`, 64 KiB elsewhere.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
-        "The `Content-Type` is not one the endpoint accepts (`application/json` for records; `application/x-ndjson`, `application/jsonl` or `text/csv` for batches).";
+        "The `Content-Type` is not one the endpoint accepts (`application/json` for records; `application/x-ndjson`, `application/jsonl` or `text/csv` for batches; `multipart/form-data` for self-reports).";
     MalformedJson = "malformed_json", UNPROCESSABLE_ENTITY, "Malformed JSON",
         "The body (or a batch line) is not a JSON object.";
     InvalidUtf8 = "invalid_utf8", UNPROCESSABLE_ENTITY, "Invalid UTF-8",
@@ -136,7 +156,7 @@ error_table! {
     OutOfRange = "out_of_range", UNPROCESSABLE_ENTITY, "Out of range",
         "A number or length is outside the range the catalogue allows.";
     UnknownTemplate = "unknown_template", UNPROCESSABLE_ENTITY, "Unknown commitment template",
-        "A C01 record names a commitment template that does not exist.";
+        "A C01 record (or a resident signing) names a commitment template that does not exist.";
     UnitMismatch = "unit_mismatch", UNPROCESSABLE_ENTITY, "Unit mismatch",
         "The record names a `unit` other than the one the API key belongs to.";
     LineTooLong = "line_too_long", UNPROCESSABLE_ENTITY, "Line too long",

@@ -18,6 +18,7 @@ pub mod state;
 
 use std::future::Future;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -72,7 +73,28 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::me_data::notifications))
         .routes(routes!(routes::me_data::access_log))
         .routes(routes!(routes::me_data::export))
+        .routes(routes!(routes::me_commitments::list_templates))
+        .routes(routes!(
+            routes::me_commitments::sign,
+            routes::me_commitments::list
+        ))
+        .routes(routes!(routes::me_self_reports::list))
+        .routes(routes!(routes::unit_self_reports::queue))
+        .routes(routes!(routes::unit_self_reports::decide))
+        .routes(routes!(routes::unit_self_reports::evidence))
         .layer(RequestBodyLimitLayer::new(limits.body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ));
+    // Self-reports carry evidence files: a limit of their own, enforced as
+    // the parts stream (axum's default 2 MB limit is lifted for it).
+    let self_reports = OpenApiRouter::new()
+        .routes(routes!(routes::me_self_reports::submit))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(
+            routes::me_self_reports::BODY_LIMIT,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
@@ -85,6 +107,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         ));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(small)
+        .merge(self_reports)
         .merge(batches)
 }
 

@@ -40,6 +40,14 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/me/export",
         "GET /api/v1/audit/checkpoint",
         "GET /api/v1/me",
+        "GET /api/v1/commitment-templates",
+        "POST /api/v1/me/commitments",
+        "GET /api/v1/me/commitments",
+        "POST /api/v1/me/self-reports",
+        "GET /api/v1/me/self-reports",
+        "GET /api/v1/unit/self-reports",
+        "POST /api/v1/unit/self-reports/{id}/decision",
+        "GET /api/v1/unit/self-reports/{id}/evidence/{sha256}",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -86,6 +86,8 @@ pub enum Kind {
     IdNumber,
     /// A person's name.
     Name,
+    /// An evidence file (the row is its SHA-256, its address).
+    Evidence,
 }
 
 impl Kind {
@@ -93,6 +95,7 @@ impl Kind {
         match self {
             Kind::IdNumber => b"id_number",
             Kind::Name => b"name",
+            Kind::Evidence => b"evidence",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod crypto;
+mod evidence;
 mod group;
 mod migrate;
 pub mod postgres;

@@ -29,6 +29,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0005_keys_and_append_only_audit.sql"),
     },
     Migration {
+        version: 6,
+        sql: include_str!("../migrations/sqlite/0006_evidence.sql"),
+    },
+    Migration {
         version: 7,
         sql: include_str!("../migrations/sqlite/0007_source_versions_batch_progress.sql"),
     },
@@ -59,6 +63,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 5,
         sql: include_str!("../migrations/postgres/0005_keys_and_append_only_audit.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/postgres/0006_evidence.sql"),
     },
     Migration {
         version: 7,

@@ -15,6 +15,10 @@ pub enum Cause {
     Recompute,
     /// A record's state changed by a decision (dispute, repair, verification).
     Decision,
+    /// A resident signed a credit commitment.
+    Commitment,
+    /// A resident submitted a self-report (pending: it counts once verified).
+    SelfReport,
 }
 
 impl Cause {
@@ -27,6 +31,8 @@ impl Cause {
             Cause::ModelPublish => "model_publish",
             Cause::Recompute => "recompute",
             Cause::Decision => "decision",
+            Cause::Commitment => "commitment",
+            Cause::SelfReport => "self_report",
         }
     }
 
@@ -39,6 +45,8 @@ impl Cause {
             "model_publish" => Cause::ModelPublish,
             "recompute" => Cause::Recompute,
             "decision" => Cause::Decision,
+            "commitment" => Cause::Commitment,
+            "self_report" => Cause::SelfReport,
             _ => return None,
         })
     }

@@ -148,6 +148,14 @@ fn cause_text(cause: Cause, model: &str) -> (String, String) {
             "关于您信息的一项决定已作出（异议、信用修复或自主申报核实）".into(),
             "a decision on your records was made (objection, credit repair or verification of a self-report)".into(),
         ),
+        Cause::Commitment => (
+            "您签署了一项信用承诺".into(),
+            "you signed a credit commitment".into(),
+        ),
+        Cause::SelfReport => (
+            "您自主申报的信息已核实".into(),
+            "information you reported yourself was verified".into(),
+        ),
         Cause::ModelPublish => (
             format!("新版评分模型{model}开始施行"),
             format!("score model {model} came into force"),

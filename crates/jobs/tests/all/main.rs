@@ -12,5 +12,6 @@ mod own;
 mod parity;
 mod publish;
 mod reads;
+mod residents;
 mod transit;
 mod versions;

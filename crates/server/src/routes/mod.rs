@@ -5,8 +5,13 @@ pub mod audit;
 pub mod batches;
 pub mod health;
 pub mod me;
+pub mod me_commitments;
 pub mod me_data;
+pub mod me_self_reports;
 pub mod records;
+pub mod unit_self_reports;
+
+use crate::error::{ApiError, ErrorCode};
 
 /// Tag of the endpoints units call.
 pub const UNITS_TAG: &str = "units";
@@ -14,3 +19,36 @@ pub const UNITS_TAG: &str = "units";
 pub const SERVICE_TAG: &str = "service";
 /// Tag of the endpoints residents call about themselves.
 pub const RESIDENTS_TAG: &str = "residents";
+
+/// A JSON object body with only the `allowed` keys, or the record codes a
+/// unit's push would get (`invalid_utf8`, `malformed_json`, `unknown_field`).
+pub(crate) fn strict_object(
+    body: &[u8],
+    allowed: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidUtf8,
+            format!("the body is not valid UTF-8 ({e})"),
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let serde_json::Value::Object(obj) = value else {
+        return Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "the body must be a JSON object",
+        ));
+    };
+    if let Some(k) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("unknown field `{k}`"),
+        ));
+    }
+    Ok(obj)
+}

@@ -107,6 +107,12 @@ impl TestApp {
         self.idp.token(id_number)
     }
 
+    /// The audit actor of the resident with `id_number`.
+    pub fn idp_actor(&self, id_number: &str) -> String {
+        let id = chengxin_domain::IdNumber::parse(id_number).unwrap();
+        chengxin_jobs::me::resident_actor(&self.ctx(), &id)
+    }
+
     /// Asks the server to stop and waits until it has.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {

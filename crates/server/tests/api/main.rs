@@ -3,6 +3,7 @@
 mod auth;
 mod batches;
 mod bounded;
+mod commitments;
 mod demo_idp;
 mod examples;
 mod helpers;
@@ -10,5 +11,6 @@ mod input;
 mod me;
 mod me_data;
 mod records;
+mod self_reports;
 mod service;
 mod tokens;

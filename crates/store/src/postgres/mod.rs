@@ -31,6 +31,7 @@ mod read;
 mod records;
 mod scores;
 mod sqltypes;
+mod submissions;
 mod tls;
 mod tx;
 mod units;

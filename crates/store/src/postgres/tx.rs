@@ -6,7 +6,7 @@ use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
-use super::{audit, models, people, read, records, scores, units};
+use super::{audit, models, people, read, records, scores, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -275,6 +275,30 @@ impl AuditRead for PgTx<'_> {
 impl AuditWrite for PgTx<'_> {
     fn append_audit(&mut self, events: Vec<AuditEvent>) {
         self.audit.extend(events);
+    }
+}
+
+impl SubmissionsRead for PgTx<'_> {
+    fn submissions(&mut self, filter: &SubmissionFilter<'_>) -> Result<Vec<SubmittedRecord>> {
+        submissions::list(&mut self.conn, filter)
+    }
+    fn submission(&mut self, record_id: i64) -> Result<Option<SubmittedRecord>> {
+        submissions::one(&mut self.conn, record_id)
+    }
+    fn evidence_of(&mut self, record_ids: &[i64]) -> Result<Vec<EvidenceRef>> {
+        submissions::evidence_of(&mut self.conn, record_ids)
+    }
+    fn evidence_content(&mut self, sha256: &[u8]) -> Result<Option<Vec<u8>>> {
+        submissions::content(&mut self.conn, self.keys, sha256)
+    }
+}
+
+impl SubmissionsWrite for PgTx<'_> {
+    fn put_evidence(&mut self, files: &[NewEvidence<'_>]) -> Result<()> {
+        submissions::put(&mut self.conn, self.keys, files)
+    }
+    fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
+        submissions::link(&mut self.conn, record_id, sha256s)
     }
 }
 

@@ -19,6 +19,7 @@ mod people;
 mod reads;
 mod records;
 mod scores;
+mod submissions;
 mod tx;
 mod units;
 
@@ -31,6 +32,8 @@ use crate::{now_text, RawPerson, RawRecord, Result, Scan, ScoreState, Store, Sto
 /// The SQLite store.
 pub struct SqliteStore {
     path: PathBuf,
+    /// Evidence files (see `submissions`).
+    evidence: PathBuf,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     keys: DataKeys,
@@ -175,6 +178,7 @@ impl SqliteStore {
         spawn_checkpointer(path, keys.clone(), stop.clone())?;
         Ok(SqliteStore {
             path: path.to_owned(),
+            evidence: submissions::evidence_dir(path),
             writer: Mutex::new(writer),
             readers,
             keys,
@@ -308,6 +312,7 @@ impl Store for SqliteStore {
         Ok(Box::new(tx::SqliteTx::begin(
             tx::Handle::Writer(conn),
             &self.keys,
+            &self.evidence,
             TransactionBehavior::Immediate,
         )?))
     }
@@ -323,6 +328,7 @@ impl Store for SqliteStore {
         Ok(Box::new(tx::SqliteTx::begin(
             tx::Handle::Reader(conn),
             &self.keys,
+            &self.evidence,
             TransactionBehavior::Deferred,
         )?))
     }

@@ -3,6 +3,7 @@
 //! the area modules. Rolled back when dropped uncommitted.
 
 use std::ops::Deref;
+use std::path::Path;
 use std::sync::MutexGuard;
 
 use chengxin_domain::audit::{AuditEntry, AuditEvent};
@@ -10,7 +11,7 @@ use chengxin_domain::publication::ModelStatus;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{audit, models, people, records, scores, units};
+use super::{audit, models, people, records, scores, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -39,6 +40,8 @@ impl Deref for Handle<'_> {
 pub(super) struct SqliteTx<'a> {
     conn: Handle<'a>,
     keys: &'a DataKeys,
+    /// Where evidence files live (beside the database).
+    evidence: &'a Path,
     audit: Vec<AuditEvent>,
     open: bool,
 }
@@ -47,6 +50,7 @@ impl<'a> SqliteTx<'a> {
     pub(super) fn begin(
         conn: Handle<'a>,
         keys: &'a DataKeys,
+        evidence: &'a Path,
         behavior: TransactionBehavior,
     ) -> Result<SqliteTx<'a>> {
         conn.execute_batch(match behavior {
@@ -56,6 +60,7 @@ impl<'a> SqliteTx<'a> {
         Ok(SqliteTx {
             conn,
             keys,
+            evidence,
             audit: Vec::new(),
             open: true,
         })
@@ -282,6 +287,30 @@ impl AuditRead for SqliteTx<'_> {
 impl AuditWrite for SqliteTx<'_> {
     fn append_audit(&mut self, events: Vec<AuditEvent>) {
         self.audit.extend(events);
+    }
+}
+
+impl SubmissionsRead for SqliteTx<'_> {
+    fn submissions(&mut self, filter: &SubmissionFilter<'_>) -> Result<Vec<SubmittedRecord>> {
+        submissions::list(&self.conn, filter)
+    }
+    fn submission(&mut self, record_id: i64) -> Result<Option<SubmittedRecord>> {
+        submissions::one(&self.conn, record_id)
+    }
+    fn evidence_of(&mut self, record_ids: &[i64]) -> Result<Vec<EvidenceRef>> {
+        submissions::evidence_of(&self.conn, record_ids)
+    }
+    fn evidence_content(&mut self, sha256: &[u8]) -> Result<Option<Vec<u8>>> {
+        submissions::content(&self.conn, self.keys, self.evidence, sha256)
+    }
+}
+
+impl SubmissionsWrite for SqliteTx<'_> {
+    fn put_evidence(&mut self, files: &[NewEvidence<'_>]) -> Result<()> {
+        submissions::put(&self.conn, self.keys, self.evidence, files)
+    }
+    fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
+        submissions::link(&self.conn, record_id, sha256s)
     }
 }
 

@@ -1,0 +1,294 @@
+//! A cooperating unit verifying residents' self-reports of the items it is
+//! responsible for: its queue (`GET /api/v1/unit/self-reports?status=`), an
+//! evidence file, and the decision, which goes through the jobs' record
+//! decisions (state, rescoring and audit in one transaction). Another unit's
+//! report, or an unknown id, is 404; a second decision is 409.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::response::IntoResponse;
+use axum::Json;
+use chengxin_domain::self_report::{Decision, ReportStatus, MAX_REASON_CHARS};
+use chengxin_jobs::self_reports::{self, DecideError, Verifier};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
+use utoipa::openapi::{RefOr, Type};
+use utoipa::ToSchema;
+
+use super::me_self_reports::{ReportBody, ReportStatusBody};
+use crate::auth::AuthUnit;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::{JsonBody, PathParam};
+use crate::middleware::RequestId;
+use crate::openapi::schema;
+use crate::state::AppState;
+
+/// The most reports one listing returns; page on with `after`.
+const PAGE: usize = 500;
+
+/// A decision: `{"decision": "verified"|"rejected", "reason": "…"}`.
+pub struct DecisionInput;
+
+impl utoipa::PartialSchema for DecisionInput {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A decision on a pending self-report; a rejection needs a reason.",
+            ))
+            .property(
+                "decision",
+                schema::leaf(json!({"type": "string", "enum": ["verified", "rejected"]})),
+            )
+            .property(
+                "reason",
+                schema::leaf(json!({
+                    "type": ["string", "null"],
+                    "maxLength": MAX_REASON_CHARS,
+                    "description": "Required (not blank) for `rejected`; shown to the resident.",
+                    "example": "证明材料与申报金额不符",
+                })),
+            )
+            .required("decision")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl ToSchema for DecisionInput {}
+
+/// The outcome of a decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecidedBody {
+    pub id: i64,
+    pub status: ReportStatusBody,
+}
+
+/// Self-reports of the caller's items in a status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unit/self-reports",
+    tag = super::UNITS_TAG,
+    security(("unit_key" = [])),
+    params(
+        ("status" = Option<String>, Query, description = "`pending` (default), `verified` or `rejected`."),
+        ("after" = Option<i64>, Query, description = "Only reports with a larger id (paging: at most 500 per answer)."),
+    ),
+    responses(
+        (status = 200, description = "Oldest first, with the reporter's masked ID number and name; each reporter's data read is in the audit log.", body = [ReportBody]),
+        (status = 400, description = "`bad_request`: an unknown query parameter or value.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn queue(
+    State(state): State<AppState>,
+    AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<ReportBody>>, ApiError> {
+    let (status, after) = parse_query(query.as_deref().unwrap_or_default())?;
+    let reports = state
+        .blocking(move |ctx| {
+            let v = Verifier::Unit {
+                unit: &unit,
+                request_id: Some(&request_id),
+            };
+            self_reports::queue(ctx, v, status, after, PAGE)
+        })
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(Json(reports.into_iter().map(ReportBody::from).collect()))
+}
+
+/// Verifies or rejects a pending self-report; verified, it counts at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/unit/self-reports/{id}/decision",
+    tag = super::UNITS_TAG,
+    security(("unit_key" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    request_body(content = DecisionInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Decided; a verified report already counts in the resident's score.", body = DecidedBody),
+        (status = 400, description = "`bad_request`: the path cannot be decoded; `unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`self_report_not_found`: no such report among the caller's items.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`self_report_already_decided`: it was verified or rejected before.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`missing_field` (no `decision`, or a rejection without `reason`), `invalid_enum` (`decision` not `verified` or `rejected`), `invalid_field`, `out_of_range` (reason over 500 characters), `unknown_field`, `malformed_json`, `invalid_utf8`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decide(
+    State(state): State<AppState>,
+    AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody,
+) -> Result<Json<DecidedBody>, ApiError> {
+    let (decision, reason) = parse_decision(&body)?;
+    let id = report_id(&id)?;
+    let decided = state
+        .blocking(move |ctx| {
+            let v = Verifier::Unit {
+                unit: &unit,
+                request_id: Some(&request_id),
+            };
+            self_reports::decide(ctx, v, id, decision, reason.as_deref())
+        })
+        .await?
+        .map_err(|e| match e {
+            e @ DecideError::NotFound(_) => {
+                ApiError::new(ErrorCode::SelfReportNotFound, e.to_string())
+            }
+            e @ DecideError::AlreadyDecided { .. } => {
+                ApiError::new(ErrorCode::SelfReportAlreadyDecided, e.to_string())
+            }
+            DecideError::InvalidReason(m) => ApiError::new(ErrorCode::InvalidField, m),
+            DecideError::Job(e) => ApiError::internal(e),
+        })?;
+    Ok(Json(DecidedBody {
+        id: decided.id,
+        status: decided.status.into(),
+    }))
+}
+
+/// One evidence file of a report among the caller's items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unit/self-reports/{id}/evidence/{sha256}",
+    tag = super::UNITS_TAG,
+    security(("unit_key" = [])),
+    params(
+        ("id" = i64, Path, description = "The report's id."),
+        ("sha256" = String, Path, description = "The file's hex SHA-256, as listed."),
+    ),
+    responses(
+        (status = 200, description = "The file, with its type as judged from its content; the read is in the audit log.",
+         content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`self_report_not_found` or `evidence_not_found`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn evidence(
+    State(state): State<AppState>,
+    AuthUnit(unit): AuthUnit,
+    RequestId(request_id): RequestId,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Path((id, sha256)) =
+        path.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let id = report_id(&id)?;
+    let file = state
+        .blocking(move |ctx| {
+            let v = Verifier::Unit {
+                unit: &unit,
+                request_id: Some(&request_id),
+            };
+            self_reports::evidence_file(ctx, v, id, &sha256)
+        })
+        .await?
+        .map_err(ApiError::internal)?;
+    let Some((media_type, content)) = file else {
+        return Err(ApiError::new(
+            ErrorCode::EvidenceNotFound,
+            "no such evidence file of a report among this unit's items",
+        ));
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, media_type),
+            (CONTENT_DISPOSITION, "attachment".to_owned()),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        content,
+    ))
+}
+
+/// A report id from the path; anything else names no report.
+fn report_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            ErrorCode::SelfReportNotFound,
+            format!("no self-report `{text}`"),
+        )
+    })
+}
+
+fn parse_query(query: &str) -> Result<(ReportStatus, i64), ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let (mut status, mut after) = (ReportStatus::Pending, 0);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "status" => {
+                status = ReportStatus::parse(v).ok_or_else(|| {
+                    bad(format!(
+                        "`status` must be pending, verified or rejected, not `{v}`"
+                    ))
+                })?;
+            }
+            "after" => {
+                after = v
+                    .parse()
+                    .map_err(|_| bad(format!("`after` must be a report id, not `{v}`")))?;
+            }
+            other => return Err(bad(format!("unknown query parameter `{other}`"))),
+        }
+    }
+    Ok((status, after))
+}
+
+fn parse_decision(body: &[u8]) -> Result<(Decision, Option<String>), ApiError> {
+    let obj = super::strict_object(body, &["decision", "reason"])?;
+    let decision = match obj.get("decision") {
+        None | Some(serde_json::Value::Null) => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                "`decision` is required",
+            ))
+        }
+        Some(serde_json::Value::String(s)) if s == "verified" => Decision::Verified,
+        Some(serde_json::Value::String(s)) if s == "rejected" => Decision::Rejected,
+        Some(serde_json::Value::String(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidEnum,
+                "`decision` must be `verified` or `rejected`",
+            ))
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`decision` must be a string",
+            ))
+        }
+    };
+    let reason = match obj.get("reason") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.contains('\0') => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`reason` must not contain U+0000",
+            ))
+        }
+        Some(serde_json::Value::String(s)) if s.trim().chars().count() > MAX_REASON_CHARS => {
+            return Err(ApiError::new(
+                ErrorCode::OutOfRange,
+                format!("`reason` is longer than {MAX_REASON_CHARS} characters"),
+            ))
+        }
+        Some(serde_json::Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`reason` must be a string",
+            ))
+        }
+    };
+    if decision == Decision::Rejected && reason.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::MissingField,
+            "a rejection needs a `reason` (shown to the resident)",
+        ));
+    }
+    Ok((decision, reason))
+}
