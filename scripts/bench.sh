@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the figures in BENCHMARKS.md. Slow (tens of minutes) and needs a
-# quiet machine: run it alone. Sections: engine | import | recompute | http | push | reads | all.
+# quiet machine: run it alone. Sections: engine | import | recompute | http | push | reads | me | all.
 #   scripts/bench.sh all
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -70,7 +70,7 @@ PY
         else
             . scripts/pg-test-env.sh
             psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_http WITH (FORCE)" -c "CREATE DATABASE chengxin_http"
-            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_http"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000002
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_http?sslmode=disable"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000002
         fi
         key=$($bin --db "$db" unit add BENCH --name 基准测试 --items B01,B02,B03,B04,C01,P01,S01,O01,O02,O03,O04 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
         $bin --db "$db" serve --listen 127.0.0.1:18181 2>/dev/null & pid=$!
@@ -107,7 +107,7 @@ PY
             rm -f "$data"/push.db*; db="sqlite://$data/push.db"; unset CHENGXIN_DATA_KEY
         else
             psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_push WITH (FORCE)" -c "CREATE DATABASE chengxin_push"
-            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_push"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000003
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_push?sslmode=disable"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000003
         fi
         $bin --db "$db" import "$data/p50k.jsonl" --as-of 2026-11-01 >/dev/null
         if [[ $what != reads ]]; then
@@ -122,5 +122,49 @@ PY
             say "$backend: explanations read by 32 threads, without and with an audit entry"
             target/release/examples/read_bench "$db" "$data/ids2k.txt" 32 10
         fi
+    done
+fi
+
+# Issue 8 (and issue 6, item 5): GET /api/v1/me/score with every read audited,
+# 32 connections, beside a bare axum handler and the same read without its
+# audit entry, all in one server process and one run; then the same read
+# through `chengxin serve` itself. SQLite and PostgreSQL, 50,000 residents.
+if [[ $what == me || $what == all ]]; then
+    if [[ ! -f $data/p50k.jsonl ]]; then
+        $bin generate --residents 50000 --seed 3 --out "$data/p50k.jsonl" --as-of 2026-11-01
+    fi
+    python3 - "$data/p50k.jsonl" "$data/ids50k.txt" <<'PY'
+import json, sys
+seen = {}
+for line in open(sys.argv[1]):
+    seen.setdefault(json.loads(line)["id_number"], None)
+open(sys.argv[2], "w").write("\n".join(seen) + "\n")
+PY
+    . scripts/pg-test-env.sh
+    for backend in sqlite postgres; do
+        if [[ $backend == sqlite ]]; then
+            rm -f "$data"/me.db*; db="sqlite://$data/me.db"; unset CHENGXIN_DATA_KEY
+        else
+            psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_me WITH (FORCE)" -c "CREATE DATABASE chengxin_me"
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_me?sslmode=disable"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000004
+        fi
+        $bin --db "$db" import "$data/p50k.jsonl" --as-of 2026-11-01 >/dev/null
+        rm -f "$data/tokens.txt"
+        target/release/examples/read_bench_server "$db" 127.0.0.1:18182 "$data/ids50k.txt" "$data/tokens.txt" 2000 2>/dev/null & pid=$!
+        for _ in $(seq 50); do [[ -s $data/tokens.txt ]] && curl -sf -o /dev/null http://127.0.0.1:18182/api/v1/health && break; sleep 0.2; done
+        say "$backend: 32 connections, 15 s each, one server process"
+        for path in /bench/bare /bench/me/score-unaudited /api/v1/me/score; do
+            target/release/examples/read_load 127.0.0.1:18182 "$path" "$data/tokens.txt" 15 32
+        done
+        kill $pid; wait $pid 2>/dev/null || true
+        $bin --db "$db" serve --demo --listen 127.0.0.1:18183 2>/dev/null & pid=$!
+        for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18183/api/v1/health && break; sleep 0.2; done
+        head -500 "$data/ids50k.txt" | while read -r id; do
+            curl -s -X POST http://127.0.0.1:18183/demo-idp/token -d grant_type=urn:chengxin:demo -d "id_number=$id" |
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])'
+        done > "$data/serve-tokens.txt"
+        say "$backend: chengxin serve --demo, GET /api/v1/me/score, 32 connections, 15 s"
+        target/release/examples/read_load 127.0.0.1:18183 /api/v1/me/score "$data/serve-tokens.txt" 15 32
+        kill $pid; wait $pid 2>/dev/null || true
     done
 fi
