@@ -212,6 +212,19 @@ fn standings(
         .collect()
 }
 
+/// A person's commitments as of today, in a unit of work already open.
+pub(crate) fn of_person<T: chengxin_store::ReadTx + ?Sized>(
+    ctx: &Context,
+    tx: &mut T,
+    person_id: i64,
+) -> Result<Vec<Commitment>, JobError> {
+    let records = current_records(ctx, tx, person_id)?;
+    Ok(standings(ctx, &records, crate::today())
+        .into_iter()
+        .map(Commitment::from)
+        .collect())
+}
+
 /// The resident's commitments (signed anywhere: online or at a unit's
 /// counter), oldest first, each with where it stands today. The read is
 /// audited before the answer.

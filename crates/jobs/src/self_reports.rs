@@ -236,6 +236,18 @@ pub fn list_mine(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Report>, J
         resident.audit_read(ctx, None, "self_reports")?;
         return Ok(Vec::new());
     };
+    let out = of_person(ctx, &mut *tx, person_id)?;
+    drop(tx);
+    resident.audit_read(ctx, Some(person_id), "self_reports")?;
+    Ok(out)
+}
+
+/// A person's reports, oldest first, in a unit of work already open.
+pub(crate) fn of_person<T: chengxin_store::ReadTx + ?Sized>(
+    ctx: &Context,
+    tx: &mut T,
+    person_id: i64,
+) -> Result<Vec<Report>, JobError> {
     let items = reportable_items(ctx);
     let rows = tx.submissions(&SubmissionFilter {
         unit: RESIDENT_SOURCE,
@@ -247,8 +259,6 @@ pub fn list_mine(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Report>, J
     })?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let evidence = tx.evidence_of(&ids)?;
-    drop(tx);
-    resident.audit_read(ctx, Some(person_id), "self_reports")?;
     Ok(rows.into_iter().map(|r| report(r, &evidence)).collect())
 }
 

@@ -1,6 +1,7 @@
 //! `GET /me/export`: everything held about the resident in one JSON
 //! document (PIPL Art. 45): identity, score and explanation, every record
-//! version, score history, notifications and who else accessed their data.
+//! version, score history, commitments, self-reports (evidence by hash),
+//! notifications and who else accessed their data.
 
 use chengxin_domain::IdNumber;
 use jiff::civil::Date;
@@ -28,7 +29,14 @@ pub fn export(
             "note_en": "The platform holds no data about you.",
         }));
     };
-    let identity = ctx.store.read()?.identity(x.person_id)?;
+    let (identity, commitments, self_reports) = {
+        let mut tx = ctx.store.snapshot()?;
+        (
+            tx.identity(x.person_id)?,
+            crate::commitments::of_person(ctx, &mut *tx, x.person_id)?,
+            crate::self_reports::of_person(ctx, &mut *tx, x.person_id)?,
+        )
+    };
     let mut notes = Vec::with_capacity(x.history.len());
     let mut before = None;
     for h in &x.history {
@@ -44,6 +52,8 @@ pub fn export(
         "what_if": serde_json::to_value(super::what_if::what_if(ctx, &x)).map_err(invalid)?,
         "records": serde_json::to_value(super::records::build(ctx, &x, as_of)?).map_err(invalid)?,
         "history": serde_json::to_value(&x.history).map_err(invalid)?,
+        "commitments": serde_json::to_value(&commitments).map_err(invalid)?,
+        "self_reports": serde_json::to_value(&self_reports).map_err(invalid)?,
         "notifications": serde_json::to_value(&notes).map_err(invalid)?,
         "access_log": serde_json::to_value(super::access::entries(
             ctx,

@@ -21,7 +21,6 @@ pub use history::{history, notifications, Notification, ScoreChange};
 pub use records::{records, OwnRecord};
 pub use what_if::{evaluate, score, OwnScore, WhatIf, WhatIfAction};
 
-use chengxin_domain::audit::AuditEvent;
 use chengxin_domain::IdNumber;
 
 use crate::{Context, JobError};
@@ -46,13 +45,5 @@ pub(crate) fn audit_own_read(
     request_id: Option<&str>,
     what: &str,
 ) -> Result<(), JobError> {
-    ctx.store.append_reads(vec![AuditEvent {
-        actor: actor(index),
-        action: "person.read".into(),
-        subject: person_id.map(|p| format!("person:{p}")),
-        person: Some(chengxin_store::person_ref(index)),
-        request_id: request_id.map(str::to_owned),
-        detail: serde_json::json!({ "what": what, "by": "self" }),
-    }])?;
-    Ok(())
+    crate::audit::record_read_of(ctx, &actor(index), index, person_id, request_id, what)
 }

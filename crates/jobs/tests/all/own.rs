@@ -233,6 +233,12 @@ fn history_notifications_records_and_access_log() {
         assert_eq!(export["name"], json!("测试甲"));
         assert_eq!(export["records"].as_array().unwrap().len(), 6);
         assert_eq!(export["history"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            export["commitments"].as_array().unwrap().len(),
+            1,
+            "{export}"
+        );
+        assert_eq!(export["self_reports"], json!([]));
         assert!(!export["access_log"].as_array().unwrap().is_empty());
         verify(&ctx, None).unwrap();
     }
