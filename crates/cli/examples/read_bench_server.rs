@@ -34,12 +34,12 @@ async fn unaudited(
     resident: AuthResident,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let own = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             chengxin_jobs::own::evaluate(ctx, &resident.id_number, chengxin_jobs::today())
         })
         .await?
         .map_err(ApiError::internal)?;
-    Ok(Json(own.0.json().clone()))
+    Ok(Json(own.0.into_json()))
 }
 
 fn main() -> anyhow::Result<()> {

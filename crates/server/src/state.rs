@@ -26,6 +26,13 @@ pub struct Limits {
     /// four per core, or `CHENGXIN_CONCURRENCY`: on 2 cores, PostgreSQL took
     /// 821 pushes/s with 64 at once and 959–1,044/s with 4–8 (BENCHMARKS.md).
     pub concurrency: usize,
+    /// Read-only requests working on the store at once (a resident's own
+    /// data), apart from [`Limits::concurrency`]: each audited read spends
+    /// most of its time waiting for its entry's group commit (an fsync
+    /// shared by the readers waiting with it), not on a core, so more of
+    /// them at once make larger groups. Default 16 per core, or
+    /// `CHENGXIN_READ_CONCURRENCY` (BENCHMARKS.md, own-score reads).
+    pub read_concurrency: usize,
     /// Requests in flight at once, whatever they do; more get 503
     /// `server_busy` at once rather than queueing without bound.
     pub max_in_flight: usize,
@@ -55,6 +62,12 @@ impl Default for Limits {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| 4 * std::thread::available_parallelism().map_or(2, |n| n.get())),
+            read_concurrency: std::env::var("CHENGXIN_READ_CONCURRENCY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| {
+                    16 * std::thread::available_parallelism().map_or(2, |n| n.get())
+                }),
             max_in_flight: 1024,
             per_key: 64,
             batches_per_unit: 2,
@@ -75,6 +88,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Permits for work on the store (see [`Limits::concurrency`]).
     permits: Arc<tokio::sync::Semaphore>,
+    /// Permits for read-only work (see [`Limits::read_concurrency`]).
+    read_permits: Arc<tokio::sync::Semaphore>,
     /// Verifies residents' ID tokens; `None`: resident sign-in is off.
     pub oidc: Option<Arc<crate::oidc::Verifier>>,
     /// The demo identity provider (`serve --demo` only).
@@ -96,6 +111,7 @@ impl AppState {
         AppState {
             ctx,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
+            read_permits: Arc::new(tokio::sync::Semaphore::new(limits.read_concurrency.max(1))),
             batches: Arc::default(),
             in_flight: Arc::default(),
             limits: Arc::new(limits),
@@ -125,7 +141,29 @@ impl AppState {
         F: FnOnce(&Context) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
+        self.permitted(&self.permits, f).await
+    }
+
+    /// [`AppState::blocking`] for read-only use cases (a resident's own
+    /// data), under the [`Limits::read_concurrency`] permits instead.
+    pub async fn reading<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.permitted(&self.read_permits, f).await
+    }
+
+    async fn permitted<T, F>(
+        &self,
+        permits: &Arc<tokio::sync::Semaphore>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = Arc::clone(permits)
             .acquire_owned()
             .await
             .map_err(|e| ApiError::internal(format_args!("store permits closed: {e}")))?;

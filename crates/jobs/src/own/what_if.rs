@@ -58,6 +58,11 @@ impl OwnScore {
     pub fn json(&self) -> &serde_json::Value {
         &self.json
     }
+
+    /// [`OwnScore::json`], taken.
+    pub fn into_json(self) -> serde_json::Value {
+        self.json
+    }
 }
 
 /// The resident's score as of `as_of`, explained, with what-if; audited.

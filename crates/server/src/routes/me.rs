@@ -64,7 +64,7 @@ pub async fn get_me(
     RequestId(request_id): RequestId,
 ) -> Result<Json<MeBody>, ApiError> {
     let p = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             chengxin_jobs::me::profile(
                 ctx,
                 &resident.id_number,

@@ -205,7 +205,7 @@ pub async fn list(
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<CommitmentBody>>, ApiError> {
     let list = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             let me = Resident {
                 id_number: &resident.id_number,
                 name: resident.name.as_deref(),

@@ -35,7 +35,7 @@ pub async fn score(
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let own = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             own::score(
                 ctx,
                 &resident.id_number,
@@ -45,7 +45,7 @@ pub async fn score(
         })
         .await?
         .map_err(ApiError::internal)?;
-    Ok(Json(own.json().clone()))
+    Ok(Json(own.into_json()))
 }
 
 /// Every change of the caller's score, oldest first.
@@ -66,7 +66,7 @@ pub async fn history(
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<ScoreChange>>, ApiError> {
     let h = state
-        .blocking(move |ctx| own::history(ctx, &resident.id_number, Some(&request_id)))
+        .reading(move |ctx| own::history(ctx, &resident.id_number, Some(&request_id)))
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(h))
@@ -90,7 +90,7 @@ pub async fn records(
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<OwnRecord>>, ApiError> {
     let r = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             own::records(
                 ctx,
                 &resident.id_number,
@@ -121,7 +121,7 @@ pub async fn notifications(
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
     let n = state
-        .blocking(move |ctx| own::notifications(ctx, &resident.id_number, Some(&request_id)))
+        .reading(move |ctx| own::notifications(ctx, &resident.id_number, Some(&request_id)))
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(n))
@@ -168,7 +168,7 @@ pub async fn access_log(
         }
     };
     let a = state
-        .blocking(move |ctx| own::access_log(ctx, &resident.id_number, limit, Some(&request_id)))
+        .reading(move |ctx| own::access_log(ctx, &resident.id_number, limit, Some(&request_id)))
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(a))
@@ -192,7 +192,7 @@ pub async fn export(
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let doc = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             own::export(
                 ctx,
                 &resident.id_number,

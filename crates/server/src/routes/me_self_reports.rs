@@ -278,7 +278,7 @@ pub async fn list(
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<ReportBody>>, ApiError> {
     let reports = state
-        .blocking(move |ctx| {
+        .reading(move |ctx| {
             let me = Resident {
                 id_number: &resident.id_number,
                 name: resident.name.as_deref(),
