@@ -52,6 +52,7 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub mod audit;
+pub mod calendar;
 pub mod batches;
 pub mod commitments;
 pub mod decisions;
