@@ -195,8 +195,7 @@ impl CalendarYear {
                     "{p}.for: `{for_holiday}` is not the name_zh of a holiday in this file"
                 ));
             }
-            let Some(date) = checked_date(&format!("{p}.date"), &w.date, year, &mut errors)
-            else {
+            let Some(date) = checked_date(&format!("{p}.date"), &w.date, year, &mut errors) else {
                 continue;
             };
             if !is_weekend(date) {
@@ -206,7 +205,9 @@ impl CalendarYear {
                 ));
             }
             if let Some(j) = off.get(&date) {
-                errors.push(format!("{p}.date: {date} is also a day off in holidays[{j}]"));
+                errors.push(format!(
+                    "{p}.date: {date} is also a day off in holidays[{j}]"
+                ));
             }
             if working_days.iter().any(|o| o.date == date) {
                 errors.push(format!("{p}.date: {date} is listed twice"));

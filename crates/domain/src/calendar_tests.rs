@@ -236,14 +236,26 @@ fn malformed_files_are_syntax_errors() {
 #[test]
 fn shipped_files_name_their_notices() {
     let cal = Calendar::shipped();
-    assert!(cal.year(2025).unwrap().source.contains("国办发明电〔2024〕12号"));
-    assert!(cal.year(2026).unwrap().source.contains("国办发明电〔2025〕"));
+    assert!(cal
+        .year(2025)
+        .unwrap()
+        .source
+        .contains("国办发明电〔2024〕12号"));
+    assert!(cal
+        .year(2026)
+        .unwrap()
+        .source
+        .contains("国办发明电〔2025〕"));
     assert_eq!(cal.years().count(), 2);
 }
 
 /// Dates from 2024 to 2027: described years and undescribed ones on both sides.
 fn any_date() -> impl Strategy<Value = Date> {
-    (0i32..4 * 366).prop_map(|k| date(2024, 1, 1).checked_add(jiff::Span::new().days(k)).unwrap())
+    (0i32..4 * 366).prop_map(|k| {
+        date(2024, 1, 1)
+            .checked_add(jiff::Span::new().days(k))
+            .unwrap()
+    })
 }
 
 fn working_days_between(cal: &Calendar, after: Date, upto: Date) -> i64 {

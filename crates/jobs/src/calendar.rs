@@ -41,9 +41,7 @@ pub fn effective(ctx: &Context) -> Result<Calendar, JobError> {
 
 /// The date `n` working days after `start` under the calendar in force.
 pub fn add_working_days(ctx: &Context, start: Date, n: i64) -> Result<Deadline, JobError> {
-    effective(ctx)?
-        .add_working_days(start, n)
-        .map_err(invalid)
+    effective(ctx)?.add_working_days(start, n).map_err(invalid)
 }
 
 /// Where a year's arrangement comes from.

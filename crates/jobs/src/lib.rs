@@ -52,8 +52,8 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub mod audit;
-pub mod calendar;
 pub mod batches;
+pub mod calendar;
 pub mod commitments;
 pub mod decisions;
 pub mod me;

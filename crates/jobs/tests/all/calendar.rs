@@ -53,10 +53,17 @@ fn loaded_years_extend_and_override_the_shipped_ones() {
         assert!(l.overrides_shipped && !l.replaced_loaded, "{b}");
         let d = calendar::add_working_days(&other, date(2025, 9, 30), 1).unwrap();
         assert_eq!(d.date, date(2025, 10, 1), "{b}");
-        assert_eq!(calendar::year(&other, 2026).unwrap().origin, Origin::Shipped);
+        assert_eq!(
+            calendar::year(&other, 2026).unwrap().origin,
+            Origin::Shipped
+        );
         // Loading again replaces the loaded one.
         let again = Y2027.replace("2027-01-09", "2027-01-10");
-        assert!(calendar::load(&ctx, &again, "operator:admin").unwrap().replaced_loaded);
+        assert!(
+            calendar::load(&ctx, &again, "operator:admin")
+                .unwrap()
+                .replaced_loaded
+        );
         let d = calendar::add_working_days(&other, date(2027, 1, 8), 1).unwrap();
         assert_eq!(d.date, date(2027, 1, 10), "{b}");
 
@@ -66,9 +73,19 @@ fn loaded_years_extend_and_override_the_shipped_ones() {
             .into_iter()
             .filter(|e| e.event.action == "calendar.loaded")
             .collect();
-        let subjects: Vec<_> = loads.iter().map(|e| e.event.subject.clone().unwrap()).collect();
-        assert_eq!(subjects, ["calendar:2027", "calendar:2025", "calendar:2027"], "{b}");
-        assert!(loads.iter().all(|e| e.event.actor == "operator:admin"), "{b}");
+        let subjects: Vec<_> = loads
+            .iter()
+            .map(|e| e.event.subject.clone().unwrap())
+            .collect();
+        assert_eq!(
+            subjects,
+            ["calendar:2027", "calendar:2025", "calendar:2027"],
+            "{b}"
+        );
+        assert!(
+            loads.iter().all(|e| e.event.actor == "operator:admin"),
+            "{b}"
+        );
         assert_eq!(loads[2].event.detail["replaced_loaded"], true, "{b}");
         assert_eq!(loads[1].event.detail["overrides_shipped"], true, "{b}");
         chengxin_jobs::audit::verify(&ctx, None).unwrap();
@@ -89,10 +106,15 @@ fn bad_files_and_counts_are_refused_and_nothing_is_stored() {
         }
         let e = calendar::load(&ctx, &overlapping, "operator:admin").unwrap_err();
         assert!(
-            e.to_string().contains("holidays[1]: 2027-01-03 is also in holidays[0]"),
+            e.to_string()
+                .contains("holidays[1]: 2027-01-03 is also in holidays[0]"),
             "{b}: {e}"
         );
-        assert_eq!(db.query_i64("SELECT count(*) FROM calendar_years"), 0, "{b}");
+        assert_eq!(
+            db.query_i64("SELECT count(*) FROM calendar_years"),
+            0,
+            "{b}"
+        );
         let loads = chengxin_jobs::audit::entries_after(&ctx, 0, 100_000)
             .unwrap()
             .into_iter()
