@@ -56,6 +56,34 @@ pub enum Command {
     /// Verify the audit log or sign a checkpoint of it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The working-day calendar: count working days, show or load a year.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Print the date N working days after DATE (the count starts on the
+    /// next day; weekends and public holidays are skipped, make-up working
+    /// days count).
+    AddWorkingDays {
+        date: Date,
+        /// At least 1.
+        #[arg(allow_negative_numbers = true)]
+        n: i64,
+        /// Print {"date","provisional"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a year's public holidays and make-up working days.
+    Show {
+        year: i16,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a year's arrangement (TOML or JSON, validated), replacing the
+    /// shipped or earlier loaded one.
+    Load { file: PathBuf },
 }
 
 #[derive(Debug, clap::Args)]

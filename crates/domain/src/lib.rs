@@ -3,6 +3,7 @@
 //! and the engine. No I/O, no async, no SQL.
 
 pub mod audit;
+pub mod calendar;
 pub mod catalogue;
 pub mod commitment;
 pub mod dates;

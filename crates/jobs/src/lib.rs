@@ -53,6 +53,7 @@ pub fn today() -> jiff::civil::Date {
 
 pub mod audit;
 pub mod batches;
+pub mod calendar;
 pub mod commitments;
 pub mod decisions;
 pub mod me;

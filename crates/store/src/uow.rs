@@ -355,6 +355,30 @@ pub trait SubmissionsWrite {
     fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()>;
 }
 
+/// A working-day calendar year an admin loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCalendarYear {
+    pub year: i16,
+    /// The year file as loaded (validated before it was stored).
+    pub content: String,
+    /// The audit actor who loaded it.
+    pub loaded_by: String,
+    /// RFC 3339.
+    pub loaded_at: String,
+}
+
+/// Loaded working-day calendar years.
+pub trait CalendarRead {
+    /// Every loaded year, in order.
+    fn calendar_years(&mut self) -> Result<Vec<StoredCalendarYear>>;
+}
+
+/// Writes to the calendar.
+pub trait CalendarWrite {
+    /// Stores a year's file, replacing one loaded before; `true` if it did.
+    fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool>;
+}
+
 /// A read-only unit of work: one snapshot.
 pub trait ReadTx:
     PeopleRead
@@ -365,6 +389,7 @@ pub trait ReadTx:
     + BatchesRead
     + AuditRead
     + SubmissionsRead
+    + CalendarRead
 {
 }
 
@@ -380,6 +405,7 @@ pub trait WriteTx:
     + BatchesWrite
     + AuditWrite
     + SubmissionsWrite
+    + CalendarWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;

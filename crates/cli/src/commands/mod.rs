@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod admin;
+mod calendar;
 mod data;
 mod demo;
 mod model;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin::witness(&checkpoint, &key)
         }
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
+        Command::Calendar(c) => calendar::run(&open(&cli.db)?, c),
     }
 }
 

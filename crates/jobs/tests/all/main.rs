@@ -4,6 +4,7 @@
 mod at_rest;
 mod audit;
 mod batches;
+mod calendar;
 mod input;
 mod jobs;
 mod keys;

@@ -21,6 +21,7 @@
 //! their counting records packed (see `packed`).
 
 mod audit;
+mod calendar;
 mod conn;
 mod copy;
 mod migrate;

@@ -6,7 +6,7 @@ use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
-use super::{audit, models, people, read, records, scores, submissions, units};
+use super::{audit, calendar, models, people, read, records, scores, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -299,6 +299,18 @@ impl SubmissionsWrite for PgTx<'_> {
     }
     fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
         submissions::link(&mut self.conn, record_id, sha256s)
+    }
+}
+
+impl CalendarRead for PgTx<'_> {
+    fn calendar_years(&mut self) -> Result<Vec<StoredCalendarYear>> {
+        calendar::years(&mut self.conn)
+    }
+}
+
+impl CalendarWrite for PgTx<'_> {
+    fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
+        calendar::put(&mut self.conn, year, content, loaded_by)
     }
 }
 

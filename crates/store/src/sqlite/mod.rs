@@ -14,6 +14,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 mod audit;
+mod calendar;
 mod models;
 mod people;
 mod reads;

@@ -11,7 +11,7 @@ use chengxin_domain::publication::ModelStatus;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{audit, models, people, records, scores, submissions, units};
+use super::{audit, calendar, models, people, records, scores, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -311,6 +311,18 @@ impl SubmissionsWrite for SqliteTx<'_> {
     }
     fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
         submissions::link(&self.conn, record_id, sha256s)
+    }
+}
+
+impl CalendarRead for SqliteTx<'_> {
+    fn calendar_years(&mut self) -> Result<Vec<StoredCalendarYear>> {
+        calendar::years(&self.conn)
+    }
+}
+
+impl CalendarWrite for SqliteTx<'_> {
+    fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
+        calendar::put(&self.conn, year, content, loaded_by)
     }
 }
 
