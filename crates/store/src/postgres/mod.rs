@@ -30,6 +30,7 @@ mod people;
 mod read;
 mod records;
 mod scores;
+mod staff;
 mod sqltypes;
 mod submissions;
 mod tls;
