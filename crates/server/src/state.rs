@@ -83,6 +83,8 @@ pub struct AppState {
     batches: Arc<Mutex<HashMap<String, usize>>>,
     /// Requests in flight, in all and per key (see [`crate::limit`]).
     pub(crate) in_flight: Arc<crate::limit::InFlight>,
+    /// Failed staff sign-ins, per account and per address (in this process).
+    pub staff_sign_ins: Arc<chengxin_jobs::staff::SignInLimiter>,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
             batches: Arc::default(),
             in_flight: Arc::default(),
+            staff_sign_ins: Arc::default(),
             limits: Arc::new(limits),
             oidc: None,
             demo: None,
