@@ -427,23 +427,53 @@ fn staff_accounts_from_the_command_line() {
         let pw = "a long enough password\n";
         let o = chengxin_stdin(
             p,
-            &["--db", &db, "staff", "add", &name, "--role", "reviewer", "--password-stdin"],
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &name,
+                "--role",
+                "reviewer",
+                "--password-stdin",
+            ],
             pw,
         );
         assert!(o.status.success(), "{}", text(&o.stderr));
         let out = text(&o.stdout) + &text(&o.stderr);
-        assert!(!out.contains("long enough"), "the password is echoed: {out}");
+        assert!(
+            !out.contains("long enough"),
+            "the password is echoed: {out}"
+        );
         // Taken name, short password, no --password-stdin, unknown role.
         let o = chengxin_stdin(
             p,
-            &["--db", &db, "staff", "add", &name, "--role", "admin", "--password-stdin"],
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &name,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
             pw,
         );
         assert_clean_failure(&o);
         let short = format!("x{suffix}");
         let o = chengxin_stdin(
             p,
-            &["--db", &db, "staff", "add", &short, "--role", "admin", "--password-stdin"],
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &short,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
             "short\n",
         );
         assert_clean_failure(&o);
@@ -452,7 +482,16 @@ fn staff_accounts_from_the_command_line() {
         assert!(!o.status.success());
         let o = chengxin_stdin(
             p,
-            &["--db", &db, "staff", "add", &short, "--role", "root", "--password-stdin"],
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &short,
+                "--role",
+                "root",
+                "--password-stdin",
+            ],
             pw,
         );
         assert!(!o.status.success());
@@ -479,7 +518,10 @@ fn staff_accounts_from_the_command_line() {
             .find(|l| l.starts_with(&name))
             .unwrap()
             .to_owned();
-        assert!(line.contains("reviewer") && line.contains("disabled"), "{line}");
+        assert!(
+            line.contains("reviewer") && line.contains("disabled"),
+            "{line}"
+        );
         let o = chengxin(p, &["--db", &db, "staff", "disable", "nobody-here"]);
         assert_clean_failure(&o);
     }

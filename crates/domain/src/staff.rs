@@ -282,7 +282,16 @@ mod tests {
         for ok in ["wang", "li.na", "a", "zhang_3-x", &"a".repeat(32)] {
             assert!(StaffName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Wang", "3li", "li na", "王", "a/b", &"a".repeat(33), "-x"] {
+        for bad in [
+            "",
+            "Wang",
+            "3li",
+            "li na",
+            "王",
+            "a/b",
+            &"a".repeat(33),
+            "-x",
+        ] {
             assert_eq!(StaffName::parse(bad), Err(StaffError::BadName), "{bad}");
         }
     }
@@ -290,12 +299,21 @@ mod tests {
     #[test]
     fn password_policy() {
         assert_eq!(check_password("short"), Err(StaffError::PasswordTooShort));
-        assert_eq!(check_password("elevenchars"), Err(StaffError::PasswordTooShort));
+        assert_eq!(
+            check_password("elevenchars"),
+            Err(StaffError::PasswordTooShort)
+        );
         assert!(check_password("twelve chars").is_ok());
         // Characters, not bytes: twelve CJK characters pass, eleven do not.
         assert!(check_password(&"诚".repeat(12)).is_ok());
-        assert_eq!(check_password(&"诚".repeat(11)), Err(StaffError::PasswordTooShort));
-        assert_eq!(check_password("twelve chars\n"), Err(StaffError::PasswordControl));
+        assert_eq!(
+            check_password(&"诚".repeat(11)),
+            Err(StaffError::PasswordTooShort)
+        );
+        assert_eq!(
+            check_password("twelve chars\n"),
+            Err(StaffError::PasswordControl)
+        );
         assert_eq!(
             check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)),
             Err(StaffError::PasswordTooLong)

@@ -241,7 +241,9 @@ impl Failures {
             return 0;
         }
         let oldest = times[times.len() - limit];
-        (oldest + FAILURE_WINDOW_SECONDS - now).max(1).unsigned_abs()
+        (oldest + FAILURE_WINDOW_SECONDS - now)
+            .max(1)
+            .unsigned_abs()
     }
 
     fn record(&mut self, key: &str, now: i64) {
@@ -327,7 +329,11 @@ pub fn sign_in(
         })?;
         return Err(SignInError::Limited { retry_after: wait });
     }
-    let row = ctx.store.read().map_err(JobError::from)?.staff_by_name(&name);
+    let row = ctx
+        .store
+        .read()
+        .map_err(JobError::from)?
+        .staff_by_name(&name);
     let row = row.map_err(JobError::from)?;
     let refusal = match &row {
         None => {
@@ -383,11 +389,7 @@ pub fn sign_in(
 
 /// The enabled staff member whose open, unexpired session has this token.
 /// `now` is unix seconds.
-pub fn authenticate(
-    ctx: &Context,
-    token: &str,
-    now: i64,
-) -> Result<Option<StaffMember>, JobError> {
+pub fn authenticate(ctx: &Context, token: &str, now: i64) -> Result<Option<StaffMember>, JobError> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
@@ -399,11 +401,7 @@ pub fn authenticate(
 
 /// Ends the session with this token (sign-out). `false` if there is no such
 /// open session.
-pub fn sign_out(
-    ctx: &Context,
-    token: &str,
-    request_id: Option<&str>,
-) -> Result<bool, JobError> {
+pub fn sign_out(ctx: &Context, token: &str, request_id: Option<&str>) -> Result<bool, JobError> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(false);
     }

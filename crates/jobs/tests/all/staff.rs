@@ -44,7 +44,10 @@ fn accounts_are_added_listed_and_disabled_with_audit() {
     for db in backends() {
         let ctx = ctx(&db);
         let m = staff::add_staff(&ctx, "wang", Role::Reviewer, PW, "operator:root", T0).unwrap();
-        assert_eq!((m.name.as_str(), m.role, m.disabled), ("wang", Role::Reviewer, false));
+        assert_eq!(
+            (m.name.as_str(), m.role, m.disabled),
+            ("wang", Role::Reviewer, false)
+        );
         staff::add_staff(&ctx, "li", Role::Auditor, PW, "operator:root", T0).unwrap();
         // A taken name, a bad name, a short password, are refused.
         assert!(staff::add_staff(&ctx, "wang", Role::Admin, PW, "operator:root", T0).is_err());
@@ -98,7 +101,9 @@ fn sign_in_sessions_expire_and_are_revoked() {
         let s = staff::sign_in(&ctx, &limiter, attempt("wang", PW, "10.0.0.1", T0)).unwrap();
         assert_eq!(s.expires_at, T0 + SESSION_SECONDS);
         assert!(s.token.starts_with("cxs_"));
-        let me = staff::authenticate(&ctx, &s.token, T0 + 1).unwrap().unwrap();
+        let me = staff::authenticate(&ctx, &s.token, T0 + 1)
+            .unwrap()
+            .unwrap();
         assert_eq!((me.name.as_str(), me.role), ("wang", Role::Reviewer));
         assert!(me.may(Right::DecideObjections) && !me.may(Right::ManageStaff));
         // Expired at `expires_at`.
@@ -114,12 +119,16 @@ fn sign_in_sessions_expire_and_are_revoked() {
         }
         // Revoked by sign-out; a second sign-out finds nothing.
         assert!(staff::sign_out(&ctx, &s.token, None).unwrap());
-        assert!(staff::authenticate(&ctx, &s.token, T0 + 1).unwrap().is_none());
+        assert!(staff::authenticate(&ctx, &s.token, T0 + 1)
+            .unwrap()
+            .is_none());
         assert!(!staff::sign_out(&ctx, &s.token, None).unwrap());
         // Disabling revokes every open session.
         let s2 = staff::sign_in(&ctx, &limiter, attempt("wang", PW, "10.0.0.1", T0)).unwrap();
         staff::disable_staff(&ctx, "wang", "operator:root").unwrap();
-        assert!(staff::authenticate(&ctx, &s2.token, T0 + 1).unwrap().is_none());
+        assert!(staff::authenticate(&ctx, &s2.token, T0 + 1)
+            .unwrap()
+            .is_none());
         // A disabled member cannot sign in, with the same refusal as a wrong password.
         assert!(matches!(
             staff::sign_in(&ctx, &limiter, attempt("wang", PW, "10.0.0.1", T0)),
@@ -150,7 +159,11 @@ fn wrong_password_and_unknown_name_are_the_same_refusal() {
         let ctx = ctx(&db);
         let limiter = SignInLimiter::default();
         staff::add_staff(&ctx, "wang", Role::Admin, PW, "operator:root", T0).unwrap();
-        for (name, pw) in [("wang", "wrong password!"), ("nobody", PW), ("Bad Name", PW)] {
+        for (name, pw) in [
+            ("wang", "wrong password!"),
+            ("nobody", PW),
+            ("Bad Name", PW),
+        ] {
             let r = staff::sign_in(&ctx, &limiter, attempt(name, pw, "10.0.0.2", T0));
             assert!(matches!(r, Err(SignInError::Refused)), "{name}");
         }
@@ -158,7 +171,12 @@ fn wrong_password_and_unknown_name_are_the_same_refusal() {
         let failed: Vec<_> = log
             .iter()
             .filter(|e| e.event.action == "staff.sign_in_failed")
-            .map(|e| (e.event.actor.as_str(), e.event.detail["reason"].as_str().unwrap()))
+            .map(|e| {
+                (
+                    e.event.actor.as_str(),
+                    e.event.detail["reason"].as_str().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             failed,

@@ -16,6 +16,17 @@ use crate::extract::JsonBody;
 use crate::middleware::RequestId;
 use crate::state::AppState;
 
+/// A staff member's credentials (the body is read strictly: no other field).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the body `credentials` reads
+pub struct SignInRequest {
+    #[schema(example = "wang")]
+    pub name: String,
+    /// At least 12 characters.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
 /// A new staff session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
@@ -71,9 +82,11 @@ fn credentials(body: &[u8]) -> Result<(String, String), ApiError> {
     post,
     path = "/api/v1/staff/sessions",
     tag = super::STAFF_TAG,
-    request_body(content = inline(Object), description = "`{\"name\": \"wang\", \"password\": \"…\"}`", content_type = "application/json"),
+    request_body(content = SignInRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Signed in; the sign-in is in the audit log.", body = SessionBody),
+        (status = 400, description = "`unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`: unknown name, wrong password or disabled account (not saying which).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`: the body is not `{\"name\", \"password\"}`.", body = Problem, content_type = "application/problem+json"),
@@ -88,7 +101,10 @@ pub async fn sign_in(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
     let (name, password) = credentials(&body)?;
-    let address = peer.map_or_else(|| "unknown".to_owned(), |axum::Extension(ConnectInfo(a))| a.ip().to_string());
+    let address = peer.map_or_else(
+        || "unknown".to_owned(),
+        |axum::Extension(ConnectInfo(a))| a.ip().to_string(),
+    );
     let limiter = state.staff_sign_ins.clone();
     let session = state
         .blocking(move |ctx| {

@@ -29,7 +29,10 @@ async fn sign_in(app: &TestApp, name: &str, password: &str) -> reqwest::Response
 
 async fn token(app: &TestApp, name: &str) -> String {
     let body = assert_json(sign_in(app, name, PW).await, StatusCode::CREATED).await;
-    assert!(body["expires_at"].as_str().unwrap().ends_with('Z'), "{body}");
+    assert!(
+        body["expires_at"].as_str().unwrap().ends_with('Z'),
+        "{body}"
+    );
     body["token"].as_str().unwrap().to_owned()
 }
 
@@ -57,14 +60,24 @@ async fn sign_in_me_and_sign_out() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
-        assert_problem(app.get(&t, "/api/v1/staff/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        assert_problem(
+            app.get(&t, "/api/v1/staff/me").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        )
+        .await;
         // The other session is untouched.
         assert_json(app.get(&t2, "/api/v1/staff/me").await, StatusCode::OK).await;
         // Disabling ends it.
         app.run(|ctx| staff::disable_staff(ctx, "li", "operator:test"))
             .await
             .unwrap();
-        assert_problem(app.get(&t2, "/api/v1/staff/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        assert_problem(
+            app.get(&t2, "/api/v1/staff/me").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        )
+        .await;
         app.stop().await.unwrap();
     })
     .await;
@@ -119,7 +132,12 @@ async fn other_callers_tokens_and_forgeries_are_refused() {
         let resident = app.resident_token(&id(1));
         let real = token(&app, "wang").await;
         let forged = format!("{}x", &real[..real.len() - 1]);
-        for t in [unit_key.as_str(), resident.as_str(), "cxs_forged", forged.as_str()] {
+        for t in [
+            unit_key.as_str(),
+            resident.as_str(),
+            "cxs_forged",
+            forged.as_str(),
+        ] {
             assert_problem(
                 app.get(t, "/api/v1/staff/me").await,
                 StatusCode::UNAUTHORIZED,
@@ -128,7 +146,12 @@ async fn other_callers_tokens_and_forgeries_are_refused() {
             .await;
         }
         // No header at all.
-        let res = app.client.get(app.url("/api/v1/staff/me")).send().await.unwrap();
+        let res = app
+            .client
+            .get(app.url("/api/v1/staff/me"))
+            .send()
+            .await
+            .unwrap();
         assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
         // A staff token is no unit key.
         assert_problem(
@@ -155,13 +178,22 @@ async fn failed_sign_ins_are_limited_then_audited() {
             .await;
         }
         let res = sign_in(&app, "wang", PW).await;
-        let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(retry > 0 && retry <= staff::FAILURE_WINDOW_SECONDS as u64);
         assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_sign_ins").await;
         let log: Vec<Value> = app
             .run(|ctx| {
                 ctx.store.seal_audit().unwrap();
-                let entries = ctx.store.snapshot().unwrap().audit_entries(0, 100_000).unwrap();
+                let entries = ctx
+                    .store
+                    .snapshot()
+                    .unwrap()
+                    .audit_entries(0, 100_000)
+                    .unwrap();
                 entries
                     .into_iter()
                     .filter(|e| e.event.actor == "staff:wang")
