@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage cooperating units and their API keys.
     #[command(subcommand)]
     Unit(UnitCommand),
+    /// Manage agency staff accounts (admin, reviewer, auditor).
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Verify the audit log or sign a checkpoint of it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -148,6 +151,28 @@ pub enum UnitCommand {
     },
     /// Disable a unit: its key stops working.
     Disable { code: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        /// Account name: 1–32 of a–z, 0–9, `.`, `-`, `_`, starting with a letter.
+        name: String,
+        #[arg(long, value_parser = ["admin", "reviewer", "auditor"])]
+        role: String,
+        /// Read the password (at least 12 characters) from the first line of
+        /// standard input. Required: a password is never taken as an argument.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List staff accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a staff account: its sessions end at once and it cannot sign in.
+    Disable { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -390,3 +390,139 @@ fn a_running_service_signs_checkpoints_on_a_timer() {
         text(&o.stdout)
     );
 }
+
+/// `chengxin` with `stdin` piped in.
+fn chengxin_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(dir)
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .env_remove("CHENGXIN_DATA_KEY_FILE")
+        .env("CHENGXIN_AUDIT_KEY_FILE", dir.join("audit.key"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run chengxin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `staff add|list|disable` through the binary on SQLite (the same jobs run
+/// on PostgreSQL in `chengxin-jobs`' tests).
+#[test]
+fn staff_accounts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let dbs = vec![("sqlite://staff.db".to_owned(), String::new())];
+    for (db, suffix) in dbs {
+        let name = format!("wang{suffix}");
+        let pw = "a long enough password\n";
+        let o = chengxin_stdin(
+            p,
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &name,
+                "--role",
+                "reviewer",
+                "--password-stdin",
+            ],
+            pw,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let out = text(&o.stdout) + &text(&o.stderr);
+        assert!(
+            !out.contains("long enough"),
+            "the password is echoed: {out}"
+        );
+        // Taken name, short password, no --password-stdin, unknown role.
+        let o = chengxin_stdin(
+            p,
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &name,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            pw,
+        );
+        assert_clean_failure(&o);
+        let short = format!("x{suffix}");
+        let o = chengxin_stdin(
+            p,
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &short,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            "short\n",
+        );
+        assert_clean_failure(&o);
+        assert!(text(&o.stderr).contains("12"), "{}", text(&o.stderr));
+        let o = chengxin(p, &["--db", &db, "staff", "add", &short, "--role", "admin"]);
+        assert!(!o.status.success());
+        let o = chengxin_stdin(
+            p,
+            &[
+                "--db",
+                &db,
+                "staff",
+                "add",
+                &short,
+                "--role",
+                "root",
+                "--password-stdin",
+            ],
+            pw,
+        );
+        assert!(!o.status.success());
+
+        let o = chengxin(p, &["--db", &db, "staff", "list", "--json"]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let me = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(me["role"], "reviewer");
+        assert_eq!(me["disabled"], false);
+        assert!(me.get("password_hash").is_none());
+        assert!(!o.stdout.windows(9).any(|w| w == b"$argon2id"));
+
+        let o = chengxin(p, &["--db", &db, "staff", "disable", &name]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let o = chengxin(p, &["--db", &db, "staff", "list"]);
+        let line = text(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with(&name))
+            .unwrap()
+            .to_owned();
+        assert!(
+            line.contains("reviewer") && line.contains("disabled"),
+            "{line}"
+        );
+        let o = chengxin(p, &["--db", &db, "staff", "disable", "nobody-here"]);
+        assert_clean_failure(&o);
+    }
+}

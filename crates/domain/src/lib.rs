@@ -15,6 +15,7 @@ pub mod publication;
 pub mod record;
 pub mod repair;
 pub mod self_report;
+pub mod staff;
 pub mod text;
 
 pub use catalogue::Catalogue;

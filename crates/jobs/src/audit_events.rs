@@ -272,3 +272,13 @@ pub(crate) fn batch_completed(
         detail,
     )
 }
+
+/// An entry about a staff account or session: subject `staff:NAME`.
+pub(crate) fn staff_event(
+    change: &Change<'_>,
+    action: &str,
+    name: &str,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    event(change, action, Some(format!("staff:{name}")), None, detail)
+}

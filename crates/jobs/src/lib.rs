@@ -60,6 +60,7 @@ pub mod me;
 pub mod push;
 pub mod resident;
 pub mod self_reports;
+pub mod staff;
 pub mod units;
 
 /// The audit actor of a context nobody named (see [`Context::with_actor`]).

@@ -83,6 +83,12 @@ error_table! {
         "The ID token's `kid` is missing or names no key in the identity provider's key set, even after fetching the set again (at most once per 30 s).";
     TokenMalformed = "token_malformed", UNAUTHORIZED, "Token malformed",
         "The Bearer credential is not a compact JWS ID token with JSON header and claims, or its ID-number claim is missing or not a valid GB 11643 number.";
+    InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "Invalid credentials",
+        "A staff sign-in (`POST /api/v1/staff/sessions`) named an unknown account, gave the wrong password, or the account is disabled; the answer does not say which.";
+    TooManySignIns = "too_many_sign_ins", TOO_MANY_REQUESTS, "Too many failed sign-ins",
+        "Too many failed staff sign-ins for this account (5) or from this address (20) in the last 15 minutes; try again after the seconds in `Retry-After`. Counted per server process.";
+    RoleForbidden = "role_forbidden", FORBIDDEN, "Role forbidden",
+        "The signed-in staff member's role (admin, reviewer, auditor) does not have the right this operation needs.";
     ItemNotPermitted = "item_not_permitted", FORBIDDEN, "Item not permitted",
         "The record is for a catalogue item the unit is not responsible for.";
     NotFound = "not_found", NOT_FOUND, "Not found",

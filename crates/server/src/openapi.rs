@@ -16,7 +16,7 @@ use utoipa::openapi::{Ref, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
-use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, UNITS_TAG};
+use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TAG};
 
 /// The parts of the document not derived from a handler.
 #[derive(OpenApi)]
@@ -32,6 +32,7 @@ use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, UNITS_TAG};
     tags(
         (name = UNITS_TAG, description = "Cooperating units (协同单位) pushing, correcting and withdrawing records."),
         (name = RESIDENTS_TAG, description = "Residents (个人) reading and acting on their own data, signed in with an OIDC ID token."),
+        (name = STAFF_TAG, description = "Agency staff (工作机构): sign-in and, by role (admin, reviewer, auditor), the agency's operations."),
         (name = SERVICE_TAG, description = "The service itself."),
     )
 )]
@@ -63,6 +64,18 @@ impl Modify for UnitKey {
                     .description(Some(
                         "A resident's OIDC ID token (EdDSA, ES256 or RS256) from the configured identity provider: \
                          `Authorization: Bearer ID_TOKEN`. With `serve --demo`, `POST /demo-idp/token` issues one.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "staff_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A staff session token from `POST /api/v1/staff/sessions` (valid 8 hours, ended by \
+                         `DELETE /api/v1/staff/sessions/current`): `Authorization: Bearer TOKEN`.",
                     ))
                     .build(),
             ),

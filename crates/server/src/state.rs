@@ -98,6 +98,8 @@ pub struct AppState {
     batches: Arc<Mutex<HashMap<String, usize>>>,
     /// Requests in flight, in all and per key (see [`crate::limit`]).
     pub(crate) in_flight: Arc<crate::limit::InFlight>,
+    /// Failed staff sign-ins, per account and per address (in this process).
+    pub staff_sign_ins: Arc<chengxin_jobs::staff::SignInLimiter>,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             read_permits: Arc::new(tokio::sync::Semaphore::new(limits.read_concurrency.max(1))),
             batches: Arc::default(),
             in_flight: Arc::default(),
+            staff_sign_ins: Arc::default(),
             limits: Arc::new(limits),
             oidc: None,
             demo: None,

@@ -48,6 +48,9 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/unit/self-reports",
         "POST /api/v1/unit/self-reports/{id}/decision",
         "GET /api/v1/unit/self-reports/{id}/evidence/{sha256}",
+        "POST /api/v1/staff/sessions",
+        "DELETE /api/v1/staff/sessions/current",
+        "GET /api/v1/staff/me",
     ]
     .into_iter()
     .map(str::to_owned)

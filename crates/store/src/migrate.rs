@@ -41,6 +41,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0008_audit_by_person.sql"),
     },
     Migration {
+        version: 9,
+        sql: include_str!("../migrations/sqlite/0009_staff.sql"),
+    },
+    Migration {
         version: 10,
         sql: include_str!("../migrations/sqlite/0010_calendar.sql"),
     },
@@ -79,6 +83,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 8,
         sql: include_str!("../migrations/postgres/0008_audit_by_person.sql"),
+    },
+    Migration {
+        version: 9,
+        sql: include_str!("../migrations/postgres/0009_staff.sql"),
     },
     Migration {
         version: 10,

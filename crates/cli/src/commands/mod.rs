@@ -7,6 +7,7 @@ mod demo;
 mod model;
 mod score;
 mod serve;
+mod staff;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None,
         ),
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
+        Command::Staff(s) => staff::run(&open(&cli.db)?, s),
         Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
             admin::witness(&checkpoint, &key)
         }

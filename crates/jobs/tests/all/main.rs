@@ -14,5 +14,6 @@ mod parity;
 mod publish;
 mod reads;
 mod residents;
+mod staff;
 mod transit;
 mod versions;

@@ -2,12 +2,14 @@
 //! an OIDC ID token (`resident`), both sent as `Authorization: Bearer …`.
 
 mod resident;
+mod staff;
 mod unit;
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 pub use resident::AuthResident;
+pub use staff::AuthStaff;
 pub use unit::{bearer_key_of, AuthUnit};
 
 use crate::error::{ApiError, ErrorCode};

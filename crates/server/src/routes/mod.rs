@@ -9,6 +9,7 @@ pub mod me_commitments;
 pub mod me_data;
 pub mod me_self_reports;
 pub mod records;
+pub mod staff;
 pub mod unit_self_reports;
 
 use crate::error::{ApiError, ErrorCode};
@@ -17,6 +18,8 @@ use crate::error::{ApiError, ErrorCode};
 pub const UNITS_TAG: &str = "units";
 /// Tag of the service's own endpoints.
 pub const SERVICE_TAG: &str = "service";
+/// Tag of the endpoints agency staff call.
+pub const STAFF_TAG: &str = "staff";
 /// Tag of the endpoints residents call about themselves.
 pub const RESIDENTS_TAG: &str = "residents";
 

@@ -13,4 +13,5 @@ mod me_data;
 mod records;
 mod self_reports;
 mod service;
+mod staff;
 mod tokens;

@@ -32,6 +32,7 @@ mod read;
 mod records;
 mod scores;
 mod sqltypes;
+mod staff;
 mod submissions;
 mod tls;
 mod tx;

@@ -6,7 +6,7 @@ use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
-use super::{audit, calendar, models, people, read, records, scores, submissions, units};
+use super::{audit, calendar, models, people, read, records, scores, staff, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -311,6 +311,48 @@ impl CalendarRead for PgTx<'_> {
 impl CalendarWrite for PgTx<'_> {
     fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
         calendar::put(&mut self.conn, year, content, loaded_by)
+    }
+}
+
+impl StaffRead for PgTx<'_> {
+    fn staff_members(&mut self) -> Result<Vec<StaffRow>> {
+        staff::list(&mut self.conn)
+    }
+    fn staff_by_name(&mut self, name: &str) -> Result<Option<StaffRow>> {
+        staff::by_name(&mut self.conn, name)
+    }
+    fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>> {
+        staff::session(&mut self.conn, token_hash)
+    }
+}
+
+impl StaffWrite for PgTx<'_> {
+    fn insert_staff(
+        &mut self,
+        name: &str,
+        role: chengxin_domain::staff::Role,
+        password_hash: &str,
+        created_at: i64,
+    ) -> Result<bool> {
+        staff::insert(&mut self.conn, name, role, password_hash, created_at)
+    }
+    fn disable_staff(&mut self, name: &str) -> Result<bool> {
+        staff::disable(&mut self.conn, name)
+    }
+    fn insert_staff_session(
+        &mut self,
+        token_hash: &[u8],
+        staff_id: i64,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        staff::insert_session(&mut self.conn, token_hash, staff_id, created_at, expires_at)
+    }
+    fn revoke_staff_session(&mut self, token_hash: &[u8]) -> Result<bool> {
+        staff::revoke(&mut self.conn, token_hash)
+    }
+    fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
+        staff::revoke_all(&mut self.conn, staff_id)
     }
 }
 

@@ -20,6 +20,7 @@ mod people;
 mod reads;
 mod records;
 mod scores;
+mod staff;
 mod submissions;
 mod tx;
 mod units;

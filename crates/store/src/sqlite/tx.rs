@@ -11,7 +11,7 @@ use chengxin_domain::publication::ModelStatus;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{audit, calendar, models, people, records, scores, submissions, units};
+use super::{audit, calendar, models, people, records, scores, staff, submissions, units};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -323,6 +323,48 @@ impl CalendarRead for SqliteTx<'_> {
 impl CalendarWrite for SqliteTx<'_> {
     fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
         calendar::put(&self.conn, year, content, loaded_by)
+    }
+}
+
+impl StaffRead for SqliteTx<'_> {
+    fn staff_members(&mut self) -> Result<Vec<StaffRow>> {
+        staff::list(&self.conn)
+    }
+    fn staff_by_name(&mut self, name: &str) -> Result<Option<StaffRow>> {
+        staff::by_name(&self.conn, name)
+    }
+    fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>> {
+        staff::session(&self.conn, token_hash)
+    }
+}
+
+impl StaffWrite for SqliteTx<'_> {
+    fn insert_staff(
+        &mut self,
+        name: &str,
+        role: chengxin_domain::staff::Role,
+        password_hash: &str,
+        created_at: i64,
+    ) -> Result<bool> {
+        staff::insert(&self.conn, name, role, password_hash, created_at)
+    }
+    fn disable_staff(&mut self, name: &str) -> Result<bool> {
+        staff::disable(&self.conn, name)
+    }
+    fn insert_staff_session(
+        &mut self,
+        token_hash: &[u8],
+        staff_id: i64,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        staff::insert_session(&self.conn, token_hash, staff_id, created_at, expires_at)
+    }
+    fn revoke_staff_session(&mut self, token_hash: &[u8]) -> Result<bool> {
+        staff::revoke(&self.conn, token_hash)
+    }
+    fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
+        staff::revoke_all(&self.conn, staff_id)
     }
 }
 
