@@ -67,7 +67,7 @@ error_table! {
         "The request body could not be read (e.g. the client broke off the upload).";
     InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST, "Invalid Idempotency-Key",
         "The `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.";
-    IdempotencyKeyRequired = "idempotency_key_required", PRECONDITION_REQUIRED, "Idempotency-Key required",
+    IdempotencyKeyRequired = "idempotency_key_required", BAD_REQUEST, "Idempotency-Key required",
         "`POST /api/v1/batches` needs an `Idempotency-Key` header: it is what makes a retried batch apply each row once.";
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "Unauthenticated",
         "No `Authorization: Bearer KEY` header, or the key is unknown, rotated away or belongs to a disabled unit; also when that happens while a batch runs (it stops before its next chunk; the detail says through which line it was applied). Sent with `WWW-Authenticate: Bearer`.";

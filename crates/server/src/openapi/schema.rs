@@ -178,8 +178,17 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
             item.code, item.name_en
         )))
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let record_date = item.fields.get(item.date_field()).map(|f| f.name.as_str());
     for spec in &item.fields {
-        fields = fields.property(&spec.name, field_schema(catalogue, spec));
+        let mut schema = field_schema(catalogue, spec);
+        if Some(spec.name.as_str()) == record_date {
+            // The record's date may not be after today, which a pattern
+            // cannot say: a format of its own names the rule.
+            if let RefOr::T(Schema::Object(o)) = &mut schema {
+                o.format = Some(utoipa::openapi::SchemaFormat::Custom(PAST_DATE.to_owned()));
+            }
+        }
+        fields = fields.property(&spec.name, schema);
         if spec.required {
             fields = fields.required(&spec.name);
         }
@@ -246,6 +255,15 @@ fn record_schema(catalogue: &Catalogue, item: &Item) -> RefOr<Schema> {
         .into()
 }
 
+/// An existing date from 1900-01-01 to 2199-12-31, `YYYY-MM-DD`: months'
+/// lengths and leap years (1900 and 2100 are not, 2000 is) included, so the
+/// pattern holds even where the format is not `date`.
+pub const DATE_PATTERN: &str = "^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))-02-29)$";
+
+/// The format of a record's own date: an existing `YYYY-MM-DD` date from
+/// 1900-01-01 up to today (Asia/Shanghai).
+pub const PAST_DATE: &str = "past-date";
+
 fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
     let ty = |t: &str| -> Value {
         if spec.required {
@@ -260,8 +278,11 @@ fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
         FieldType::Date => json!({
             "type": ty("string"),
             "format": "date",
-            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-            "description": "An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2199-12-31; the record's date (its item's first date field) not after today. A date that must follow another (`not_before`) may not precede it.",
+            "pattern": DATE_PATTERN,
+            "description": match &spec.not_before {
+                Some(other) => format!("An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2199-12-31, not before `{other}`."),
+                None => "An existing date, `YYYY-MM-DD`, from 1900-01-01 to 2199-12-31; the record's date (format `past-date`: its item's first date field) not after today.".to_owned(),
+            },
         }),
         FieldType::Bool => json!({"type": ty("boolean")}),
         FieldType::Enum => json!({"type": ty("string"), "enum": spec.values}),
@@ -275,10 +296,10 @@ fn field_schema(catalogue: &Catalogue, spec: &FieldSpec) -> RefOr<Schema> {
         }),
         FieldType::RegionCode => json!({
             "type": ty("string"),
-            "pattern": "^[0-9]{6}$",
+            "pattern": "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|81|82)[0-9]{4}$",
             "minLength": 6,
             "maxLength": 6,
-            "description": "A 6-digit administrative division code.",
+            "description": "A 6-digit administrative division code (GB/T 2260) under a province code.",
         }),
         FieldType::Template => json!({
             "type": ty("string"),

@@ -17,7 +17,8 @@ use crate::middleware::RequestId;
 use crate::state::AppState;
 
 /// A staff member's credentials (the body is read strictly: no other field).
-#[derive(Debug, ToSchema)]
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body `credentials` reads
 pub struct SignInRequest {
     #[schema(example = "wang")]

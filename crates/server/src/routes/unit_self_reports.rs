@@ -27,31 +27,60 @@ use crate::state::AppState;
 /// The most reports one listing returns; page on with `after`.
 const PAGE: usize = 500;
 
+/// Which reports to list.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documents the query `parse_query` reads
+pub enum StatusParam {
+    Pending,
+    Verified,
+    Rejected,
+}
+
 /// A decision: `{"decision": "verified"|"rejected", "reason": "…"}`.
 pub struct DecisionInput;
 
 impl utoipa::PartialSchema for DecisionInput {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
+        let branch = |decision: &str, reason: serde_json::Value, required: &[&str]| {
+            let mut b = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "decision",
+                    schema::leaf(json!({"type": "string", "enum": [decision]})),
+                )
+                .property("reason", schema::leaf(reason))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for r in required {
+                b = b.required(*r);
+            }
+            Schema::Object(b.build())
+        };
+        utoipa::openapi::schema::OneOfBuilder::new()
             .description(Some(
-                "A decision on a pending self-report; a rejection needs a reason.",
+                "A decision on a pending self-report; a rejection needs a reason (shown to the resident).",
             ))
-            .property(
-                "decision",
-                schema::leaf(json!({"type": "string", "enum": ["verified", "rejected"]})),
-            )
-            .property(
-                "reason",
-                schema::leaf(json!({
+            .item(branch(
+                "verified",
+                json!({
                     "type": ["string", "null"],
                     "maxLength": MAX_REASON_CHARS,
-                    "description": "Required (not blank) for `rejected`; shown to the resident.",
+                    "pattern": "^[^\\u0000]*$",
+                    "description": "Optional; no U+0000.",
+                }),
+                &["decision"],
+            ))
+            .item(branch(
+                "rejected",
+                json!({
+                    "type": "string",
+                    "maxLength": MAX_REASON_CHARS,
+                    "pattern": schema::non_blank_without_nul(Some(MAX_REASON_CHARS)),
+                    "description": "Required, not blank; shown to the resident.",
                     "example": "证明材料与申报金额不符",
-                })),
-            )
-            .required("decision")
-            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                }),
+                &["decision", "reason"],
+            ))
             .into()
     }
 }
@@ -72,7 +101,7 @@ pub struct DecidedBody {
     tag = super::UNITS_TAG,
     security(("unit_key" = [])),
     params(
-        ("status" = Option<String>, Query, description = "`pending` (default), `verified` or `rejected`."),
+        ("status" = Option<StatusParam>, Query, description = "`pending` (default), `verified` or `rejected`."),
         ("after" = Option<i64>, Query, description = "Only reports with a larger id (paging: at most 500 per answer)."),
     ),
     responses(

@@ -147,12 +147,7 @@ async fn a_batch_needs_an_idempotency_key() {
             .send()
             .await
             .unwrap();
-        assert_problem(
-            res,
-            StatusCode::PRECONDITION_REQUIRED,
-            "idempotency_key_required",
-        )
-        .await;
+        assert_problem(res, StatusCode::BAD_REQUEST, "idempotency_key_required").await;
         assert_eq!(stored_cases(&app, "SX-PSB", 3).await, 0);
     })
     .await;
