@@ -55,6 +55,7 @@ pub mod audit;
 pub mod batches;
 pub mod commitments;
 pub mod decisions;
+pub mod keys;
 pub mod me;
 pub mod push;
 pub mod resident;

@@ -40,6 +40,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 8,
         sql: include_str!("../migrations/sqlite/0008_audit_by_person.sql"),
     },
+    Migration {
+        version: 11,
+        sql: include_str!("../migrations/sqlite/0011_key_rotation.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -75,5 +79,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 8,
         sql: include_str!("../migrations/postgres/0008_audit_by_person.sql"),
+    },
+    Migration {
+        version: 11,
+        sql: include_str!("../migrations/postgres/0011_key_rotation.sql"),
     },
 ];

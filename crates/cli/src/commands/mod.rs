@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin::witness(&checkpoint, &key)
         }
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
+        Command::DataKey(k) => admin::data_key(&cli.db, &keys, &actor, k),
     }
 }
 
