@@ -125,7 +125,11 @@ pub fn open_configured(url: &str, config: &KeyConfig) -> Result<Box<dyn Store>> 
         let audit = config.load_audit_key(state.no_audit_key())?;
         let mut data = config.load_data_key(db_path, state.new_database())?;
         if let Some(next) = &state.rotation {
-            data = data.with_next(config.load_next_data_key(&next.key_id)?);
+            let named = match &next.key_file {
+                Some(f) => format!("{} (key file {f})", next.key_id),
+                None => next.key_id.clone(),
+            };
+            data = data.with_next(config.load_next_data_key(&named)?);
         }
         let origin = binding::KeyOrigin {
             data: config.data_key_origin(db_path),

@@ -12,6 +12,7 @@ mod own;
 mod parity;
 mod publish;
 mod reads;
+mod rotation;
 mod residents;
 mod transit;
 mod versions;
