@@ -399,20 +399,37 @@ fn a_running_service_signs_checkpoints_on_a_timer() {
 fn data_key_rotate_then_score_with_the_new_key_only() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rows.jsonl"), PERSON).unwrap();
-    let o = chengxin(dir.path(), &["import", "rows.jsonl", "--as-of", "2026-06-01"]);
+    let o = chengxin(
+        dir.path(),
+        &["import", "rows.jsonl", "--as-of", "2026-06-01"],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = chengxin(
         dir.path(),
-        &["data-key", "rotate", "--new-key-file", "new.key", "--batch", "1"],
+        &[
+            "data-key",
+            "rotate",
+            "--new-key-file",
+            "new.key",
+            "--batch",
+            "1",
+        ],
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("data key rotated"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("data key rotated"),
+        "{}",
+        text(&o.stdout)
+    );
 
     let score = ["score", "11010519491231002X", "--as-of", "2026-06-01"];
     let o = chengxin(dir.path(), &score);
     assert_clean_failure(&o);
     let err = text(&o.stderr);
-    assert!(err.contains("different key") && err.contains("new.key"), "{err}");
+    assert!(
+        err.contains("different key") && err.contains("new.key"),
+        "{err}"
+    );
 
     let o = Command::new(env!("CARGO_BIN_EXE_chengxin"))
         .current_dir(dir.path())

@@ -131,12 +131,7 @@ pub fn rotate(
             let records = tx.records_to_rehash(batch)?;
             let hashes: Vec<(i64, Vec<u8>)> = records
                 .iter()
-                .map(|r| {
-                    (
-                        r.record_id,
-                        content_hash(&r.item, &r.next_index, &r.fields),
-                    )
-                })
+                .map(|r| (r.record_id, content_hash(&r.item, &r.next_index, &r.fields)))
                 .collect();
             tx.set_next_hashes(&hashes)?;
             Ok((todo.len() as u64, records.len() as u64))

@@ -12,7 +12,7 @@ mod own;
 mod parity;
 mod publish;
 mod reads;
-mod rotation;
 mod residents;
+mod rotation;
 mod transit;
 mod versions;

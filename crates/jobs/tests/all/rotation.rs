@@ -73,9 +73,20 @@ fn everyone_found(db: &TestDb, c: &Context, people: u32) {
         let x = explain(c, &id, date(2026, 6, 1))
             .unwrap()
             .unwrap_or_else(|| panic!("{}: person {i} not found", db.backend()));
-        let who = c.store.read().unwrap().identity(x.person_id).unwrap().unwrap();
+        let who = c
+            .store
+            .read()
+            .unwrap()
+            .identity(x.person_id)
+            .unwrap()
+            .unwrap();
         assert_eq!(who.id_number, id, "{}", db.backend());
-        assert_eq!(who.name.as_deref(), Some(&*format!("张{i}")), "{}", db.backend());
+        assert_eq!(
+            who.name.as_deref(),
+            Some(&*format!("张{i}")),
+            "{}",
+            db.backend()
+        );
         assert!(!x.records.is_empty(), "{}: person {i}", db.backend());
     }
 }
@@ -94,8 +105,8 @@ fn rotation_in_batches_switches_to_the_new_key_and_forks_no_one() {
         assert!(scores >= PEOPLE as i64, "{}", db.backend());
 
         // Two batches of 3, then stop: a crash after them loses nothing.
-        let store = chengxin_store::open_rotating(&db.url, &cfg(dir.path(), None), &new_key)
-            .unwrap();
+        let store =
+            chengxin_store::open_rotating(&db.url, &cfg(dir.path(), None), &new_key).unwrap();
         let mode = std::fs::metadata(&new_key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", db.backend());
         let s = rotate(
@@ -141,10 +152,15 @@ fn rotation_in_batches_switches_to_the_new_key_and_forks_no_one() {
         drop(both);
 
         // Resume to completion.
-        let store = chengxin_store::open_rotating(&db.url, &cfg(dir.path(), None), &new_key)
-            .unwrap();
-        let s = rotate(&*store, Some("new.key"), "operator:alice", RotateOptions::default())
-            .unwrap();
+        let store =
+            chengxin_store::open_rotating(&db.url, &cfg(dir.path(), None), &new_key).unwrap();
+        let s = rotate(
+            &*store,
+            Some("new.key"),
+            "operator:alice",
+            RotateOptions::default(),
+        )
+        .unwrap();
         assert!(s.switched, "{}", db.backend());
         assert_eq!(s.people, 1, "{}", db.backend());
         drop(store);
@@ -169,7 +185,12 @@ fn rotation_in_batches_switches_to_the_new_key_and_forks_no_one() {
             .unwrap()
             .unwrap();
         assert!(x.stored.is_some(), "{}: score kept", db.backend());
-        assert_eq!(push(&c, &[row(3, "12.5")]), [Outcome::Duplicate], "{}", db.backend());
+        assert_eq!(
+            push(&c, &[row(3, "12.5")]),
+            [Outcome::Duplicate],
+            "{}",
+            db.backend()
+        );
         assert_eq!(push(&c, &[row(4, "12.5")]), [Outcome::Duplicate]);
         assert_eq!(
             db.query_i64("SELECT count(*) FROM persons"),

@@ -112,14 +112,14 @@ pub(super) fn resolve(
             let fresh: Vec<_> = missing
                 .iter()
                 .map(|&i| &people[i])
-                .filter_map(|p| {
+                .filter(|p| {
                     inserted
                         .iter()
                         .any(|r| r.get::<_, &[u8]>(0) == &p.index[..])
-                        .then(|| {
-                            let index = next.blind_index(p.id_number.as_str().as_bytes());
-                            (ids[&p.index], index, p.id_number, p.name)
-                        })
+                })
+                .map(|p| {
+                    let index = next.blind_index(p.id_number.as_str().as_bytes());
+                    (ids[&p.index], index, p.id_number, p.name)
                 })
                 .collect();
             super::rotation::set_next_identities(conn, keys, &fresh)?;

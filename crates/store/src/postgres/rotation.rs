@@ -102,7 +102,11 @@ pub(super) fn set_next_identities(
 }
 
 /// During a rotation, the next-key copy of renamed people's names.
-pub(super) fn set_next_names(conn: &mut Conn, keys: &DataKeys, names: &[(i64, &str)]) -> Result<()> {
+pub(super) fn set_next_names(
+    conn: &mut Conn,
+    keys: &DataKeys,
+    names: &[(i64, &str)],
+) -> Result<()> {
     let Some(next) = keys.next() else {
         return Ok(());
     };
@@ -173,11 +177,11 @@ pub(super) fn remaining(conn: &mut Conn) -> Result<(u64, u64)> {
 /// Locks the rotation row, persons and records first, so no writer adds a
 /// row without next values between the count and the copy.
 pub(super) fn switch(conn: &mut Conn) -> Result<bool> {
-    conn.batch_execute(
-        "LOCK TABLE key_rotation, persons, records IN SHARE ROW EXCLUSIVE MODE",
-    )?;
+    conn.batch_execute("LOCK TABLE key_rotation, persons, records IN SHARE ROW EXCLUSIVE MODE")?;
     let Some(next) = rotation(conn)? else {
-        return Err(StoreError::Conflict("no key rotation is in progress".into()));
+        return Err(StoreError::Conflict(
+            "no key rotation is in progress".into(),
+        ));
     };
     if remaining(conn)? != (0, 0) {
         return Ok(false);

@@ -159,7 +159,9 @@ pub(super) fn remaining(conn: &Connection) -> Result<(u64, u64)> {
 
 pub(super) fn switch(conn: &Connection) -> Result<bool> {
     let Some(next) = rotation(conn)? else {
-        return Err(StoreError::Conflict("no key rotation is in progress".into()));
+        return Err(StoreError::Conflict(
+            "no key rotation is in progress".into(),
+        ));
     };
     if remaining(conn)? != (0, 0) {
         return Ok(false);
