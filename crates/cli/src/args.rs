@@ -62,6 +62,9 @@ pub enum Command {
     /// The working-day calendar: count working days, show or load a year.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Rotate the data key and the blind index (README, "Key rotation").
+    #[command(subcommand, name = "data-key")]
+    DataKey(DataKeyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +90,24 @@ pub enum CalendarCommand {
     /// Load a year's arrangement (TOML or JSON, validated), replacing the
     /// shipped or earlier loaded one.
     Load { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataKeyCommand {
+    /// Re-encrypt every person under a new key and switch the database to
+    /// it; resumable (run it again after an interruption).
+    Rotate {
+        /// The new key's file (created, mode 0600, if missing; an existing
+        /// file is used as it is, never overwritten).
+        #[arg(long)]
+        new_key_file: PathBuf,
+        /// People (and records) per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Stop after this many batches, before switching over (a later run resumes).
+        #[arg(long)]
+        max_batches: Option<usize>,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,6 +10,7 @@ fn chengxin(dir: &Path, args: &[&str]) -> Output {
         .env_remove("CHENGXIN_DATABASE_URL")
         .env_remove("CHENGXIN_DATA_KEY")
         .env_remove("CHENGXIN_DATA_KEY_FILE")
+        .env_remove("CHENGXIN_DATA_KEY_NEXT_FILE")
         .env("CHENGXIN_AUDIT_KEY_FILE", dir.join("audit.key"))
         .args(args)
         .output()
@@ -525,4 +526,57 @@ fn staff_accounts_from_the_command_line() {
         let o = chengxin(p, &["--db", &db, "staff", "disable", "nobody-here"]);
         assert_clean_failure(&o);
     }
+}
+
+/// `data-key rotate` moves the database to a new key file: afterwards
+/// `score` works with the new key file only, and the old key is refused,
+/// naming the new file.
+#[test]
+fn data_key_rotate_then_score_with_the_new_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rows.jsonl"), PERSON).unwrap();
+    let o = chengxin(
+        dir.path(),
+        &["import", "rows.jsonl", "--as-of", "2026-06-01"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = chengxin(
+        dir.path(),
+        &[
+            "data-key",
+            "rotate",
+            "--new-key-file",
+            "new.key",
+            "--batch",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("data key rotated"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let score = ["score", "11010519491231002X", "--as-of", "2026-06-01"];
+    let o = chengxin(dir.path(), &score);
+    assert_clean_failure(&o);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("different key") && err.contains("new.key"),
+        "{err}"
+    );
+
+    let o = Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(dir.path())
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .env_remove("CHENGXIN_DATA_KEY_NEXT_FILE")
+        .env("CHENGXIN_DATA_KEY_FILE", dir.path().join("new.key"))
+        .env("CHENGXIN_AUDIT_KEY_FILE", dir.path().join("audit.key"))
+        .args(score)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("Score 574"), "{}", text(&o.stdout));
 }

@@ -56,6 +56,7 @@ pub mod batches;
 pub mod calendar;
 pub mod commitments;
 pub mod decisions;
+pub mod keys;
 pub mod me;
 pub mod push;
 pub mod resident;

@@ -45,6 +45,32 @@ pub struct KeyState {
     /// One person's blind index and encrypted ID number, to try a key on a
     /// database from before keys were recorded.
     pub sample: Option<(Vec<u8>, Vec<u8>)>,
+    /// A key rotation in progress: the key the database is moving to.
+    pub rotation: Option<NextKey>,
+    /// Keys this database belonged to before a rotation.
+    pub retired: Vec<RetiredKey>,
+}
+
+/// The key a rotation in progress moves to (`key_rotation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextKey {
+    /// Hex of its id.
+    pub key_id: String,
+    /// Hex of its check value.
+    pub key_check: String,
+    /// Where the operator said it is kept, for messages.
+    pub key_file: Option<String>,
+}
+
+/// A key retired by a rotation (`retired_keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredKey {
+    /// Hex of its id.
+    pub key_id: String,
+    /// Hex of the key that replaced it.
+    pub successor_id: String,
+    /// Where the operator said the successor is kept.
+    pub successor_file: Option<String>,
 }
 
 impl KeyState {
@@ -103,6 +129,18 @@ pub(crate) fn check(
         }
         return Ok(Some(mine));
     };
+    if let Some(old) = state.retired.iter().find(|r| r.key_id == mine.data_key_id) {
+        return Err(StoreError::Key(format!(
+            "{} holds data key {}, which this database no longer accepts (a different key): it was rotated to data key {}{}; use that key's file",
+            origin.data,
+            old.key_id,
+            bound.data_key_id,
+            old.successor_file
+                .as_deref()
+                .map(|f| format!(" (key file {f})"))
+                .unwrap_or_default()
+        )));
+    }
     if bound.data_key_id != mine.data_key_id || bound.data_key_check != mine.data_key_check {
         return Err(StoreError::Key(format!(
             "this database belongs to data key {} but {} holds data key {}: use the data key file this database was created with (a new key would fork every identity)",
@@ -114,6 +152,27 @@ pub(crate) fn check(
             "this database's audit log is signed by audit key {} but {} holds audit key {}: use the audit key file this database was created with",
             bound.audit_public_key, origin.audit, mine.audit_public_key
         )));
+    }
+    match (&state.rotation, keys.next()) {
+        (Some(next), Some(given))
+            if next.key_id != hex::encode(given.key_id())
+                || next.key_check != hex::encode(given.check_value()) =>
+        {
+            return Err(StoreError::Key(format!(
+                "this database is being rotated to data key {}{} but the next key given is data key {}: finish the rotation with the key it started with",
+                next.key_id,
+                next.key_file.as_deref().map(|f| format!(" (key file {f})")).unwrap_or_default(),
+                hex::encode(given.key_id())
+            )));
+        }
+        (Some(next), None) => {
+            return Err(StoreError::Key(format!(
+                "this database is being rotated to data key {}{}: give that key too (CHENGXIN_DATA_KEY_NEXT_FILE)",
+                next.key_id,
+                next.key_file.as_deref().map(|f| format!(" (key file {f})")).unwrap_or_default(),
+            )));
+        }
+        _ => {}
     }
     Ok(None)
 }

@@ -76,6 +76,10 @@ pub struct DataKeys {
     /// The key that signs audit checkpoints: a key of its own, loaded
     /// separately (never derived from the master key).
     audit: Option<ed25519_dalek::SigningKey>,
+    /// During a key rotation: the key the database is moving to. Values
+    /// whose header names its id are opened with it (see `keys` in
+    /// `chengxin-jobs` and the README, "Key rotation").
+    next: Option<std::sync::Arc<DataKeys>>,
 }
 
 /// What a ciphertext holds, bound into it with the row's blind index, so a
@@ -144,6 +148,7 @@ impl DataKeys {
                 .expect("HMAC accepts keys of any length"),
             check,
             audit: None,
+            next: None,
         }
     }
 
@@ -151,6 +156,18 @@ impl DataKeys {
     pub fn with_audit_key(mut self, seed: [u8; 32]) -> DataKeys {
         self.audit = Some(ed25519_dalek::SigningKey::from_bytes(&seed));
         self
+    }
+
+    /// These keys with `next` loaded beside them, for a key rotation: values
+    /// under either key open; everything else still uses these keys.
+    pub fn with_next(mut self, next: DataKeys) -> DataKeys {
+        self.next = Some(std::sync::Arc::new(DataKeys { next: None, ..next }));
+        self
+    }
+
+    /// The key a rotation is moving to, if loaded.
+    pub fn next(&self) -> Option<&DataKeys> {
+        self.next.as_deref()
     }
 
     /// The Ed25519 key that signs audit-log checkpoints, if one was loaded.
@@ -220,7 +237,12 @@ impl DataKeys {
             return Err(CryptoError::Malformed);
         }
         if ciphertext[1..AAD_LEN] != self.key_id {
-            return Err(CryptoError::UnknownKey);
+            return match &self.next {
+                Some(next) if ciphertext[1..AAD_LEN] == next.key_id => {
+                    next.decrypt(kind, row, ciphertext)
+                }
+                _ => Err(CryptoError::UnknownKey),
+            };
         }
         let (header, sealed) = ciphertext.split_at(HEADER_LEN);
         let aad = if header[0] == LEGACY_VERSION {
@@ -420,6 +442,27 @@ mod tests {
         assert!(matches!(
             k.decrypt(Kind::Name, b"person a", &sealed),
             Err(CryptoError::Tampered)
+        ));
+    }
+
+    /// During a rotation a value opens under whichever key its header names.
+    #[test]
+    fn with_next_opens_values_of_either_key() {
+        let (old, new) = (keys(15), keys(16));
+        let both = old.clone().with_next(new.clone());
+        let a = old.encrypt(Kind::Name, ROW, NAME.as_bytes());
+        let b = new.encrypt(Kind::Name, ROW, NAME.as_bytes());
+        assert_eq!(both.decrypt(Kind::Name, ROW, &a).unwrap(), NAME.as_bytes());
+        assert_eq!(both.decrypt(Kind::Name, ROW, &b).unwrap(), NAME.as_bytes());
+        assert!(matches!(
+            old.decrypt(Kind::Name, ROW, &b),
+            Err(CryptoError::UnknownKey)
+        ));
+        assert_eq!(both.key_id(), old.key_id());
+        assert_eq!(both.next().unwrap().key_id(), new.key_id());
+        assert!(matches!(
+            both.decrypt(Kind::Name, ROW, &keys(17).encrypt(Kind::Name, ROW, b"x")),
+            Err(CryptoError::UnknownKey)
         ));
     }
 

@@ -123,7 +123,14 @@ pub fn open_configured(url: &str, config: &KeyConfig) -> Result<Box<dyn Store>> 
     let loader = move |state: &binding::KeyState| -> Result<(DataKeys, binding::KeyOrigin)> {
         // The audit key first: a missing setting fails before any file is made.
         let audit = config.load_audit_key(state.no_audit_key())?;
-        let data = config.load_data_key(db_path, state.new_database())?;
+        let mut data = config.load_data_key(db_path, state.new_database())?;
+        if let Some(next) = &state.rotation {
+            let named = match &next.key_file {
+                Some(f) => format!("{} (key file {f})", next.key_id),
+                None => next.key_id.clone(),
+            };
+            data = data.with_next(config.load_next_data_key(&named)?);
+        }
         let origin = binding::KeyOrigin {
             data: config.data_key_origin(db_path),
             audit: config.audit_key_file.as_ref().map_or_else(
@@ -132,6 +139,41 @@ pub fn open_configured(url: &str, config: &KeyConfig) -> Result<Box<dyn Store>> 
             ),
         };
         Ok((data.with_audit_key(audit), origin))
+    };
+    open_with(url, Box::new(loader))
+}
+
+/// Opens the store named by a URL for a key rotation to the key in
+/// `next_file` (created, 0600, if missing and no rotation is under way):
+/// the current key as `config` names it, the next one beside it.
+pub fn open_rotating(
+    url: &str,
+    config: &KeyConfig,
+    next_file: &std::path::Path,
+) -> Result<Box<dyn Store>> {
+    let db_path = url
+        .strip_prefix("sqlite://")
+        .filter(|p| !p.is_empty())
+        .map(std::path::Path::new);
+    let loader = move |state: &binding::KeyState| -> Result<(DataKeys, binding::KeyOrigin)> {
+        let audit = config.load_audit_key(false)?;
+        let data = config.load_data_key(db_path, false)?;
+        let next = crypto::load_key(next_file, "next data key", state.rotation.is_none())
+            .map(DataKeys::from_master)?;
+        if next.key_id() == data.key_id() {
+            return Err(StoreError::Key(format!(
+                "{} holds the current data key: give a new key file to rotate to",
+                next_file.display()
+            )));
+        }
+        let origin = binding::KeyOrigin {
+            data: config.data_key_origin(db_path),
+            audit: config.audit_key_file.as_ref().map_or_else(
+                || "no audit key file".to_owned(),
+                |p| format!("audit key file {}", p.display()),
+            ),
+        };
+        Ok((data.with_next(next).with_audit_key(audit), origin))
     };
     open_with(url, Box::new(loader))
 }

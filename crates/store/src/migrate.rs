@@ -48,6 +48,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 10,
         sql: include_str!("../migrations/sqlite/0010_calendar.sql"),
     },
+    Migration {
+        version: 11,
+        sql: include_str!("../migrations/sqlite/0011_key_rotation.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -91,5 +95,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 10,
         sql: include_str!("../migrations/postgres/0010_calendar.sql"),
+    },
+    Migration {
+        version: 11,
+        sql: include_str!("../migrations/postgres/0011_key_rotation.sql"),
     },
 ];

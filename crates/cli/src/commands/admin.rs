@@ -1,4 +1,4 @@
-//! `chengxin unit …` and `chengxin audit …`.
+//! `chengxin unit …`, `chengxin audit …` and `chengxin data-key …`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use chengxin_domain::audit::Checkpoint;
 use chengxin_jobs::{audit, units, Context};
 
-use crate::args::{AuditCommand, UnitCommand};
+use crate::args::{AuditCommand, DataKeyCommand, UnitCommand};
 
 /// Runs a unit subcommand.
 pub fn unit(ctx: &Context, cmd: UnitCommand) -> anyhow::Result<ExitCode> {
@@ -112,5 +112,44 @@ pub fn witness(checkpoint: &Path, key: &Path) -> anyhow::Result<ExitCode> {
     audit::witness(&mut cp, &seed)
         .with_context(|| format!("will not co-sign {}", checkpoint.display()))?;
     println!("{}", serde_json::to_string_pretty(&cp)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a data-key subcommand: opens the database with its key and the new
+/// one beside it, and rotates (see `chengxin_jobs::keys`).
+pub fn data_key(
+    url: &str,
+    keys: &chengxin_store::KeyConfig,
+    actor: &str,
+    cmd: DataKeyCommand,
+) -> anyhow::Result<ExitCode> {
+    let DataKeyCommand::Rotate {
+        new_key_file,
+        batch,
+        max_batches,
+    } = cmd;
+    let store = chengxin_store::open_rotating(url, keys, &new_key_file)
+        .with_context(|| format!("cannot open the database {}", super::redact(url)))?;
+    let file = new_key_file.display().to_string();
+    let summary = chengxin_jobs::keys::rotate(
+        &*store,
+        Some(&file),
+        actor,
+        chengxin_jobs::keys::RotateOptions { batch, max_batches },
+    )?;
+    if summary.switched {
+        println!(
+            "data key rotated from {} to {} ({} people, {} records re-encrypted in this run); \
+             from now on only {} opens this database: set CHENGXIN_DATA_KEY_FILE to it \
+             (数据密钥已轮换)",
+            summary.old_key_id, summary.new_key_id, summary.people, summary.records, file
+        );
+    } else {
+        println!(
+            "data key rotation to {} in progress: {} people, {} records in {} batches; \
+             run the same command again to continue (轮换未完成)",
+            summary.new_key_id, summary.people, summary.records, summary.batches
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
         Command::Calendar(c) => calendar::run(&open(&cli.db)?, c),
+        Command::DataKey(k) => admin::data_key(&cli.db, &keys, &actor, k),
     }
 }
 

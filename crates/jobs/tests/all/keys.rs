@@ -21,6 +21,7 @@ fn config(db: &TestDb, dir: &Path) -> KeyConfig {
         data_key: None,
         data_key_file: db.path.is_none().then(|| dir.join("data.key")),
         audit_key_file: Some(dir.join("audit.key")),
+        data_key_next_file: None,
     }
 }
 

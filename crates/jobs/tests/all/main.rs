@@ -14,6 +14,7 @@ mod parity;
 mod publish;
 mod reads;
 mod residents;
+mod rotation;
 mod staff;
 mod transit;
 mod versions;

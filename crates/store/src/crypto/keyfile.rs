@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 const DATA_KEY_VAR: &str = "CHENGXIN_DATA_KEY";
 const DATA_KEY_FILE_VAR: &str = "CHENGXIN_DATA_KEY_FILE";
+const DATA_KEY_NEXT_FILE_VAR: &str = "CHENGXIN_DATA_KEY_NEXT_FILE";
 const AUDIT_KEY_FILE_VAR: &str = "CHENGXIN_AUDIT_KEY_FILE";
 const DEFAULT_KEY_FILE: &str = "chengxin.key";
 /// A key file is 65 bytes; anything much larger is not one.
@@ -36,6 +37,9 @@ pub struct KeyConfig {
     pub data_key_file: Option<PathBuf>,
     /// The audit key file (`CHENGXIN_AUDIT_KEY_FILE`, `--audit-key`).
     pub audit_key_file: Option<PathBuf>,
+    /// During a key rotation, the key file of the key the database is moving
+    /// to (`CHENGXIN_DATA_KEY_NEXT_FILE`); never created here.
+    pub data_key_next_file: Option<PathBuf>,
 }
 
 impl KeyConfig {
@@ -47,6 +51,9 @@ impl KeyConfig {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             audit_key_file: std::env::var_os(AUDIT_KEY_FILE_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            data_key_next_file: std::env::var_os(DATA_KEY_NEXT_FILE_VAR)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
         }
@@ -89,6 +96,17 @@ impl KeyConfig {
         }
         let path = self.data_key_path(db_path_hint)?;
         load_key(&path, "data key", may_create).map(DataKeys::from_master)
+    }
+
+    /// Loads the key a rotation in progress is moving to, from
+    /// `CHENGXIN_DATA_KEY_NEXT_FILE` (`expected`: its id, for the message).
+    pub fn load_next_data_key(&self, expected: &str) -> Result<DataKeys, CryptoError> {
+        let path = self.data_key_next_file.as_ref().ok_or_else(|| {
+            CryptoError::BadKey(format!(
+                "this database is being rotated to data key {expected}: set {DATA_KEY_NEXT_FILE_VAR} to that key's file (beside the current key), or finish the rotation with `chengxin data-key rotate`"
+            ))
+        })?;
+        load_key(path, "next data key", false).map(DataKeys::from_master)
     }
 
     /// Loads the audit key's seed. `may_create`: the database has no audit
@@ -344,6 +362,7 @@ mod tests {
             data_key: data_key.map(OsString::from),
             data_key_file: file.map(Path::to_path_buf),
             audit_key_file: audit.map(Path::to_path_buf),
+            data_key_next_file: None,
         }
     }
 

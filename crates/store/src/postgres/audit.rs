@@ -267,10 +267,39 @@ pub(super) fn key_state(conn: &mut Conn) -> Result<crate::binding::KeyState> {
         )?
         .map(|r| -> Result<(Vec<u8>, Vec<u8>)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
         .transpose()?;
+    let rotation = conn
+        .query_opt(
+            "SELECT next_key_id, next_key_check, next_key_file FROM key_rotation WHERE id = 1",
+            &[],
+        )?
+        .map(|r| -> Result<crate::binding::NextKey> {
+            Ok(crate::binding::NextKey {
+                key_id: r.try_get(0)?,
+                key_check: r.try_get(1)?,
+                key_file: r.try_get(2)?,
+            })
+        })
+        .transpose()?;
+    let retired = conn
+        .query(
+            "SELECT key_id, successor_id, successor_file FROM retired_keys",
+            &[],
+        )?
+        .into_iter()
+        .map(|r| -> Result<crate::binding::RetiredKey> {
+            Ok(crate::binding::RetiredKey {
+                key_id: r.try_get(0)?,
+                successor_id: r.try_get(1)?,
+                successor_file: r.try_get(2)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(crate::binding::KeyState {
         bound,
         empty: !used,
         sample,
+        rotation,
+        retired,
     })
 }
 

@@ -30,6 +30,7 @@ mod packed;
 mod people;
 mod read;
 mod records;
+mod rotation;
 mod scores;
 mod sqltypes;
 mod staff;

@@ -107,6 +107,23 @@ pub(super) fn resolve(
         for r in &inserted {
             ids.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);
         }
+        if let Some(next) = keys.next() {
+            // A rotation is under way: new people get both indexes.
+            let fresh: Vec<_> = missing
+                .iter()
+                .map(|&i| &people[i])
+                .filter(|p| {
+                    inserted
+                        .iter()
+                        .any(|r| r.get::<_, &[u8]>(0) == &p.index[..])
+                })
+                .map(|p| {
+                    let index = next.blind_index(p.id_number.as_str().as_bytes());
+                    (ids[&p.index], index, p.id_number, p.name)
+                })
+                .collect();
+            super::rotation::set_next_identities(conn, keys, &fresh)?;
+        }
         if inserted.len() < missing.len() {
             let raced: Vec<&[u8]> = missing
                 .iter()

@@ -6,7 +6,9 @@ use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
-use super::{audit, calendar, models, people, read, records, scores, staff, submissions, units};
+use super::{
+    audit, calendar, models, people, read, records, rotation, scores, staff, submissions, units,
+};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -102,7 +104,38 @@ impl PeopleWrite for PgTx<'_> {
         people::records_changed(&mut self.conn, ids, models)
     }
     fn set_names(&mut self, names: &[(i64, &str)]) -> Result<()> {
-        people::set_names(&mut self.conn, self.keys, names)
+        people::set_names(&mut self.conn, self.keys, names)?;
+        rotation::set_next_names(&mut self.conn, self.keys, names)
+    }
+}
+
+impl KeysWrite for PgTx<'_> {
+    fn rotation(&mut self) -> Result<Option<crate::binding::NextKey>> {
+        rotation::rotation(&mut self.conn)
+    }
+    fn start_rotation(&mut self, key_file: Option<&str>) -> Result<()> {
+        rotation::start(&mut self.conn, self.keys, key_file)
+    }
+    fn people_to_rotate(&mut self, limit: usize) -> Result<Vec<ToRotate>> {
+        rotation::people_to_rotate(&mut self.conn, self.keys, limit)
+    }
+    fn set_next_identities(
+        &mut self,
+        rows: &[(i64, [u8; 32], &chengxin_domain::IdNumber, Option<&str>)],
+    ) -> Result<()> {
+        rotation::set_next_identities(&mut self.conn, self.keys, rows)
+    }
+    fn records_to_rehash(&mut self, limit: usize) -> Result<Vec<ToRehash>> {
+        rotation::records_to_rehash(&mut self.conn, limit)
+    }
+    fn set_next_hashes(&mut self, rows: &[(i64, Vec<u8>)]) -> Result<()> {
+        rotation::set_next_hashes(&mut self.conn, rows)
+    }
+    fn rotation_remaining(&mut self) -> Result<(u64, u64)> {
+        rotation::remaining(&mut self.conn)
+    }
+    fn switch_keys(&mut self) -> Result<bool> {
+        rotation::switch(&mut self.conn)
     }
 }
 

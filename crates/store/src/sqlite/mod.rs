@@ -19,6 +19,7 @@ mod models;
 mod people;
 mod reads;
 mod records;
+mod rotation;
 mod scores;
 mod staff;
 mod submissions;
@@ -224,10 +225,35 @@ fn key_state(conn: &Connection) -> Result<crate::binding::KeyState> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    let rotation = conn
+        .query_row(
+            "SELECT next_key_id, next_key_check, next_key_file FROM key_rotation WHERE id = 1",
+            [],
+            |r| {
+                Ok(crate::binding::NextKey {
+                    key_id: r.get(0)?,
+                    key_check: r.get(1)?,
+                    key_file: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    let retired = conn
+        .prepare("SELECT key_id, successor_id, successor_file FROM retired_keys")?
+        .query_map([], |r| {
+            Ok(crate::binding::RetiredKey {
+                key_id: r.get(0)?,
+                successor_id: r.get(1)?,
+                successor_file: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(crate::binding::KeyState {
         bound,
         empty: !used,
         sample,
+        rotation,
+        retired,
     })
 }
 

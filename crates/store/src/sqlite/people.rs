@@ -70,7 +70,17 @@ pub(super) fn resolve(
                     p.id_number.birth_date().to_string(),
                     now
                 ])?;
-                conn.last_insert_rowid()
+                let id = conn.last_insert_rowid();
+                if let Some(next) = keys.next() {
+                    // A rotation is under way: the new person gets both.
+                    let index = next.blind_index(p.id_number.as_str().as_bytes());
+                    super::rotation::set_next_identities(
+                        conn,
+                        keys,
+                        &[(id, index, p.id_number, p.name)],
+                    )?;
+                }
+                id
             }
         };
         known.insert(p.index, id);

@@ -11,7 +11,9 @@ use chengxin_domain::publication::ModelStatus;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{audit, calendar, models, people, records, scores, staff, submissions, units};
+use super::{
+    audit, calendar, models, people, records, rotation, scores, staff, submissions, units,
+};
 use crate::crypto::DataKeys;
 use crate::uow::*;
 use crate::{
@@ -110,7 +112,38 @@ impl PeopleWrite for SqliteTx<'_> {
         people::records_changed(&self.conn, ids, models)
     }
     fn set_names(&mut self, names: &[(i64, &str)]) -> Result<()> {
-        people::set_names(&self.conn, self.keys, names)
+        people::set_names(&self.conn, self.keys, names)?;
+        rotation::set_next_names(&self.conn, self.keys, names)
+    }
+}
+
+impl KeysWrite for SqliteTx<'_> {
+    fn rotation(&mut self) -> Result<Option<crate::binding::NextKey>> {
+        rotation::rotation(&self.conn)
+    }
+    fn start_rotation(&mut self, key_file: Option<&str>) -> Result<()> {
+        rotation::start(&self.conn, self.keys, key_file)
+    }
+    fn people_to_rotate(&mut self, limit: usize) -> Result<Vec<ToRotate>> {
+        rotation::people_to_rotate(&self.conn, self.keys, limit)
+    }
+    fn set_next_identities(
+        &mut self,
+        rows: &[(i64, [u8; 32], &chengxin_domain::IdNumber, Option<&str>)],
+    ) -> Result<()> {
+        rotation::set_next_identities(&self.conn, self.keys, rows)
+    }
+    fn records_to_rehash(&mut self, limit: usize) -> Result<Vec<ToRehash>> {
+        rotation::records_to_rehash(&self.conn, limit)
+    }
+    fn set_next_hashes(&mut self, rows: &[(i64, Vec<u8>)]) -> Result<()> {
+        rotation::set_next_hashes(&self.conn, rows)
+    }
+    fn rotation_remaining(&mut self) -> Result<(u64, u64)> {
+        rotation::remaining(&self.conn)
+    }
+    fn switch_keys(&mut self) -> Result<bool> {
+        rotation::switch(&self.conn)
     }
 }
 
