@@ -260,8 +260,13 @@ pub trait AuditRead {
     /// Up to `limit` sealed entries after `after_seq`, in order.
     fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Up to `limit` sealed entries naming `person` (a [`crate::person_ref`]),
-    /// newest first.
-    fn person_audit(&mut self, person: &str, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// newest first, leaving out those made by `except_actor`.
+    fn person_audit(
+        &mut self,
+        person: &str,
+        except_actor: &str,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>>;
     /// The stored head of the log: (size, hash of the last entry).
     fn audit_head(&mut self) -> Result<(i64, String)>;
     /// The last signed checkpoint written into the log, if any.

@@ -53,6 +53,7 @@ pub(crate) fn entries(ctx: &Context, index: &[u8], limit: usize) -> Result<Vec<A
         let mut tx = ctx.store.snapshot()?;
         let entries = tx.person_audit(
             &chengxin_store::person_ref(index),
+            &me,
             limit.clamp(1, MAX_ENTRIES),
         )?;
         let units: BTreeMap<String, String> =

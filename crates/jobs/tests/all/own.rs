@@ -221,6 +221,14 @@ fn history_notifications_records_and_access_log() {
             .collect();
         assert_eq!(kinds[0], ("operator", "person.read"), "{log:?}");
         assert!(log[0].purpose.contains("score explanation"));
+        // The resident's own reads, however many, never crowd others out of
+        // a short answer.
+        for _ in 0..5 {
+            own::score(&ctx, &id, today, None).unwrap();
+        }
+        let newest = own::access_log(&ctx, &id, 1, None).unwrap();
+        assert_eq!(newest.len(), 1, "{newest:?}");
+        assert_eq!(newest[0].actor_kind, "operator");
         let push = log
             .iter()
             .find(|a| a.action == "record.accepted")

@@ -180,16 +180,18 @@ pub(super) fn entries(conn: &mut Conn, after_seq: i64, limit: usize) -> Result<V
     rows.iter().map(entry_from_row).collect()
 }
 
-/// Up to `limit` sealed entries naming `person`, newest first.
+/// Up to `limit` sealed entries naming `person` by other actors than
+/// `except_actor`, newest first.
 pub(super) fn person_entries(
     conn: &mut Conn,
     person: &str,
+    except_actor: &str,
     limit: usize,
 ) -> Result<Vec<AuditEntry>> {
     let rows = conn.query(
         "SELECT seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash
-         FROM audit_log WHERE person = $1 ORDER BY seq DESC LIMIT $2",
-        &[&person, &(limit as i64)],
+         FROM audit_log WHERE person = $1 AND actor <> $2 ORDER BY seq DESC LIMIT $3",
+        &[&person, &except_actor, &(limit as i64)],
     )?;
     rows.iter().map(entry_from_row).collect()
 }

@@ -285,8 +285,13 @@ impl AuditRead for PgTx<'_> {
     fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         audit::entries(&mut self.conn, after_seq, limit)
     }
-    fn person_audit(&mut self, person: &str, limit: usize) -> Result<Vec<AuditEntry>> {
-        audit::person_entries(&mut self.conn, person, limit)
+    fn person_audit(
+        &mut self,
+        person: &str,
+        except_actor: &str,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
+        audit::person_entries(&mut self.conn, person, except_actor, limit)
     }
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&mut self.conn)

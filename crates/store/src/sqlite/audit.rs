@@ -87,18 +87,20 @@ pub(super) fn entries(conn: &Connection, after_seq: i64, limit: usize) -> Result
     Ok(rows)
 }
 
-/// Up to `limit` sealed entries naming `person`, newest first.
+/// Up to `limit` sealed entries naming `person` by other actors than
+/// `except_actor`, newest first.
 pub(super) fn person_entries(
     conn: &Connection,
     person: &str,
+    except_actor: &str,
     limit: usize,
 ) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, action, subject, person, request_id, detail, prev_hash, hash
-         FROM audit_log WHERE person = ?1 ORDER BY seq DESC LIMIT ?2",
+         FROM audit_log WHERE person = ?1 AND actor <> ?2 ORDER BY seq DESC LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map(params![person, limit as i64], entry_from_row)?
+        .query_map(params![person, except_actor, limit as i64], entry_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

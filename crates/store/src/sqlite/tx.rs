@@ -295,8 +295,13 @@ impl AuditRead for SqliteTx<'_> {
     fn audit_entries(&mut self, after_seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         audit::entries(&self.conn, after_seq, limit)
     }
-    fn person_audit(&mut self, person: &str, limit: usize) -> Result<Vec<AuditEntry>> {
-        audit::person_entries(&self.conn, person, limit)
+    fn person_audit(
+        &mut self,
+        person: &str,
+        except_actor: &str,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
+        audit::person_entries(&self.conn, person, except_actor, limit)
     }
     fn audit_head(&mut self) -> Result<(i64, String)> {
         audit::head(&self.conn)
