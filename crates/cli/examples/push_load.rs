@@ -8,8 +8,9 @@
 //! ID_FILE holds one synthetic ID number per line; each request pushes a new
 //! P01 record (a unique source_id) for the next ID in turn.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+#[path = "common/http.rs"]
+mod http;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,7 +43,7 @@ fn main() {
             let (next, latencies, errors, ids, addr, key) =
                 (next.clone(), latencies.clone(), errors.clone(), ids.clone(), addr.clone(), key.clone());
             std::thread::spawn(move || {
-                let mut stream = connect(&addr);
+                let mut stream = http::connect(&addr);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= total {
@@ -57,9 +58,12 @@ fn main() {
                     let body = format!(
                         r#"{{"source_id":"LOAD-{tag}-{i}","item":"P01","id_number":"{id}","fields":{{"level":"minor","decided_on":"2026-01-05","authority":"绍兴市税务局","case_no":"绍税罚〔2026〕{i}号","domain":"tax"}}}}"#
                     );
-                    let ok = send(&mut stream, &addr, &key, &body).unwrap_or_else(|_| {
-                        stream = connect(&addr);
-                        send(&mut stream, &addr, &key, &body).unwrap_or(false)
+                    let head = format!(
+                        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json"
+                    );
+                    let ok = http::exchange(&mut stream, &head, &body).unwrap_or_else(|_| {
+                        stream = http::connect(&addr);
+                        http::exchange(&mut stream, &head, &body).unwrap_or(false)
                     });
                     let latency = due.elapsed();
                     if !ok {
@@ -75,49 +79,12 @@ fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut l = latencies.lock().expect("lock").clone();
-    l.sort();
-    let pct = |q: f64| l[((l.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let spread = http::percentiles(&mut l);
     println!(
-        "{} requests in {:.1} s ({:.0}/s achieved, {} errors): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "{} requests in {:.1} s ({:.0}/s achieved, {} errors): {spread}",
         l.len(),
         elapsed,
         l.len() as f64 / elapsed,
         errors.load(Ordering::Relaxed),
-        pct(0.5),
-        pct(0.9),
-        pct(0.99),
-        pct(1.0)
     );
-}
-
-fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_nodelay(true).expect("nodelay");
-    s
-}
-
-/// Sends one request and reads the whole response; true on 2xx.
-fn send(stream: &mut TcpStream, addr: &str, key: &str, body: &str) -> std::io::Result<bool> {
-    write!(
-        stream,
-        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut status = String::new();
-    reader.read_line(&mut status)?;
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h)?;
-        if h == "\r\n" || h.is_empty() {
-            break;
-        }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut buf = vec![0u8; length];
-    reader.read_exact(&mut buf)?;
-    Ok(status.split(' ').nth(1).is_some_and(|c| c.starts_with('2')))
 }

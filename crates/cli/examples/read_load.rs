@@ -6,8 +6,9 @@
 //!
 //! `read_load ADDR PATH TOKEN_FILE SECONDS [CONNECTIONS]`
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+#[path = "common/http.rs"]
+mod http;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -51,12 +52,18 @@ fn main() {
             );
             std::thread::spawn(move || {
                 let mut mine = Vec::new();
-                let mut stream = connect(&addr);
+                let mut stream = http::connect(&addr);
                 while !stop.load(Ordering::Relaxed) {
                     let token = &tokens[next.fetch_add(1, Ordering::Relaxed) % tokens.len()];
                     let t0 = Instant::now();
-                    let ok = get(&mut stream, &addr, &path, token).unwrap_or_else(|_| {
-                        stream = connect(&addr);
+                    let auth = if token.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\r\nAuthorization: Bearer {token}")
+                    };
+                    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}{auth}");
+                    let ok = http::exchange(&mut stream, &head, "").unwrap_or_else(|_| {
+                        stream = http::connect(&addr);
                         false
                     });
                     mine.push(t0.elapsed());
@@ -75,50 +82,12 @@ fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut l = latencies.lock().expect("lock").clone();
-    l.sort();
-    let pct = |q: f64| l[((l.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let spread = http::percentiles(&mut l);
     println!(
-        "GET {path}: {} requests in {:.1} s, {:.0} req/s, {} errors, {conns} connections: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "GET {path}: {} requests in {:.1} s, {:.0} req/s, {} errors, {conns} connections: {spread}",
         l.len(),
         elapsed,
         l.len() as f64 / elapsed,
         errors.load(Ordering::Relaxed),
-        pct(0.5),
-        pct(0.9),
-        pct(0.99),
-        pct(1.0)
     );
-}
-
-fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_nodelay(true).expect("nodelay");
-    s
-}
-
-/// Sends one GET and reads the whole response; true on 2xx.
-fn get(stream: &mut TcpStream, addr: &str, path: &str, token: &str) -> std::io::Result<bool> {
-    let auth = if token.is_empty() {
-        String::new()
-    } else {
-        format!("Authorization: Bearer {token}\r\n")
-    };
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}\r\n")?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut status = String::new();
-    reader.read_line(&mut status)?;
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h)?;
-        if h == "\r\n" || h.is_empty() {
-            break;
-        }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut buf = vec![0u8; length];
-    reader.read_exact(&mut buf)?;
-    Ok(status.split(' ').nth(1).is_some_and(|c| c.starts_with('2')))
 }

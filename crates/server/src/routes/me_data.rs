@@ -15,6 +15,15 @@ use crate::error::{ApiError, ErrorCode};
 use crate::middleware::RequestId;
 use crate::state::AppState;
 
+/// Runs one of the resident's own reads (each audits itself) under the read
+/// permits; a failure is a fault of ours, not the caller's.
+async fn read_own<T: Send + 'static>(
+    state: &AppState,
+    read: impl FnOnce(&chengxin_jobs::Context) -> Result<T, chengxin_jobs::JobError> + Send + 'static,
+) -> Result<T, ApiError> {
+    state.reading(read).await?.map_err(ApiError::internal)
+}
+
 use super::me::RESIDENT_401 as TOKEN_ERRORS;
 
 /// The caller's score as `chengxin score --json` shows it, plus `what_if`.
@@ -34,17 +43,15 @@ pub async fn score(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let own = state
-        .reading(move |ctx| {
-            own::score(
-                ctx,
-                &resident.id_number,
-                chengxin_jobs::today(),
-                Some(&request_id),
-            )
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let own = read_own(&state, move |ctx| {
+        own::score(
+            ctx,
+            &resident.id_number,
+            chengxin_jobs::today(),
+            Some(&request_id),
+        )
+    })
+    .await?;
     Ok(Json(own.into_json()))
 }
 
@@ -65,10 +72,10 @@ pub async fn history(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<ScoreChange>>, ApiError> {
-    let h = state
-        .reading(move |ctx| own::history(ctx, &resident.id_number, Some(&request_id)))
-        .await?
-        .map_err(ApiError::internal)?;
+    let h = read_own(&state, move |ctx| {
+        own::history(ctx, &resident.id_number, Some(&request_id))
+    })
+    .await?;
     Ok(Json(h))
 }
 
@@ -89,17 +96,15 @@ pub async fn records(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<OwnRecord>>, ApiError> {
-    let r = state
-        .reading(move |ctx| {
-            own::records(
-                ctx,
-                &resident.id_number,
-                chengxin_jobs::today(),
-                Some(&request_id),
-            )
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let r = read_own(&state, move |ctx| {
+        own::records(
+            ctx,
+            &resident.id_number,
+            chengxin_jobs::today(),
+            Some(&request_id),
+        )
+    })
+    .await?;
     Ok(Json(r))
 }
 
@@ -120,10 +125,10 @@ pub async fn notifications(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
-    let n = state
-        .reading(move |ctx| own::notifications(ctx, &resident.id_number, Some(&request_id)))
-        .await?
-        .map_err(ApiError::internal)?;
+    let n = read_own(&state, move |ctx| {
+        own::notifications(ctx, &resident.id_number, Some(&request_id))
+    })
+    .await?;
     Ok(Json(n))
 }
 
@@ -167,10 +172,10 @@ pub async fn access_log(
             ))
         }
     };
-    let a = state
-        .reading(move |ctx| own::access_log(ctx, &resident.id_number, limit, Some(&request_id)))
-        .await?
-        .map_err(ApiError::internal)?;
+    let a = read_own(&state, move |ctx| {
+        own::access_log(ctx, &resident.id_number, limit, Some(&request_id))
+    })
+    .await?;
     Ok(Json(a))
 }
 
@@ -191,16 +196,14 @@ pub async fn export(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let doc = state
-        .reading(move |ctx| {
-            own::export(
-                ctx,
-                &resident.id_number,
-                chengxin_jobs::today(),
-                Some(&request_id),
-            )
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let doc = read_own(&state, move |ctx| {
+        own::export(
+            ctx,
+            &resident.id_number,
+            chengxin_jobs::today(),
+            Some(&request_id),
+        )
+    })
+    .await?;
     Ok(Json(doc))
 }
