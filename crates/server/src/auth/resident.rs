@@ -26,6 +26,17 @@ pub struct AuthResident {
     pub issuer: String,
 }
 
+impl AuthResident {
+    /// The resident as the use cases take them, acting in request `request_id`.
+    pub fn acting<'a>(&'a self, request_id: &'a str) -> chengxin_jobs::resident::Resident<'a> {
+        chengxin_jobs::resident::Resident {
+            id_number: &self.id_number,
+            name: self.name.as_deref(),
+            request_id: Some(request_id),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for AuthResident {
     type Rejection = ApiError;
 

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chengxin_jobs::commitments::{self, Commitment, SignError, TemplateView};
-use chengxin_jobs::resident::Resident;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
@@ -166,11 +165,7 @@ pub async fn sign(
     let template = parse_template(&body)?;
     let signed = state
         .blocking(move |ctx| {
-            let me = Resident {
-                id_number: &resident.id_number,
-                name: resident.name.as_deref(),
-                request_id: Some(&request_id),
-            };
+            let me = resident.acting(&request_id);
             commitments::sign(ctx, me, &template)
         })
         .await?
@@ -204,17 +199,11 @@ pub async fn list(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<CommitmentBody>>, ApiError> {
-    let list = state
-        .reading(move |ctx| {
-            let me = Resident {
-                id_number: &resident.id_number,
-                name: resident.name.as_deref(),
-                request_id: Some(&request_id),
-            };
-            commitments::list(ctx, me)
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let list = super::read_own(&state, move |ctx| {
+        let me = resident.acting(&request_id);
+        commitments::list(ctx, me)
+    })
+    .await?;
     Ok(Json(list.into_iter().map(CommitmentBody::from).collect()))
 }
 

@@ -15,15 +15,6 @@ use crate::error::{ApiError, ErrorCode};
 use crate::middleware::RequestId;
 use crate::state::AppState;
 
-/// Runs one of the resident's own reads (each audits itself) under the read
-/// permits; a failure is a fault of ours, not the caller's.
-async fn read_own<T: Send + 'static>(
-    state: &AppState,
-    read: impl FnOnce(&chengxin_jobs::Context) -> Result<T, chengxin_jobs::JobError> + Send + 'static,
-) -> Result<T, ApiError> {
-    state.reading(read).await?.map_err(ApiError::internal)
-}
-
 use super::me::RESIDENT_401 as TOKEN_ERRORS;
 
 /// The caller's score as `chengxin score --json` shows it, plus `what_if`.
@@ -43,7 +34,7 @@ pub async fn score(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let own = read_own(&state, move |ctx| {
+    let own = super::read_own(&state, move |ctx| {
         own::score(
             ctx,
             &resident.id_number,
@@ -72,7 +63,7 @@ pub async fn history(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<ScoreChange>>, ApiError> {
-    let h = read_own(&state, move |ctx| {
+    let h = super::read_own(&state, move |ctx| {
         own::history(ctx, &resident.id_number, Some(&request_id))
     })
     .await?;
@@ -96,7 +87,7 @@ pub async fn records(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<OwnRecord>>, ApiError> {
-    let r = read_own(&state, move |ctx| {
+    let r = super::read_own(&state, move |ctx| {
         own::records(
             ctx,
             &resident.id_number,
@@ -125,7 +116,7 @@ pub async fn notifications(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
-    let n = read_own(&state, move |ctx| {
+    let n = super::read_own(&state, move |ctx| {
         own::notifications(ctx, &resident.id_number, Some(&request_id))
     })
     .await?;
@@ -172,7 +163,7 @@ pub async fn access_log(
             ))
         }
     };
-    let a = read_own(&state, move |ctx| {
+    let a = super::read_own(&state, move |ctx| {
         own::access_log(ctx, &resident.id_number, limit, Some(&request_id))
     })
     .await?;
@@ -196,7 +187,7 @@ pub async fn export(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let doc = read_own(&state, move |ctx| {
+    let doc = super::read_own(&state, move |ctx| {
         own::export(
             ctx,
             &resident.id_number,

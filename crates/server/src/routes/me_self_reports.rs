@@ -9,7 +9,6 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chengxin_domain::self_report::{ReportStatus, MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES};
-use chengxin_jobs::resident::Resident;
 use chengxin_jobs::self_reports::{self, Report, ReportError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -235,11 +234,7 @@ pub async fn submit(
     let fields = fields.ok_or_else(|| missing("fields"))?;
     let stored = state
         .blocking(move |ctx| {
-            let me = Resident {
-                id_number: &resident.id_number,
-                name: resident.name.as_deref(),
-                request_id: Some(&request_id),
-            };
+            let me = resident.acting(&request_id);
             self_reports::submit(ctx, me, item.trim(), &fields, &evidence)
         })
         .await?
@@ -277,17 +272,11 @@ pub async fn list(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<Json<Vec<ReportBody>>, ApiError> {
-    let reports = state
-        .reading(move |ctx| {
-            let me = Resident {
-                id_number: &resident.id_number,
-                name: resident.name.as_deref(),
-                request_id: Some(&request_id),
-            };
-            self_reports::list_mine(ctx, me)
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let reports = super::read_own(&state, move |ctx| {
+        let me = resident.acting(&request_id);
+        self_reports::list_mine(ctx, me)
+    })
+    .await?;
     Ok(Json(reports.into_iter().map(ReportBody::from).collect()))
 }
 

@@ -55,3 +55,15 @@ pub(crate) fn strict_object(
     }
     Ok(obj)
 }
+
+/// Runs one of the resident's own reads (each audits itself) under the read
+/// permits; a failure is a fault of ours, not the caller's.
+pub(crate) async fn read_own<T: Send + 'static>(
+    state: &crate::state::AppState,
+    read: impl FnOnce(&chengxin_jobs::Context) -> Result<T, chengxin_jobs::JobError> + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    state
+        .reading(read)
+        .await?
+        .map_err(crate::error::ApiError::internal)
+}
