@@ -11,9 +11,18 @@
 use chengxin_domain::audit::{AuditEntry, AuditEvent};
 use chengxin_domain::publication::ModelStatus;
 use chengxin_domain::record::RecordStatus;
-use chengxin_domain::staff::Role;
 use chengxin_domain::IdNumber;
 use jiff::civil::Date;
+
+mod calendar;
+mod keys;
+mod staff;
+mod submissions;
+
+pub use calendar::*;
+pub use keys::*;
+pub use staff::*;
+pub use submissions::*;
 
 use crate::{
     BatchRow, Cause, HistoryEntry, ModelStamp, RawPerson, Result, ScoreChange, ScoreRow,
@@ -287,216 +296,6 @@ pub trait AuditWrite {
     /// Adds entries to this unit of work. They are chained at commit, after
     /// everything else, so the log's head is the last thing a writer waits for.
     fn append_audit(&mut self, events: Vec<AuditEvent>);
-}
-
-/// A record version as listings of submissions show it (a resident's
-/// self-reports, a unit's queue to verify): with its decision's reason and
-/// when it arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubmittedRecord {
-    pub id: i64,
-    pub person_id: i64,
-    pub unit: String,
-    pub source_id: String,
-    pub item: String,
-    pub date: Date,
-    pub status: RecordStatus,
-    /// The reason given with the last state change, if any.
-    pub reason: Option<String>,
-    /// Canonical JSON.
-    pub fields: String,
-    /// RFC 3339.
-    pub received_at: String,
-}
-
-/// Which submissions to list: the newest version of each case from `unit`,
-/// narrowed by person, items and state, in id order after `after_id`.
-#[derive(Debug, Clone, Copy)]
-pub struct SubmissionFilter<'a> {
-    pub unit: &'a str,
-    pub person_id: Option<i64>,
-    /// Empty: none.
-    pub items: &'a [String],
-    pub status: Option<RecordStatus>,
-    pub after_id: i64,
-    pub limit: usize,
-}
-
-/// An evidence file to store under the SHA-256 of its content.
-#[derive(Debug, Clone, Copy)]
-pub struct NewEvidence<'a> {
-    pub sha256: [u8; 32],
-    pub media_type: &'a str,
-    pub content: &'a [u8],
-}
-
-/// An evidence file linked to a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvidenceRef {
-    pub record_id: i64,
-    pub position: i32,
-    pub sha256: Vec<u8>,
-    pub media_type: String,
-    pub size: i64,
-}
-
-/// Residents' submissions: the records they send and the evidence files
-/// behind them (encrypted at rest, content-addressed).
-pub trait SubmissionsRead {
-    /// Submissions matching `filter` (see [`SubmissionFilter`]).
-    fn submissions(&mut self, filter: &SubmissionFilter<'_>) -> Result<Vec<SubmittedRecord>>;
-    /// One record version by id.
-    fn submission(&mut self, record_id: i64) -> Result<Option<SubmittedRecord>>;
-    /// The evidence linked to these records, by record then position.
-    fn evidence_of(&mut self, record_ids: &[i64]) -> Result<Vec<EvidenceRef>>;
-    /// An evidence file's content (decrypted, checked against its hash).
-    fn evidence_content(&mut self, sha256: &[u8]) -> Result<Option<Vec<u8>>>;
-}
-
-/// Writes to submissions.
-pub trait SubmissionsWrite {
-    /// Stores evidence files; a file already stored (same hash) is kept as is.
-    fn put_evidence(&mut self, files: &[NewEvidence<'_>]) -> Result<()>;
-    /// Links stored files to a record, in order.
-    fn link_evidence(&mut self, record_id: i64, sha256s: &[[u8; 32]]) -> Result<()>;
-}
-
-/// A working-day calendar year an admin loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCalendarYear {
-    pub year: i16,
-    /// The year file as loaded (validated before it was stored).
-    pub content: String,
-    /// The audit actor who loaded it.
-    pub loaded_by: String,
-    /// RFC 3339.
-    pub loaded_at: String,
-}
-
-/// Loaded working-day calendar years.
-pub trait CalendarRead {
-    /// Every loaded year, in order.
-    fn calendar_years(&mut self) -> Result<Vec<StoredCalendarYear>>;
-}
-
-/// Writes to the calendar.
-pub trait CalendarWrite {
-    /// Stores a year's file, replacing one loaded before; `true` if it did.
-    fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool>;
-}
-
-/// An agency staff account as stored (the password only as its argon2id
-/// PHC string).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffRow {
-    pub id: i64,
-    pub name: String,
-    pub role: Role,
-    pub password_hash: String,
-    pub disabled: bool,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-/// A staff session as stored, with its staff member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffSessionRow {
-    pub staff: StaffRow,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub expires_at: i64,
-    pub revoked: bool,
-}
-
-/// Agency staff accounts and their sign-in sessions.
-pub trait StaffRead {
-    /// Every staff account, by name.
-    fn staff_members(&mut self) -> Result<Vec<StaffRow>>;
-    /// The account with this name (disabled ones too).
-    fn staff_by_name(&mut self, name: &str) -> Result<Option<StaffRow>>;
-    /// The session whose token has this hash, with its staff member
-    /// (expired, revoked and disabled ones too).
-    fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>>;
-}
-
-/// Writes to staff accounts and sessions.
-pub trait StaffWrite {
-    /// Creates an account (enabled); `false` if the name is taken.
-    fn insert_staff(
-        &mut self,
-        name: &str,
-        role: Role,
-        password_hash: &str,
-        created_at: i64,
-    ) -> Result<bool>;
-    /// Disables an account; `false` if there is no such account.
-    fn disable_staff(&mut self, name: &str) -> Result<bool>;
-    /// Stores a new session under its token's hash.
-    fn insert_staff_session(
-        &mut self,
-        token_hash: &[u8],
-        staff_id: i64,
-        created_at: i64,
-        expires_at: i64,
-    ) -> Result<()>;
-    /// Marks a session revoked; `false` if there is no such session.
-    fn revoke_staff_session(&mut self, token_hash: &[u8]) -> Result<bool>;
-    /// Marks every session of a staff member revoked; returns how many were open.
-    fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64>;
-}
-
-/// A person to re-encrypt in a key rotation: what the current key opens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToRotate {
-    pub person_id: i64,
-    pub id_number: IdNumber,
-    pub name: Option<String>,
-}
-
-/// A record whose content hash is still to be computed under the next key's
-/// blind index of its person (`id_index_next`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToRehash {
-    pub record_id: i64,
-    pub item: String,
-    /// Canonical JSON.
-    pub fields: String,
-    pub next_index: Vec<u8>,
-}
-
-/// Key rotation: the next key recorded, people and records given their
-/// values under it beside the current ones, then one switch-over (see
-/// `chengxin_jobs::keys`). The next key is the one the store was opened
-/// with beside the current one ([`crate::DataKeys::next`]).
-pub trait KeysWrite {
-    /// The rotation in progress, if any.
-    fn rotation(&mut self) -> Result<Option<crate::binding::NextKey>>;
-    /// Records the store's next key as the key this database moves to
-    /// (`key_file`: where the operator keeps it, for messages). A rotation
-    /// already recorded is kept (the store refused to open with another).
-    fn start_rotation(&mut self, key_file: Option<&str>) -> Result<()>;
-    /// Up to `limit` people without a next index yet, in id order, their
-    /// identity opened with the current key.
-    fn people_to_rotate(&mut self, limit: usize) -> Result<Vec<ToRotate>>;
-    /// Stores each person's next blind index and identity encrypted under
-    /// the next key (bound to the next index): `(person, next index, ID
-    /// number, name)`.
-    fn set_next_identities(
-        &mut self,
-        rows: &[(i64, [u8; 32], &IdNumber, Option<&str>)],
-    ) -> Result<()>;
-    /// Up to `limit` records of people with a next index whose next content
-    /// hash is missing, in id order.
-    fn records_to_rehash(&mut self, limit: usize) -> Result<Vec<ToRehash>>;
-    /// Stores next content hashes, `(record id, hash)`.
-    fn set_next_hashes(&mut self, rows: &[(i64, Vec<u8>)]) -> Result<()>;
-    /// People and records still without their next values.
-    fn rotation_remaining(&mut self) -> Result<(u64, u64)>;
-    /// If nothing remains, makes the next key current: the next values
-    /// replace the current ones, the bound key becomes the next key, the old
-    /// one is retired (refused from now on). `false`: rows remain.
-    fn switch_keys(&mut self) -> Result<bool>;
 }
 
 /// A read-only unit of work: one snapshot.
