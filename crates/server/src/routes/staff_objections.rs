@@ -157,7 +157,8 @@ pub(crate) fn parse_query(query: &str, with_status: bool) -> Result<QueueFilter,
     responses(
         (status = 200, description = "Oldest first, with the resident's masked ID number and name; each resident's data read is in the audit log.", body = [ObjectionBody]),
         (status = 400, description = "`bad_request`: an unknown query parameter or value.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
         (status = 403, description = "`role_forbidden`: only reviewers decide objections.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -194,7 +195,8 @@ pub async fn list(
     responses(
         (status = 200, description = "Accepted; the acceptance is in the audit log with the staff member's name.", body = ObjectionBody),
         (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
         (status = 403, description = "`role_forbidden`: only reviewers decide objections.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`objection_not_found`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`objection_wrong_state`: it is not `submitted`.", body = Problem, content_type = "application/problem+json"),
@@ -289,7 +291,8 @@ fn parse_decision(body: &[u8]) -> Result<Decision, ApiError> {
     responses(
         (status = 200, description = "Decided; the decision is in the audit log with the staff member's name, and the resident's score already reflects it.", body = ObjectionBody),
         (status = 400, description = "`bad_request`: the path cannot be decoded; `unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
         (status = 403, description = "`role_forbidden`: only reviewers decide objections.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`objection_not_found`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`objection_wrong_state`: not yet accepted, or already decided; `objection_not_corrected`: `corrected` without the unit's correction or withdrawal and without `withdraw`; `record_not_disputable`: the record cannot be withdrawn (repaired).", body = Problem, content_type = "application/problem+json"),
