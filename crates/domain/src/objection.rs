@@ -91,7 +91,10 @@ impl ObjectionStatus {
 
     /// Whether the objection is still open (not decided).
     pub fn is_open(self) -> bool {
-        !matches!(self, ObjectionStatus::Corrected | ObjectionStatus::Explained)
+        !matches!(
+            self,
+            ObjectionStatus::Corrected | ObjectionStatus::Explained
+        )
     }
 
     /// The state after `event`, or why it is not allowed. A decision needs

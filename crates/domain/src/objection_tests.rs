@@ -19,7 +19,11 @@ fn any_event() -> impl Strategy<Value = ObjectionEvent> {
 }
 
 fn any_date() -> impl Strategy<Value = Date> {
-    (0i32..730).prop_map(|n| d("2025-01-01").checked_add(jiff::Span::new().days(n)).unwrap())
+    (0i32..730).prop_map(|n| {
+        d("2025-01-01")
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+    })
 }
 
 #[test]
@@ -30,7 +34,10 @@ fn transitions() {
         S::Submitted.apply(E::Accept { routed: true }),
         Ok(S::AwaitingUnit)
     );
-    assert_eq!(S::Submitted.apply(E::Accept { routed: false }), Ok(S::Accepted));
+    assert_eq!(
+        S::Submitted.apply(E::Accept { routed: false }),
+        Ok(S::Accepted)
+    );
     assert_eq!(S::AwaitingUnit.apply(E::UnitReply), Ok(S::Accepted));
     assert_eq!(
         S::AwaitingUnit.apply(E::Decide(Outcome::Corrected)),
@@ -61,7 +68,10 @@ fn deadlines_around_2026_holidays() {
     let r = reply_by(&cal, d("2026-10-09")).unwrap();
     assert_eq!((r.date, r.provisional), (d("2026-10-22"), false));
     // Submitted on Thursday 24 September, before Mid-Autumn (25–27).
-    assert_eq!(accept_by(&cal, d("2026-09-24")).unwrap().date, d("2026-09-29"));
+    assert_eq!(
+        accept_by(&cal, d("2026-09-24")).unwrap().date,
+        d("2026-09-29")
+    );
     // Accepted at the end of December: the count runs into 2027, which has
     // no data, so the deadline is provisional.
     let late = reply_by(&cal, d("2026-12-28")).unwrap();

@@ -33,7 +33,8 @@ use crate::{Context, JobError};
 mod cases;
 
 pub use cases::{
-    accept, decide, mark_overdue, mark_overdue_now, queue, reply, unit_queue, Decision, QueueFilter, Staff,
+    accept, decide, mark_overdue, mark_overdue_now, queue, reply, unit_queue, Decision,
+    QueueFilter, Staff,
 };
 
 /// What an objection is about.
@@ -293,8 +294,8 @@ pub fn submit(
             }
         }
         let calendar = crate::calendar::effective_in(tx)?;
-        let accept_by: Deadline = rules::accept_by(&calendar, today)
-            .map_err(|e| JobError::Invalid(e.to_string()))?;
+        let accept_by: Deadline =
+            rules::accept_by(&calendar, today).map_err(|e| JobError::Invalid(e.to_string()))?;
         let scorers = ctx.in_play(tx)?;
         if let Some(h) = &head {
             match apply_event(

@@ -138,14 +138,7 @@ pub fn queue(
     today: Date,
 ) -> Result<Vec<Objection>, ObjectionError> {
     let actor = staff.actor()?;
-    Ok(listing(
-        ctx,
-        &actor,
-        staff.request_id,
-        None,
-        filter,
-        today,
-    )?)
+    Ok(listing(ctx, &actor, staff.request_id, None, filter, today)?)
 }
 
 /// The objections routed to `unit`, oldest first.
@@ -173,10 +166,7 @@ fn step(
     };
     match o.status.apply(event(&o)) {
         Ok(next) => Ok(Ok((o, next))),
-        Err(e) => Ok(Err(ObjectionError::WrongState {
-            id,
-            status: e.from,
-        })),
+        Err(e) => Ok(Err(ObjectionError::WrongState { id, status: e.from })),
     }
 }
 
@@ -223,8 +213,8 @@ pub fn accept(
             Err(e) => return Ok(Err(e)),
         };
         let calendar = crate::calendar::effective_in(tx)?;
-        let reply_by = rules::reply_by(&calendar, today)
-            .map_err(|e| JobError::Invalid(e.to_string()))?;
+        let reply_by =
+            rules::reply_by(&calendar, today).map_err(|e| JobError::Invalid(e.to_string()))?;
         o.status = next;
         o.accepted_on = Some(today);
         o.accepted_by = Some(staff.member.name.clone());
@@ -341,9 +331,9 @@ pub fn decide(
         let models = versions(&scorers);
         let mut record_action = None;
         if let Some(record_id) = o.record_id {
-            let head = tx
-                .head_of(record_id)?
-                .ok_or_else(|| JobError::Invalid(format!("objection {id}: no record {record_id}")))?;
+            let head = tx.head_of(record_id)?.ok_or_else(|| {
+                JobError::Invalid(format!("objection {id}: no record {record_id}"))
+            })?;
             let by_unit = head.id != record_id || head.status == RecordStatus::Withdrawn;
             let event = match decision.outcome {
                 Outcome::Corrected if decision.withdraw => Some(RecordEvent::Withdraw),
@@ -358,9 +348,15 @@ pub fn decide(
                     RecordEvent::Withdraw => "record.withdrawn",
                     _ => "record.dispute_resolved",
                 };
-                if let Err(e) =
-                    apply_event(tx, &head, event, Some(&explanation), &change, action, &models)?
-                {
+                if let Err(e) = apply_event(
+                    tx,
+                    &head,
+                    event,
+                    Some(&explanation),
+                    &change,
+                    action,
+                    &models,
+                )? {
                     // A repaired record cannot be withdrawn: the case is settled.
                     return Ok(Err(ObjectionError::NotDisputable(e.state)));
                 }

@@ -11,9 +11,7 @@ use chengxin_domain::objection::{ObjectionStatus, Outcome};
 use chengxin_domain::record::RecordStatus;
 use chengxin_domain::staff::Role;
 use chengxin_domain::IdNumber;
-use chengxin_jobs::objections::{
-    self, Decision, ObjectionError, QueueFilter, Staff, Target,
-};
+use chengxin_jobs::objections::{self, Decision, ObjectionError, QueueFilter, Staff, Target};
 use chengxin_jobs::push::{push_record, withdraw, Caller};
 use chengxin_jobs::resident::Resident;
 use chengxin_jobs::staff::StaffMember;
@@ -77,8 +75,14 @@ fn setup(ctx: &Context, id: IdNumber, as_of: Date) -> i64 {
         ),
     ];
     store_chunk(ctx, &rows, &Change::bulk(Cause::Import, "test")).unwrap();
-    chengxin_jobs::recompute(ctx, chengxin_jobs::Target::Changed, as_of, Cause::Import, &())
-        .unwrap();
+    chengxin_jobs::recompute(
+        ctx,
+        chengxin_jobs::Target::Changed,
+        as_of,
+        Cause::Import,
+        &(),
+    )
+    .unwrap();
     record_of(ctx, &id, "P01").0
 }
 
@@ -115,9 +119,15 @@ fn units(ctx: &Context) -> (Unit, Unit) {
     let tax = add_unit(ctx, "SX-TAX", "绍兴市税务局", &["P01".into()], "operator:t")
         .unwrap()
         .0;
-    let other = add_unit(ctx, "SX-MKT", "绍兴市市场监管局", &["P01".into()], "operator:t")
-        .unwrap()
-        .0;
+    let other = add_unit(
+        ctx,
+        "SX-MKT",
+        "绍兴市市场监管局",
+        &["P01".into()],
+        "operator:t",
+    )
+    .unwrap()
+    .0;
     (tax, other)
 }
 
@@ -134,18 +144,35 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
         let before = score(&ctx, &id, filed_on);
 
         // Someone else's record is not revealed.
-        let e = objections::submit(&ctx, me(&stranger), Target::Record(p1), "不是我的", &[], filed_on)
-            .unwrap_err();
+        let e = objections::submit(
+            &ctx,
+            me(&stranger),
+            Target::Record(p1),
+            "不是我的",
+            &[],
+            filed_on,
+        )
+        .unwrap_err();
         assert!(matches!(e, ObjectionError::RecordNotFound(_)), "{e:?}");
         // A blank reason is refused before anything is stored.
-        let e = objections::submit(&ctx, me(&id), Target::Record(p1), "  ", &[], filed_on)
-            .unwrap_err();
-        assert!(matches!(e, ObjectionError::Text("missing_field", _)), "{e:?}");
+        let e =
+            objections::submit(&ctx, me(&id), Target::Record(p1), "  ", &[], filed_on).unwrap_err();
+        assert!(
+            matches!(e, ObjectionError::Text("missing_field", _)),
+            "{e:?}"
+        );
 
         // Filed on Wednesday 30 September, just before National Day: the
         // agency accepts by Friday 9 October.
-        let s = objections::submit(&ctx, me(&id), Target::Record(p1), "该处罚已被复议撤销", &[], filed_on)
-            .unwrap();
+        let s = objections::submit(
+            &ctx,
+            me(&id),
+            Target::Record(p1),
+            "该处罚已被复议撤销",
+            &[],
+            filed_on,
+        )
+        .unwrap();
         assert_eq!(s.status, ObjectionStatus::Submitted);
         assert_eq!(s.accept_by, d("2026-10-09"));
         assert_eq!(s.reply_by, None);
@@ -156,7 +183,10 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
 
         let e = objections::submit(&ctx, me(&id), Target::Record(p1), "再次", &[], filed_on)
             .unwrap_err();
-        assert!(matches!(e, ObjectionError::AlreadyOpen(x) if x == s.id), "{e:?}");
+        assert!(
+            matches!(e, ObjectionError::AlreadyOpen(x) if x == s.id),
+            "{e:?}"
+        );
 
         let reviewer = member("wang", Role::Reviewer);
         let staff = Staff {
@@ -169,8 +199,18 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
             withdraw,
         };
         // No decision before acceptance.
-        let e = objections::decide(&ctx, staff, s.id, &decision(true), d("2026-10-08")).unwrap_err();
-        assert!(matches!(e, ObjectionError::WrongState { status: ObjectionStatus::Submitted, .. }), "{e:?}");
+        let e =
+            objections::decide(&ctx, staff, s.id, &decision(true), d("2026-10-08")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ObjectionError::WrongState {
+                    status: ObjectionStatus::Submitted,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
 
         let a = objections::accept(&ctx, staff, s.id, d("2026-10-09")).unwrap();
         assert_eq!(a.status, ObjectionStatus::AwaitingUnit);
@@ -181,19 +221,25 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
         assert!(matches!(e, ObjectionError::WrongState { .. }));
 
         // Routed to SX-TAX only.
-        let mine = objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-12")).unwrap();
+        let mine =
+            objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-12")).unwrap();
         assert_eq!(mine.iter().map(|o| o.id).collect::<Vec<_>>(), [s.id]);
         assert!(mine[0].id_number.as_deref().unwrap().contains('*'));
-        assert!(objections::unit_queue(&ctx, &other, None, all(None, false), d("2026-10-12"))
-            .unwrap()
-            .is_empty());
-        let e = objections::reply(&ctx, &other, None, s.id, "与我无关", d("2026-10-12")).unwrap_err();
+        assert!(
+            objections::unit_queue(&ctx, &other, None, all(None, false), d("2026-10-12"))
+                .unwrap()
+                .is_empty()
+        );
+        let e =
+            objections::reply(&ctx, &other, None, s.id, "与我无关", d("2026-10-12")).unwrap_err();
         assert!(matches!(e, ObjectionError::NotFound(_)), "{e:?}");
-        let r = objections::reply(&ctx, &tax, None, s.id, "请中心依法处理", d("2026-10-12")).unwrap();
+        let r =
+            objections::reply(&ctx, &tax, None, s.id, "请中心依法处理", d("2026-10-12")).unwrap();
         assert_eq!(r.status, ObjectionStatus::Accepted);
 
         // `corrected` needs the unit's correction or the agency's withdrawal.
-        let e = objections::decide(&ctx, staff, s.id, &decision(false), d("2026-10-13")).unwrap_err();
+        let e =
+            objections::decide(&ctx, staff, s.id, &decision(false), d("2026-10-13")).unwrap_err();
         assert!(matches!(e, ObjectionError::NotCorrected(_)), "{e:?}");
         let done = objections::decide(&ctx, staff, s.id, &decision(true), d("2026-10-13")).unwrap();
         assert_eq!(done.status, ObjectionStatus::Corrected);
@@ -205,8 +251,15 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
         let last = history.last().unwrap();
         assert_eq!(last.cause, Cause::Objection);
         assert_eq!(last.score, Some(before + 20));
-        let e = objections::decide(&ctx, staff, s.id, &decision(true), d("2026-10-14")).unwrap_err();
-        assert!(matches!(e, ObjectionError::WrongState { status: ObjectionStatus::Corrected, .. }));
+        let e =
+            objections::decide(&ctx, staff, s.id, &decision(true), d("2026-10-14")).unwrap_err();
+        assert!(matches!(
+            e,
+            ObjectionError::WrongState {
+                status: ObjectionStatus::Corrected,
+                ..
+            }
+        ));
 
         // The resident sees every step with its date.
         let listed = objections::list_mine(&ctx, me(&id), d("2026-10-14")).unwrap();
@@ -223,15 +276,27 @@ fn a_record_objection_end_to_end_with_the_agency_withdrawing_it() {
             ]
         );
         assert_eq!(listed[0].answer.as_deref(), Some("经核实，该处罚已撤销"));
-        assert!(objections::list_mine(&ctx, me(&stranger), d("2026-10-14")).unwrap().is_empty());
+        assert!(objections::list_mine(&ctx, me(&stranger), d("2026-10-14"))
+            .unwrap()
+            .is_empty());
 
         // Every step is audited; the decision names the staff member.
         let log = entries(&ctx);
         let actions: Vec<&str> = log.iter().map(|e| e.event.action.as_str()).collect();
-        for a in ["objection.submitted", "record.disputed", "objection.accepted", "objection.unit_replied", "record.withdrawn", "objection.decided"] {
+        for a in [
+            "objection.submitted",
+            "record.disputed",
+            "objection.accepted",
+            "objection.unit_replied",
+            "record.withdrawn",
+            "objection.decided",
+        ] {
             assert!(actions.contains(&a), "{a} missing");
         }
-        let decided = log.iter().find(|e| e.event.action == "objection.decided").unwrap();
+        let decided = log
+            .iter()
+            .find(|e| e.event.action == "objection.decided")
+            .unwrap();
         assert_eq!(decided.event.actor, "staff:wang");
         assert_eq!(decided.event.detail["staff"], "wang");
         assert_eq!(decided.event.detail["outcome"], "corrected");
@@ -252,7 +317,8 @@ fn a_unit_correction_is_recorded_and_an_explanation_resolves_the_flag() {
             member: &reviewer,
             request_id: None,
         };
-        let s = objections::submit(&ctx, me(&id), Target::Record(p1), "处罚等级有误", &[], on).unwrap();
+        let s =
+            objections::submit(&ctx, me(&id), Target::Record(p1), "处罚等级有误", &[], on).unwrap();
         objections::accept(&ctx, staff, s.id, on).unwrap();
         // The unit corrects the level to minor with a normal push: the new
         // version stays disputed until the decision.
@@ -282,7 +348,11 @@ fn a_unit_correction_is_recorded_and_an_explanation_resolves_the_flag() {
         .unwrap();
         assert_eq!(done.status, ObjectionStatus::Corrected);
         assert_eq!(record_of(&ctx, &id, "P01"), (v2, RecordStatus::Active));
-        assert_eq!(score(&ctx, &id, on), before + 20, "a minor penalty is never published");
+        assert_eq!(
+            score(&ctx, &id, on),
+            before + 20,
+            "a minor penalty is never published"
+        );
 
         // A score objection goes straight to the reviewer and is explained.
         let s2 = objections::submit(&ctx, me(&id), Target::Score, "分数偏低", &[], on).unwrap();
@@ -320,7 +390,8 @@ fn a_unit_correction_is_recorded_and_an_explanation_resolves_the_flag() {
         .unwrap();
 
         // An explained record objection resolves the flag; the record counts as before.
-        let unit_withdrawn_later = objections::submit(&ctx, me(&id), Target::Record(v2), "仍有异议", &[], on).unwrap();
+        let unit_withdrawn_later =
+            objections::submit(&ctx, me(&id), Target::Record(v2), "仍有异议", &[], on).unwrap();
         assert_eq!(record_of(&ctx, &id, "P01").1, RecordStatus::Disputed);
         objections::accept(&ctx, staff, unit_withdrawn_later.id, on).unwrap();
         objections::decide(
@@ -346,7 +417,10 @@ fn a_unit_correction_is_recorded_and_an_explanation_resolves_the_flag() {
         // A withdrawn record can no longer be objected to.
         withdraw(&ctx, caller, &format!("{}-p1", id.as_str()), "撤销").unwrap();
         let e = objections::submit(&ctx, me(&id), Target::Record(v2), "再议", &[], on).unwrap_err();
-        assert!(matches!(e, ObjectionError::NotDisputable(RecordStatus::Withdrawn)), "{e:?}");
+        assert!(
+            matches!(e, ObjectionError::NotDisputable(RecordStatus::Withdrawn)),
+            "{e:?}"
+        );
     }
 }
 
@@ -362,14 +436,31 @@ fn deadlines_follow_the_calendar_and_late_cases_are_marked() {
             member: &reviewer,
             request_id: None,
         };
-        let s = objections::submit(&ctx, me(&id), Target::Record(p1), "有误", &[], d("2026-09-30")).unwrap();
+        let s = objections::submit(
+            &ctx,
+            me(&id),
+            Target::Record(p1),
+            "有误",
+            &[],
+            d("2026-09-30"),
+        )
+        .unwrap();
         let mark = |on: &str| objections::mark_overdue_now(&ctx, d(on)).unwrap();
         // The deadline day itself is in time; the day after is late.
         assert_eq!(mark("2026-10-09"), 0);
-        assert!(objections::queue(&ctx, staff, all(None, true), d("2026-10-09")).unwrap().is_empty());
+        assert!(
+            objections::queue(&ctx, staff, all(None, true), d("2026-10-09"))
+                .unwrap()
+                .is_empty()
+        );
         // Late on Saturday 10 October (a make-up working day) already, but
         // listed at query time without a daily run.
-        assert_eq!(objections::queue(&ctx, staff, all(None, true), d("2026-10-10")).unwrap().len(), 1);
+        assert_eq!(
+            objections::queue(&ctx, staff, all(None, true), d("2026-10-10"))
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(mark("2026-10-10"), 1);
         assert_eq!(mark("2026-10-11"), 0, "marked once");
         // Accepted late on Monday 12 October: 10 working days to 26 October.
@@ -380,15 +471,22 @@ fn deadlines_follow_the_calendar_and_late_cases_are_marked() {
         let late = objections::queue(&ctx, staff, all(None, true), d("2026-10-12")).unwrap();
         assert_eq!(late.len(), 1, "a step done late stays listed as late");
         assert_eq!(
-            objections::queue(&ctx, staff, all(Some(ObjectionStatus::Submitted), false), d("2026-10-12"))
-                .unwrap()
-                .len(),
+            objections::queue(
+                &ctx,
+                staff,
+                all(Some(ObjectionStatus::Submitted), false),
+                d("2026-10-12")
+            )
+            .unwrap()
+            .len(),
             0
         );
         // The unit's reply is due on 26 October; on the 27th it is overdue.
-        let unit_view = objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-27")).unwrap();
+        let unit_view =
+            objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-27")).unwrap();
         assert!(unit_view[0].overdue);
-        let unit_view = objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-26")).unwrap();
+        let unit_view =
+            objections::unit_queue(&ctx, &tax, None, all(None, false), d("2026-10-26")).unwrap();
         assert!(!unit_view[0].overdue);
 
         // Filed on 30 December 2026: the count reaches 2027, which has no
@@ -396,11 +494,22 @@ fn deadlines_follow_the_calendar_and_late_cases_are_marked() {
         // to Friday) is provisional.
         let other = id_number("330602", "19870101", 32);
         setup(&ctx, other, d("2026-12-30"));
-        let s2 = objections::submit(&ctx, me(&other), Target::Score, "有误", &[], d("2026-12-30")).unwrap();
+        let s2 = objections::submit(
+            &ctx,
+            me(&other),
+            Target::Score,
+            "有误",
+            &[],
+            d("2026-12-30"),
+        )
+        .unwrap();
         assert_eq!(s2.accept_by, d("2027-01-01"));
         assert!(s2.provisional);
         let log = entries(&ctx);
-        let overdue = log.iter().filter(|e| e.event.action == "objection.overdue").count();
+        let overdue = log
+            .iter()
+            .filter(|e| e.event.action == "objection.overdue")
+            .count();
         assert_eq!(overdue, 1);
     }
 }

@@ -328,7 +328,9 @@ async fn parse_form(mut form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>
                     read_part(field, MAX_EVIDENCE_BYTES, || {
                         ApiError::new(
                             ErrorCode::EvidenceTooLarge,
-                            format!("evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"),
+                            format!(
+                                "evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"
+                            ),
                         )
                     })
                     .await?,
@@ -340,14 +342,12 @@ async fn parse_form(mut form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>
                     "a part has no name",
                 ))
             }
-            other => {
-                return Err(ApiError::new(
-                    ErrorCode::UnknownField,
-                    format!(
-                        "unknown part `{other}`: send `record_id` or `about`, `reason` and `evidence`"
-                    ),
-                ))
-            }
+            other => return Err(ApiError::new(
+                ErrorCode::UnknownField,
+                format!(
+                    "unknown part `{other}`: send `record_id` or `about`, `reason` and `evidence`"
+                ),
+            )),
         }
     }
     let get = |k: &str| texts.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
@@ -424,12 +424,10 @@ pub async fn submit(
                 .map_err(|e| ApiError::new(ErrorCode::MalformedMultipart, e.body_text()))?;
             parse_form(form).await?
         }
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "an objection is sent as `application/json` or `multipart/form-data` (with evidence)",
-            ))
-        }
+        _ => return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "an objection is sent as `application/json` or `multipart/form-data` (with evidence)",
+        )),
     };
     let stored = state
         .blocking(move |ctx| {

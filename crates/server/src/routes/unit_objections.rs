@@ -22,7 +22,10 @@ use crate::state::AppState;
 #[allow(dead_code)] // documents the body `parse_reply` reads
 pub struct ReplyRequest {
     /// Not blank, at most 2000 characters; seen by the agency's reviewer.
-    #[schema(example = "经复核，该处罚决定已于2026年3月撤销，已撤回该信息", max_length = 2000)]
+    #[schema(
+        example = "经复核，该处罚决定已于2026年3月撤销，已撤回该信息",
+        max_length = 2000
+    )]
     pub text: String,
 }
 
@@ -50,7 +53,13 @@ pub async fn list(
     let filter = parse_query(query.as_deref().unwrap_or_default(), false)?;
     let list = state
         .blocking(move |ctx| {
-            objections::unit_queue(ctx, &unit, Some(&request_id), filter, chengxin_jobs::today())
+            objections::unit_queue(
+                ctx,
+                &unit,
+                Some(&request_id),
+                filter,
+                chengxin_jobs::today(),
+            )
         })
         .await?
         .map_err(ApiError::internal)?;
@@ -101,7 +110,14 @@ pub async fn reply(
     let text = parse_reply(&body)?;
     let o = state
         .blocking(move |ctx| {
-            objections::reply(ctx, &unit, Some(&request_id), id, &text, chengxin_jobs::today())
+            objections::reply(
+                ctx,
+                &unit,
+                Some(&request_id),
+                id,
+                &text,
+                chengxin_jobs::today(),
+            )
         })
         .await?
         .map_err(problem)?;

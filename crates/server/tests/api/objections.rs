@@ -58,7 +58,11 @@ fn working_days(n: i64) -> String {
 /// penalty's record id.
 async fn resident_with_penalty(app: &TestApp, tax: &str, n: u32) -> i64 {
     let me = id(n);
-    assert_json(app.push(tax, &b03(&format!("b-{n}"), &me)).await, StatusCode::CREATED).await;
+    assert_json(
+        app.push(tax, &b03(&format!("b-{n}"), &me)).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let r = assert_json(
         app.push(tax, &p01(&format!("p-{n}"), &me, "general")).await,
         StatusCode::CREATED,
@@ -209,7 +213,12 @@ fn form(texts: &[(&str, &str)], files: &[&[u8]]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_form(app: &TestApp, token: &str, texts: &[(&str, &str)], files: &[&[u8]]) -> reqwest::Response {
+async fn post_form(
+    app: &TestApp,
+    token: &str,
+    texts: &[(&str, &str)],
+    files: &[&[u8]],
+) -> reqwest::Response {
     let (ty, body) = form(texts, files);
     app.client
         .post(app.url("/api/v1/me/objections"))
@@ -231,21 +240,47 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
 
         let bad: Vec<(Value, &str)> = vec![
             (json!({"record_id": record}), "missing_field"),
-            (json!({"record_id": record, "reason": "   "}), "missing_field"),
-            (json!({"record_id": record, "reason": "字".repeat(2001)}), "out_of_range"),
-            (json!({"record_id": record, "reason": "a\u{0}b"}), "invalid_field"),
+            (
+                json!({"record_id": record, "reason": "   "}),
+                "missing_field",
+            ),
+            (
+                json!({"record_id": record, "reason": "字".repeat(2001)}),
+                "out_of_range",
+            ),
+            (
+                json!({"record_id": record, "reason": "a\u{0}b"}),
+                "invalid_field",
+            ),
             (json!({"record_id": "x", "reason": "r"}), "invalid_field"),
-            (json!({"record_id": record, "about": "score", "reason": "r"}), "invalid_field"),
+            (
+                json!({"record_id": record, "about": "score", "reason": "r"}),
+                "invalid_field",
+            ),
             (json!({"about": "grade", "reason": "r"}), "invalid_enum"),
             (json!({"reason": "r"}), "missing_field"),
-            (json!({"record_id": record, "reason": "r", "note": 1}), "unknown_field"),
+            (
+                json!({"record_id": record, "reason": "r", "note": 1}),
+                "unknown_field",
+            ),
         ];
         for (body, code) in bad {
             let res = post(&app, &token, path, &body).await;
             assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
         }
-        let res = post_form(&app, &token, &[("about", "score"), ("reason", "有误")], &[b"not a pdf"]).await;
-        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "evidence_type_not_allowed").await;
+        let res = post_form(
+            &app,
+            &token,
+            &[("about", "score"), ("reason", "有误")],
+            &[b"not a pdf"],
+        )
+        .await;
+        assert_problem(
+            res,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "evidence_type_not_allowed",
+        )
+        .await;
         let res = app
             .client
             .post(app.url(path))
@@ -255,7 +290,12 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
             .send()
             .await
             .unwrap();
-        assert_problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        assert_problem(
+            res,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
         // Nothing was stored by any of it.
@@ -264,7 +304,13 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
 
         // A score objection with a PDF, as a form.
         let filed = assert_json(
-            post_form(&app, &token, &[("about", "score"), ("reason", "分数偏低")], &[PDF]).await,
+            post_form(
+                &app,
+                &token,
+                &[("about", "score"), ("reason", "分数偏低")],
+                &[PDF],
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
@@ -272,7 +318,13 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
         let oid = filed["id"].as_i64().unwrap();
         // A record objection as a form too.
         let rec = assert_json(
-            post_form(&app, &token, &[("record_id", &record.to_string()), ("reason", "有误")], &[]).await,
+            post_form(
+                &app,
+                &token,
+                &[("record_id", &record.to_string()), ("reason", "有误")],
+                &[],
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
@@ -281,40 +333,85 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
 
         let reviewer = staff_token(&app, "wang", Role::Reviewer).await;
         let accepted = assert_json(
-            post(&app, &reviewer, &format!("/api/v1/staff/objections/{oid}/accept"), &json!({})).await,
+            post(
+                &app,
+                &reviewer,
+                &format!("/api/v1/staff/objections/{oid}/accept"),
+                &json!({}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
-        assert_eq!(accepted["status"], "accepted", "a score objection goes to no unit");
+        assert_eq!(
+            accepted["status"], "accepted",
+            "a score objection goes to no unit"
+        );
         assert_eq!(accepted["reply_by"], working_days(10));
         let decision = format!("/api/v1/staff/objections/{oid}/decision");
         for (body, code) in [
             (json!({"outcome": "explained"}), "missing_field"),
-            (json!({"outcome": "fixed", "explanation": "x"}), "invalid_enum"),
-            (json!({"outcome": "explained", "explanation": "x", "withdraw": true}), "invalid_field"),
-            (json!({"outcome": "explained", "explanation": "x", "withdraw": "yes"}), "invalid_field"),
+            (
+                json!({"outcome": "fixed", "explanation": "x"}),
+                "invalid_enum",
+            ),
+            (
+                json!({"outcome": "explained", "explanation": "x", "withdraw": true}),
+                "invalid_field",
+            ),
+            (
+                json!({"outcome": "explained", "explanation": "x", "withdraw": "yes"}),
+                "invalid_field",
+            ),
         ] {
-            assert_problem(post(&app, &reviewer, &decision, &body).await, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+            assert_problem(
+                post(&app, &reviewer, &decision, &body).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+            )
+            .await;
         }
         assert_problem(
-            post(&app, &reviewer, "/api/v1/staff/objections/999999/accept", &json!({})).await,
+            post(
+                &app,
+                &reviewer,
+                "/api/v1/staff/objections/999999/accept",
+                &json!({}),
+            )
+            .await,
             StatusCode::NOT_FOUND,
             "objection_not_found",
         )
         .await;
         let done = assert_json(
-            post(&app, &reviewer, &decision, &json!({"outcome": "explained", "explanation": "分数按现行模型计算无误"})).await,
+            post(
+                &app,
+                &reviewer,
+                &decision,
+                &json!({"outcome": "explained", "explanation": "分数按现行模型计算无误"}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
         assert_eq!(done["status"], "explained");
 
         let mine = assert_json(app.get(&token, path).await, StatusCode::OK).await;
-        let score_obj = mine.as_array().unwrap().iter().find(|o| o["id"] == oid).unwrap();
+        let score_obj = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == oid)
+            .unwrap();
         assert_eq!(score_obj["record_id"], Value::Null);
         assert_eq!(score_obj["answer"], "分数按现行模型计算无误");
         assert_eq!(score_obj["evidence"][0]["media_type"], "application/pdf");
-        let rec_obj = mine.as_array().unwrap().iter().find(|o| o["id"] == rec["id"]).unwrap();
+        let rec_obj = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == rec["id"])
+            .unwrap();
         assert_eq!(rec_obj["status"], "submitted");
         assert_eq!(rec_obj["answer"], Value::Null);
     })

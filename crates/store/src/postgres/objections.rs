@@ -75,7 +75,11 @@ pub(super) fn list(conn: &mut Conn, f: &ObjectionFilter<'_>) -> Result<Vec<Objec
 
 pub(super) fn one(conn: &mut Conn, id: i64, lock: bool) -> Result<Option<ObjectionRow>> {
     let sql = if lock {
-        concat!("SELECT ", cols!(), " FROM objections WHERE id = $1 FOR UPDATE")
+        concat!(
+            "SELECT ",
+            cols!(),
+            " FROM objections WHERE id = $1 FOR UPDATE"
+        )
     } else {
         concat!("SELECT ", cols!(), " FROM objections WHERE id = $1")
     };

@@ -7,7 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, objections, people, read, records, rotation, scores, staff, submissions, units,
+    audit, calendar, models, objections, people, read, records, rotation, scores, staff,
+    submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
