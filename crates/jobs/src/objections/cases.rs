@@ -414,8 +414,16 @@ pub fn mark_overdue(tx: &mut dyn WriteTx, today: Date) -> Result<usize, JobError
             limit: PAGE,
         })?;
         let done = page.len() < PAGE;
-        for mut o in page {
-            after = o.id;
+        for seen in page {
+            after = seen.id;
+            if seen.overdue_on.is_some() || rules::overdue(&timeline(&seen), today).is_none() {
+                continue;
+            }
+            // Read again, locked: a concurrent step may have moved it since
+            // the page was read, and the whole row is written back.
+            let Some(mut o) = tx.objection(seen.id)? else {
+                continue;
+            };
             if o.overdue_on.is_some() {
                 continue;
             }

@@ -342,12 +342,14 @@ async fn parse_form(mut form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>
                     "a part has no name",
                 ))
             }
-            other => return Err(ApiError::new(
-                ErrorCode::UnknownField,
-                format!(
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::UnknownField,
+                    format!(
                     "unknown part `{other}`: send `record_id` or `about`, `reason` and `evidence`"
                 ),
-            )),
+                ))
+            }
         }
     }
     let get = |k: &str| texts.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
