@@ -33,8 +33,8 @@ use crate::{Context, JobError};
 mod cases;
 
 pub use cases::{
-    accept, decide, mark_overdue, mark_overdue_now, queue, reply, unit_queue, Decision,
-    QueueFilter, Staff,
+    accept, decide, evidence_file, mark_overdue, mark_overdue_now, queue, reply, unit_queue,
+    Decision, QueueFilter, Staff,
 };
 
 /// What an objection is about.

@@ -108,7 +108,7 @@ error_table! {
     SelfReportNotFound = "self_report_not_found", NOT_FOUND, "Self-report not found",
         "No self-report with this id that the caller may see: a unit sees only reports of items it is responsible for.";
     EvidenceNotFound = "evidence_not_found", NOT_FOUND, "Evidence not found",
-        "The self-report has no evidence file with this SHA-256.";
+        "The self-report or objection has no evidence file with this SHA-256.";
     CommitmentAlreadyActive = "commitment_already_active", CONFLICT, "Commitment already active",
         "The resident already has an active commitment to this template; it can be signed again once that one is fulfilled, breached or expired.";
     SelfReportAlreadyDecided = "self_report_already_decided", CONFLICT, "Self-report already decided",

@@ -88,6 +88,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff_objections::list))
         .routes(routes!(routes::staff_objections::accept))
         .routes(routes!(routes::staff_objections::decide))
+        .routes(routes!(routes::staff_objections::evidence))
         .routes(routes!(routes::unit_objections::list))
         .routes(routes!(routes::unit_objections::reply))
         .routes(routes!(routes::me_objections::list))

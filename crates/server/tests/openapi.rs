@@ -56,6 +56,7 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/staff/objections",
         "POST /api/v1/staff/objections/{id}/accept",
         "POST /api/v1/staff/objections/{id}/decision",
+        "GET /api/v1/staff/objections/{id}/evidence/{sha256}",
         "GET /api/v1/unit/objections",
         "POST /api/v1/unit/objections/{id}/reply",
     ]

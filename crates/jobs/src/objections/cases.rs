@@ -460,3 +460,49 @@ pub fn mark_overdue(tx: &mut dyn WriteTx, today: Date) -> Result<usize, JobError
 pub fn mark_overdue_now(ctx: &Context, today: Date) -> Result<usize, JobError> {
     write(&*ctx.store, |tx| mark_overdue(tx, today))
 }
+
+/// One evidence file of an objection, for a reviewer: its media type and
+/// content (`None`: no such objection or file). Reading it is audited as a
+/// read of the person's data.
+pub fn evidence_file(
+    ctx: &Context,
+    staff: Staff<'_>,
+    id: i64,
+    sha256_hex: &str,
+) -> Result<Option<(String, Vec<u8>)>, ObjectionError> {
+    let actor = staff.actor()?;
+    let Ok(sha256) = hex::decode(sha256_hex) else {
+        return Ok(None);
+    };
+    let mut tx = ctx.store.snapshot().map_err(JobError::from)?;
+    let Some(o) = tx.objection(id).map_err(JobError::from)? else {
+        return Ok(None);
+    };
+    let Some(e) = tx
+        .objection_evidence(&[id])
+        .map_err(JobError::from)?
+        .into_iter()
+        .find(|e| e.sha256 == sha256)
+    else {
+        return Ok(None);
+    };
+    let Some(content) = tx.evidence_content(&sha256).map_err(JobError::from)? else {
+        return Ok(None);
+    };
+    let index = tx
+        .identity(o.person_id)
+        .map_err(JobError::from)?
+        .map(|i| i.index);
+    drop(tx);
+    if let Some(index) = index {
+        crate::audit::record_read(
+            ctx,
+            &actor,
+            &index,
+            o.person_id,
+            staff.request_id,
+            "objection_evidence",
+        )?;
+    }
+    Ok(Some((e.media_type, content)))
+}

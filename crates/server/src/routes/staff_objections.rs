@@ -2,7 +2,9 @@
 //! roles get 403 `role_forbidden`): the list (`?status=&overdue=true`),
 //! acceptance (routing to the record's unit) and the decision.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::response::IntoResponse;
 use axum::Json;
 use chengxin_domain::objection::{ObjectionStatus, Outcome, MAX_TEXT_CHARS};
 use chengxin_domain::staff::Right;
@@ -322,4 +324,60 @@ pub async fn decide(
         .await?
         .map_err(problem)?;
     Ok(Json(o.into()))
+}
+
+/// One evidence file of an objection.
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff/objections/{id}/evidence/{sha256}",
+    tag = super::STAFF_TAG,
+    security(("staff_token" = [])),
+    params(
+        ("id" = i64, Path, description = "The objection's id."),
+        ("sha256" = String, Path, description = "The file's hex SHA-256, as listed."),
+    ),
+    responses(
+        (status = 200, description = "The file, with its type as judged from its content; the read is in the audit log.",
+         content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
+        (status = 403, description = "`role_forbidden`: only reviewers decide objections.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`objection_not_found` or `evidence_not_found`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn evidence(
+    State(state): State<AppState>,
+    me: AuthStaff,
+    RequestId(request_id): RequestId,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    reviewer(&me)?;
+    let Path((id, sha256)) =
+        path.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let id = objection_id(&id)?;
+    let file = state
+        .blocking(move |ctx| {
+            let staff = Staff {
+                member: &me.member,
+                request_id: Some(&request_id),
+            };
+            objections::evidence_file(ctx, staff, id, &sha256)
+        })
+        .await?
+        .map_err(problem)?;
+    let Some((media_type, content)) = file else {
+        return Err(ApiError::new(
+            ErrorCode::EvidenceNotFound,
+            "no such evidence file of this objection",
+        ));
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, media_type),
+            (CONTENT_DISPOSITION, "attachment".to_owned()),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        content,
+    ))
 }

@@ -406,6 +406,26 @@ async fn a_score_objection_with_evidence_is_explained_and_bad_input_is_refused()
         assert_eq!(score_obj["record_id"], Value::Null);
         assert_eq!(score_obj["answer"], "分数按现行模型计算无误");
         assert_eq!(score_obj["evidence"][0]["media_type"], "application/pdf");
+        let sha = score_obj["evidence"][0]["sha256"].as_str().unwrap();
+        let file = format!("/api/v1/staff/objections/{oid}/evidence/{sha}");
+        let res = app.get(&reviewer, &file).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[CONTENT_TYPE], "application/pdf");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+        let auditor = staff_token(&app, "li", Role::Auditor).await;
+        assert_problem(
+            app.get(&auditor, &file).await,
+            StatusCode::FORBIDDEN,
+            "role_forbidden",
+        )
+        .await;
+        let other = format!("/api/v1/staff/objections/{}/evidence/{sha}", rec["id"]);
+        assert_problem(
+            app.get(&reviewer, &other).await,
+            StatusCode::NOT_FOUND,
+            "evidence_not_found",
+        )
+        .await;
         let rec_obj = mine
             .as_array()
             .unwrap()
