@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod engine;
 pub mod id;
 pub mod model;
+pub mod objection;
 pub mod publication;
 pub mod record;
 pub mod repair;

@@ -58,6 +58,7 @@ pub mod commitments;
 pub mod decisions;
 pub mod keys;
 pub mod me;
+pub mod objections;
 pub mod push;
 pub mod resident;
 pub mod self_reports;

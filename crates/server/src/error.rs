@@ -108,11 +108,23 @@ error_table! {
     SelfReportNotFound = "self_report_not_found", NOT_FOUND, "Self-report not found",
         "No self-report with this id that the caller may see: a unit sees only reports of items it is responsible for.";
     EvidenceNotFound = "evidence_not_found", NOT_FOUND, "Evidence not found",
-        "The self-report has no evidence file with this SHA-256.";
+        "The self-report or objection has no evidence file with this SHA-256.";
     CommitmentAlreadyActive = "commitment_already_active", CONFLICT, "Commitment already active",
         "The resident already has an active commitment to this template; it can be signed again once that one is fulfilled, breached or expired.";
     SelfReportAlreadyDecided = "self_report_already_decided", CONFLICT, "Self-report already decided",
         "The self-report was already verified or rejected; a decision is final.";
+    ObjectionNotFound = "objection_not_found", NOT_FOUND, "Objection not found",
+        "No objection with this id that the caller may see: a resident sees only their own, a unit only those routed to it.";
+    ObjectionRecordNotFound = "objection_record_not_found", NOT_FOUND, "Record not found for objection",
+        "The resident has no record with this `record_id` (another person's record is not revealed), or, for `{\"about\":\"score\"}`, the platform holds nothing about them yet.";
+    ObjectionAlreadyOpen = "objection_already_open", CONFLICT, "Objection already open",
+        "An objection to the same record (or to the score) is still open; a new one may be filed once it is decided.";
+    RecordNotDisputable = "record_not_disputable", CONFLICT, "Record cannot be objected to",
+        "The record no longer counts (withdrawn, corrected, repaired, pending or rejected), so there is nothing to object to; or the agency cannot withdraw it (repaired).";
+    ObjectionWrongState = "objection_wrong_state", CONFLICT, "Objection in the wrong state",
+        "The objection's state does not allow this step: it must be `submitted` to be accepted, `awaiting_unit` for the unit's reply, and `accepted` or `awaiting_unit` to be decided (a decision is final).";
+    ObjectionNotCorrected = "objection_not_corrected", CONFLICT, "Record not corrected",
+        "The outcome `corrected` was given, but the record's unit has neither pushed a correction nor withdrawn it; send `\"withdraw\": true` for the agency to withdraw it.";
     MalformedMultipart = "malformed_multipart", BAD_REQUEST, "Malformed multipart body",
         "The `multipart/form-data` body cannot be parsed (bad boundary, truncated part, a part without a name).";
     ItemNotSelfReportable = "item_not_self_reportable", UNPROCESSABLE_ENTITY, "Item not self-reportable",
@@ -130,7 +142,7 @@ error_table! {
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",
         "The request was not completed within the server's time limit.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
-        "The body exceeds the limit: 100 MB for `/api/v1/batches`, 51 MiB for `/api/v1/me/self-reports`, 64 KiB elsewhere.";
+        "The body exceeds the limit: 100 MB for `/api/v1/batches`, 51 MiB for `/api/v1/me/self-reports` and `/api/v1/me/objections`, 64 KiB elsewhere.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
         "The `Content-Type` is not one the endpoint accepts (`application/json` for records; `application/x-ndjson`, `application/jsonl` or `text/csv` for batches; `multipart/form-data` for self-reports).";
     MalformedJson = "malformed_json", UNPROCESSABLE_ENTITY, "Malformed JSON",

@@ -85,6 +85,13 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff::sign_in))
         .routes(routes!(routes::staff::sign_out))
         .routes(routes!(routes::staff::me))
+        .routes(routes!(routes::staff_objections::list))
+        .routes(routes!(routes::staff_objections::accept))
+        .routes(routes!(routes::staff_objections::decide))
+        .routes(routes!(routes::staff_objections::evidence))
+        .routes(routes!(routes::unit_objections::list))
+        .routes(routes!(routes::unit_objections::reply))
+        .routes(routes!(routes::me_objections::list))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -94,6 +101,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
     // the parts stream (axum's default 2 MB limit is lifted for it).
     let self_reports = OpenApiRouter::new()
         .routes(routes!(routes::me_self_reports::submit))
+        .routes(routes!(routes::me_objections::submit))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(
             routes::me_self_reports::BODY_LIMIT,

@@ -51,6 +51,14 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/sessions",
         "DELETE /api/v1/staff/sessions/current",
         "GET /api/v1/staff/me",
+        "POST /api/v1/me/objections",
+        "GET /api/v1/me/objections",
+        "GET /api/v1/staff/objections",
+        "POST /api/v1/staff/objections/{id}/accept",
+        "POST /api/v1/staff/objections/{id}/decision",
+        "GET /api/v1/staff/objections/{id}/evidence/{sha256}",
+        "GET /api/v1/unit/objections",
+        "POST /api/v1/unit/objections/{id}/reply",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -19,6 +19,8 @@ pub enum Cause {
     Commitment,
     /// A resident submitted a self-report (pending: it counts once verified).
     SelfReport,
+    /// A reviewer decided an objection (异议) and the record was corrected or withdrawn.
+    Objection,
 }
 
 impl Cause {
@@ -33,6 +35,7 @@ impl Cause {
             Cause::Decision => "decision",
             Cause::Commitment => "commitment",
             Cause::SelfReport => "self_report",
+            Cause::Objection => "objection",
         }
     }
 
@@ -47,6 +50,7 @@ impl Cause {
             "decision" => Cause::Decision,
             "commitment" => Cause::Commitment,
             "self_report" => Cause::SelfReport,
+            "objection" => Cause::Objection,
             _ => return None,
         })
     }

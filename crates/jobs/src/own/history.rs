@@ -156,6 +156,10 @@ fn cause_text(cause: Cause, model: &str) -> (String, String) {
             "您自主申报的信息已核实".into(),
             "information you reported yourself was verified".into(),
         ),
+        Cause::Objection => (
+            "您的异议经审核，相关信息已更正或撤回".into(),
+            "your objection was decided and the record was corrected or withdrawn".into(),
+        ),
         Cause::ModelPublish => (
             format!("新版评分模型{model}开始施行"),
             format!("score model {model} came into force"),

@@ -9,6 +9,7 @@ mod input;
 mod jobs;
 mod keys;
 mod lifecycle;
+mod objections;
 mod own;
 mod parity;
 mod publish;

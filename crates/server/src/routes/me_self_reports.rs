@@ -281,7 +281,7 @@ pub async fn list(
 }
 
 /// A part's bytes; `too_long` as soon as more than `max` have arrived.
-async fn read_part(
+pub(crate) async fn read_part(
     mut field: Field<'_>,
     max: usize,
     too_long: impl Fn() -> ApiError,
@@ -296,7 +296,7 @@ async fn read_part(
     Ok(out)
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
+pub(crate) fn multipart_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             ErrorCode::PayloadTooLarge,

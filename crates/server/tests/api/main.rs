@@ -10,6 +10,7 @@ mod helpers;
 mod input;
 mod me;
 mod me_data;
+mod objections;
 mod records;
 mod self_reports;
 mod service;

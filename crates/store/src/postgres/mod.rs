@@ -26,6 +26,7 @@ mod conn;
 mod copy;
 mod migrate;
 mod models;
+mod objections;
 mod packed;
 mod people;
 mod read;

@@ -7,7 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, people, read, records, rotation, scores, staff, submissions, units,
+    audit, calendar, models, objections, people, read, records, rotation, scores, staff,
+    submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -391,6 +392,30 @@ impl StaffWrite for PgTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&mut self.conn, staff_id)
+    }
+}
+
+impl ObjectionsRead for PgTx<'_> {
+    fn objections(&mut self, filter: &ObjectionFilter<'_>) -> Result<Vec<ObjectionRow>> {
+        objections::list(&mut self.conn, filter)
+    }
+    fn objection(&mut self, id: i64) -> Result<Option<ObjectionRow>> {
+        objections::one(&mut self.conn, id, self.writable)
+    }
+    fn objection_evidence(&mut self, ids: &[i64]) -> Result<Vec<ObjectionEvidenceRef>> {
+        objections::evidence(&mut self.conn, ids)
+    }
+}
+
+impl ObjectionsWrite for PgTx<'_> {
+    fn insert_objection(&mut self, o: &NewObjection<'_>) -> Result<i64> {
+        objections::insert(&mut self.conn, o)
+    }
+    fn update_objection(&mut self, o: &ObjectionRow) -> Result<()> {
+        objections::update(&mut self.conn, o)
+    }
+    fn link_objection_evidence(&mut self, id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
+        objections::link(&mut self.conn, id, sha256s)
     }
 }
 

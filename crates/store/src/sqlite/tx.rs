@@ -12,7 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, models, people, records, rotation, scores, staff, submissions, units,
+    audit, calendar, models, objections, people, records, rotation, scores, staff, submissions,
+    units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -403,6 +404,30 @@ impl StaffWrite for SqliteTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&self.conn, staff_id)
+    }
+}
+
+impl ObjectionsRead for SqliteTx<'_> {
+    fn objections(&mut self, filter: &ObjectionFilter<'_>) -> Result<Vec<ObjectionRow>> {
+        objections::list(&self.conn, filter)
+    }
+    fn objection(&mut self, id: i64) -> Result<Option<ObjectionRow>> {
+        objections::one(&self.conn, id)
+    }
+    fn objection_evidence(&mut self, ids: &[i64]) -> Result<Vec<ObjectionEvidenceRef>> {
+        objections::evidence(&self.conn, ids)
+    }
+}
+
+impl ObjectionsWrite for SqliteTx<'_> {
+    fn insert_objection(&mut self, o: &NewObjection<'_>) -> Result<i64> {
+        objections::insert(&self.conn, o)
+    }
+    fn update_objection(&mut self, o: &ObjectionRow) -> Result<()> {
+        objections::update(&self.conn, o)
+    }
+    fn link_objection_evidence(&mut self, id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
+        objections::link(&self.conn, id, sha256s)
     }
 }
 

@@ -1,0 +1,39 @@
+-- Objections (异议, 第二十五、二十六条): a resident's objection to a record
+-- (`record_id`, the version objected to) or to their score (no record), its
+-- deadlines in working days and each step's date. Dates are civil dates
+-- (YYYY-MM-DD, Asia/Shanghai). The state machine is the domain's; this
+-- table only stores where each case stands.
+CREATE TABLE objections (
+    id                    INTEGER PRIMARY KEY,
+    person_id             INTEGER NOT NULL REFERENCES persons(id),
+    record_id             INTEGER REFERENCES records(id),
+    unit                  TEXT,              -- the record's unit it is routed to
+    reason                TEXT    NOT NULL,
+    status                TEXT    NOT NULL,
+    submitted_on          TEXT    NOT NULL,
+    submitted_at          TEXT    NOT NULL,
+    accept_by             TEXT    NOT NULL,
+    accept_by_provisional INTEGER NOT NULL,
+    accepted_on           TEXT,
+    accepted_by           TEXT,
+    reply_by              TEXT,
+    reply_by_provisional  INTEGER NOT NULL DEFAULT 0,
+    replied_on            TEXT,
+    reply                 TEXT,
+    decided_on            TEXT,
+    decided_by            TEXT,
+    answer                TEXT,
+    overdue_on            TEXT               -- first marked overdue by the daily run
+);
+CREATE INDEX objections_person ON objections (person_id);
+CREATE INDEX objections_status ON objections (status, id);
+CREATE INDEX objections_unit ON objections (unit, id);
+
+-- Evidence files of an objection, in order (the files are the self-reports'
+-- content-addressed `evidence_files`).
+CREATE TABLE objection_evidence (
+    objection_id INTEGER NOT NULL REFERENCES objections(id),
+    position     INTEGER NOT NULL,
+    sha256       BLOB    NOT NULL REFERENCES evidence_files(sha256),
+    PRIMARY KEY (objection_id, position)
+) WITHOUT ROWID;
