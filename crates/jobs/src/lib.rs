@@ -59,6 +59,7 @@ pub mod decisions;
 pub mod keys;
 pub mod me;
 pub mod push;
+pub mod repairs;
 pub mod resident;
 pub mod self_reports;
 pub mod staff;

@@ -19,6 +19,8 @@ pub enum Cause {
     Commitment,
     /// A resident submitted a self-report (pending: it counts once verified).
     SelfReport,
+    /// A credit repair (信用修复) was approved: the record stopped counting.
+    Repaired,
 }
 
 impl Cause {
@@ -33,6 +35,7 @@ impl Cause {
             Cause::Decision => "decision",
             Cause::Commitment => "commitment",
             Cause::SelfReport => "self_report",
+            Cause::Repaired => "repaired",
         }
     }
 
@@ -47,6 +50,7 @@ impl Cause {
             "decision" => Cause::Decision,
             "commitment" => Cause::Commitment,
             "self_report" => Cause::SelfReport,
+            "repaired" => Cause::Repaired,
             _ => return None,
         })
     }

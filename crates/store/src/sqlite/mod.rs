@@ -19,6 +19,7 @@ mod models;
 mod people;
 mod reads;
 mod records;
+mod repairs;
 mod rotation;
 mod scores;
 mod staff;

@@ -16,11 +16,13 @@ use jiff::civil::Date;
 
 mod calendar;
 mod keys;
+mod repairs;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
 pub use keys::*;
+pub use repairs::*;
 pub use staff::*;
 pub use submissions::*;
 
@@ -310,6 +312,7 @@ pub trait ReadTx:
     + SubmissionsRead
     + CalendarRead
     + StaffRead
+    + RepairsRead
 {
 }
 
@@ -328,6 +331,7 @@ pub trait WriteTx:
     + CalendarWrite
     + StaffWrite
     + KeysWrite
+    + RepairsWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
