@@ -85,6 +85,10 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff::sign_in))
         .routes(routes!(routes::staff::sign_out))
         .routes(routes!(routes::staff::me))
+        .routes(routes!(routes::me_repairs::options))
+        .routes(routes!(routes::me_repairs::apply, routes::me_repairs::list))
+        .routes(routes!(routes::staff_repairs::queue))
+        .routes(routes!(routes::staff_repairs::decide))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

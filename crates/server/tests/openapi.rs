@@ -51,6 +51,11 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/sessions",
         "DELETE /api/v1/staff/sessions/current",
         "GET /api/v1/staff/me",
+        "GET /api/v1/me/repairs/options",
+        "POST /api/v1/me/repairs",
+        "GET /api/v1/me/repairs",
+        "GET /api/v1/staff/repairs",
+        "POST /api/v1/staff/repairs/{id}/decision",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -7,9 +7,11 @@ pub mod health;
 pub mod me;
 pub mod me_commitments;
 pub mod me_data;
+pub mod me_repairs;
 pub mod me_self_reports;
 pub mod records;
 pub mod staff;
+pub mod staff_repairs;
 pub mod unit_self_reports;
 
 use crate::error::{ApiError, ErrorCode};

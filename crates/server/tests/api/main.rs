@@ -11,6 +11,7 @@ mod input;
 mod me;
 mod me_data;
 mod records;
+mod repairs;
 mod self_reports;
 mod service;
 mod staff;
