@@ -226,21 +226,27 @@ fn application<T: ReadTx + ?Sized>(tx: &mut T, r: RepairRow) -> Result<Applicati
 pub fn list_mine(ctx: &Context, resident: Resident<'_>) -> Result<Vec<Application>, JobError> {
     let mut tx = ctx.store.snapshot()?;
     let found = resident.find(ctx, &mut *tx)?;
-    let mut out = Vec::new();
-    if let Some(person_id) = found {
-        let rows = tx.repairs(&RepairFilter {
-            person_id: Some(person_id),
-            status: None,
-            after_id: 0,
-            limit: usize::MAX >> 1,
-        })?;
-        for r in rows {
-            out.push(application(&mut *tx, r)?);
-        }
-    }
+    let out = match found {
+        Some(person_id) => of_person(&mut *tx, person_id)?,
+        None => Vec::new(),
+    };
     drop(tx);
     resident.audit_read(ctx, found, "repairs")?;
     Ok(out)
+}
+
+/// A person's applications, oldest first, in a unit of work already open.
+pub(crate) fn of_person<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    person_id: i64,
+) -> Result<Vec<Application>, JobError> {
+    let rows = tx.repairs(&RepairFilter {
+        person_id: Some(person_id),
+        status: None,
+        after_id: 0,
+        limit: usize::MAX >> 1,
+    })?;
+    rows.into_iter().map(|r| application(&mut *tx, r)).collect()
 }
 
 /// A reviewer acting: the audit actor (`staff:NAME`) and the request.

@@ -232,6 +232,8 @@ async fn repair_end_to_end_with_every_refusal() {
         assert_eq!(shown, [(g, "approved", None), (s, "rejected", Some("整改材料不全"))]);
         let theirs = assert_json(app.get(&tb, repairs).await, StatusCode::OK).await;
         assert_eq!(theirs, json!([]));
+        let export = assert_json(app.get(&ta, "/api/v1/me/export").await, StatusCode::OK).await;
+        assert_eq!(export["repairs"].as_array().map(Vec::len), Some(2), "{export}");
 
         // The unit's later correction of the repaired case stays repaired.
         let mut corrected = p01("g-day", &a, "general", general_day);
