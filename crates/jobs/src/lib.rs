@@ -60,6 +60,7 @@ pub mod keys;
 pub mod me;
 pub mod objections;
 pub mod push;
+pub mod repairs;
 pub mod resident;
 pub mod self_reports;
 pub mod staff;

@@ -94,7 +94,9 @@ error_table! {
     NotFound = "not_found", NOT_FOUND, "Not found",
         "No such endpoint.";
     RecordNotFound = "record_not_found", NOT_FOUND, "Record not found",
-        "The unit has no record with this `source_id`.";
+        "The unit has no record with this `source_id`; or a resident named a `record_id` that is not one of their own records (another person's record is not revealed).";
+    RepairNotFound = "repair_not_found", NOT_FOUND, "Repair application not found",
+        "No credit-repair application with this id.";
     BatchNotFound = "batch_not_found", NOT_FOUND, "Batch not found",
         "No batch with this id was submitted by the calling unit.";
     RecordNotWithdrawable = "record_not_withdrawable", CONFLICT, "Record cannot be withdrawn",
@@ -125,6 +127,18 @@ error_table! {
         "The objection's state does not allow this step: it must be `submitted` to be accepted, `awaiting_unit` for the unit's reply, and `accepted` or `awaiting_unit` to be decided (a decision is final).";
     ObjectionNotCorrected = "objection_not_corrected", CONFLICT, "Record not corrected",
         "The outcome `corrected` was given, but the record's unit has neither pushed a correction nor withdrawn it; send `\"withdraw\": true` for the agency to withdraw it.";
+    RepairAlreadyPending = "repair_already_pending", CONFLICT, "Repair already pending",
+        "A credit-repair application for this record is already pending; wait for its decision.";
+    RepairAlreadyDecided = "repair_already_decided", CONFLICT, "Repair already decided",
+        "The credit-repair application was already approved or rejected; a decision is final.";
+    RepairRecordChanged = "repair_record_changed", CONFLICT, "Record no longer repairable",
+        "The record of a pending credit-repair application no longer counts (its unit withdrew it since); the application can only be rejected.";
+    RepairTooEarly = "repair_too_early", UNPROCESSABLE_ENTITY, "Too early for credit repair",
+        "The record's minimum publicity period has not passed: a general penalty is repairable 3 months after its decision, a serious one or a serious-dishonesty listing 1 year after (NDRC Order No. 36 of 2025); `GET /api/v1/me/repairs/options` gives the date.";
+    RepairNeedsCommitment = "repair_needs_commitment", UNPROCESSABLE_ENTITY, "Credit commitment needed",
+        "Credit repair needs an active credit commitment (信用承诺) of the resident's: sign one (`POST /api/v1/me/commitments`) first.";
+    RecordNotRepairable = "record_not_repairable", UNPROCESSABLE_ENTITY, "Record not repairable",
+        "Credit repair applies only to P01 penalties of level general or serious and S01 listings that still count; not to a minor penalty (never published), any other item, a listing already removed, or a record already repaired, withdrawn or corrected.";
     MalformedMultipart = "malformed_multipart", BAD_REQUEST, "Malformed multipart body",
         "The `multipart/form-data` body cannot be parsed (bad boundary, truncated part, a part without a name).";
     ItemNotSelfReportable = "item_not_self_reportable", UNPROCESSABLE_ENTITY, "Item not self-reportable",

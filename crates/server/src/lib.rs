@@ -92,6 +92,10 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::unit_objections::list))
         .routes(routes!(routes::unit_objections::reply))
         .routes(routes!(routes::me_objections::list))
+        .routes(routes!(routes::me_repairs::options))
+        .routes(routes!(routes::me_repairs::apply, routes::me_repairs::list))
+        .routes(routes!(routes::staff_repairs::queue))
+        .routes(routes!(routes::staff_repairs::decide))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -59,6 +59,11 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/staff/objections/{id}/evidence/{sha256}",
         "GET /api/v1/unit/objections",
         "POST /api/v1/unit/objections/{id}/reply",
+        "GET /api/v1/me/repairs/options",
+        "POST /api/v1/me/repairs",
+        "GET /api/v1/me/repairs",
+        "GET /api/v1/staff/repairs",
+        "POST /api/v1/staff/repairs/{id}/decision",
     ]
     .into_iter()
     .map(str::to_owned)

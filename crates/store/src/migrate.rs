@@ -56,6 +56,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 12,
         sql: include_str!("../migrations/sqlite/0012_objections.sql"),
     },
+    Migration {
+        version: 13,
+        sql: include_str!("../migrations/sqlite/0013_repairs.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -107,5 +111,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 12,
         sql: include_str!("../migrations/postgres/0012_objections.sql"),
+    },
+    Migration {
+        version: 13,
+        sql: include_str!("../migrations/postgres/0013_repairs.sql"),
     },
 ];

@@ -21,6 +21,8 @@ pub enum Cause {
     SelfReport,
     /// A reviewer decided an objection (异议) and the record was corrected or withdrawn.
     Objection,
+    /// A credit repair (信用修复) was approved: the record stopped counting.
+    Repaired,
 }
 
 impl Cause {
@@ -36,6 +38,7 @@ impl Cause {
             Cause::Commitment => "commitment",
             Cause::SelfReport => "self_report",
             Cause::Objection => "objection",
+            Cause::Repaired => "repaired",
         }
     }
 
@@ -51,6 +54,7 @@ impl Cause {
             "commitment" => Cause::Commitment,
             "self_report" => Cause::SelfReport,
             "objection" => Cause::Objection,
+            "repaired" => Cause::Repaired,
             _ => return None,
         })
     }

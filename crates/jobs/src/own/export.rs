@@ -1,7 +1,7 @@
 //! `GET /me/export`: everything held about the resident in one JSON
 //! document (PIPL Art. 45): identity, score and explanation, every record
 //! version, score history, commitments, self-reports (evidence by hash),
-//! notifications and who else accessed their data.
+//! credit-repair applications, notifications and who else accessed their data.
 
 use chengxin_domain::IdNumber;
 use jiff::civil::Date;
@@ -29,12 +29,13 @@ pub fn export(
             "note_en": "The platform holds no data about you.",
         }));
     };
-    let (identity, commitments, self_reports) = {
+    let (identity, commitments, self_reports, repairs) = {
         let mut tx = ctx.store.snapshot()?;
         (
             tx.identity(x.person_id)?,
             crate::commitments::of_person(ctx, &mut *tx, x.person_id)?,
             crate::self_reports::of_person(ctx, &mut *tx, x.person_id)?,
+            crate::repairs::of_person(&mut *tx, x.person_id)?,
         )
     };
     let mut notes = Vec::with_capacity(x.history.len());
@@ -54,6 +55,7 @@ pub fn export(
         "history": serde_json::to_value(&x.history).map_err(invalid)?,
         "commitments": serde_json::to_value(&commitments).map_err(invalid)?,
         "self_reports": serde_json::to_value(&self_reports).map_err(invalid)?,
+        "repairs": serde_json::to_value(&repairs).map_err(invalid)?,
         "notifications": serde_json::to_value(&notes).map_err(invalid)?,
         "access_log": serde_json::to_value(super::access::entries(
             ctx,

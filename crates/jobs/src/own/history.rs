@@ -17,7 +17,8 @@ pub struct ScoreChange {
     pub score: Option<i32>,
     pub grade: Option<String>,
     pub model_version: String,
-    /// `import`, `push`, `withdraw`, `model_publish`, `recompute`, `decision`.
+    /// `import`, `push`, `withdraw`, `model_publish`, `recompute`, `decision`,
+    /// `commitment`, `self_report`, `repaired`.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "push"))]
     pub cause: Cause,
     pub eligible: bool,
@@ -159,6 +160,10 @@ fn cause_text(cause: Cause, model: &str) -> (String, String) {
         Cause::Objection => (
             "您的异议经审核，相关信息已更正或撤回".into(),
             "your objection was decided and the record was corrected or withdrawn".into(),
+        ),
+        Cause::Repaired => (
+            "您的信用修复申请已获批准，相关信息不再计入诚信分".into(),
+            "your credit repair application was approved; the record no longer counts".into(),
         ),
         Cause::ModelPublish => (
             format!("新版评分模型{model}开始施行"),

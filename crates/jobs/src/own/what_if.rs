@@ -126,15 +126,10 @@ pub fn evaluate(
 pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
     let as_of = x.as_of;
     let commitments = x.engine.commitments(&x.input, as_of);
-    let running = commitments
-        .iter()
-        .any(|c| matches!(c.3, CommitmentOutcome::Running));
     let mut out = Vec::new();
     for r in x.input.records.iter().filter(|r| r.status.counts()) {
-        let Some(item) = ctx.catalogue.items.get(r.item) else {
-            continue;
-        };
-        let Some(reach) = repair::reach(item, &r.fields, r.date) else {
+        // The repair workflow's own rule (what an application would meet).
+        let Some(a) = repair::assess(&ctx.catalogue, r, &x.input.records, as_of) else {
             continue;
         };
         let mut input = x.input.clone();
@@ -147,8 +142,8 @@ pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
             action: WhatIfAction::Repair,
             score_after: e.score,
             grade_after: e.grade.map(str::to_owned),
-            repairable_from: Some(reach.repairable_from),
-            needs_commitment: Some(reach.needs_commitment && !running),
+            repairable_from: Some(a.reach.repairable_from),
+            needs_commitment: Some(a.needs_commitment),
             fulfilled_on: None,
         });
     }

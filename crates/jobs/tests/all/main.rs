@@ -14,6 +14,7 @@ mod own;
 mod parity;
 mod publish;
 mod reads;
+mod repairs;
 mod residents;
 mod rotation;
 mod staff;

@@ -8,10 +8,12 @@ pub mod me;
 pub mod me_commitments;
 pub mod me_data;
 pub mod me_objections;
+pub mod me_repairs;
 pub mod me_self_reports;
 pub mod records;
 pub mod staff;
 pub mod staff_objections;
+pub mod staff_repairs;
 pub mod unit_objections;
 pub mod unit_self_reports;
 

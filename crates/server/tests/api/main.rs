@@ -12,6 +12,7 @@ mod me;
 mod me_data;
 mod objections;
 mod records;
+mod repairs;
 mod self_reports;
 mod service;
 mod staff;

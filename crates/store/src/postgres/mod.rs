@@ -31,6 +31,7 @@ mod packed;
 mod people;
 mod read;
 mod records;
+mod repairs;
 mod rotation;
 mod scores;
 mod sqltypes;

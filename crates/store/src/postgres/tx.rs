@@ -7,7 +7,7 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, objections, people, read, records, rotation, scores, staff,
+    audit, calendar, models, objections, people, read, records, repairs, rotation, scores, staff,
     submissions, units,
 };
 use crate::crypto::DataKeys;
@@ -416,6 +416,33 @@ impl ObjectionsWrite for PgTx<'_> {
     }
     fn link_objection_evidence(&mut self, id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
         objections::link(&mut self.conn, id, sha256s)
+    }
+}
+
+impl RepairsRead for PgTx<'_> {
+    fn repair(&mut self, id: i64) -> Result<Option<RepairRow>> {
+        repairs::get(&mut self.conn, id)
+    }
+    fn repairs(&mut self, filter: &RepairFilter) -> Result<Vec<RepairRow>> {
+        repairs::list(&mut self.conn, filter)
+    }
+    fn pending_repair(&mut self, unit: &str, source_id: &str) -> Result<Option<i64>> {
+        repairs::pending(&mut self.conn, unit, source_id)
+    }
+}
+
+impl RepairsWrite for PgTx<'_> {
+    fn insert_repair(&mut self, repair: &NewRepair<'_>) -> Result<i64> {
+        repairs::insert(&mut self.conn, repair)
+    }
+    fn decide_repair(
+        &mut self,
+        id: i64,
+        status: chengxin_domain::repair::ApplicationStatus,
+        reason: Option<&str>,
+        decided_by: &str,
+    ) -> Result<bool> {
+        repairs::decide(&mut self.conn, id, status, reason, decided_by)
     }
 }
 

@@ -20,6 +20,7 @@ mod objections;
 mod people;
 mod reads;
 mod records;
+mod repairs;
 mod rotation;
 mod scores;
 mod staff;

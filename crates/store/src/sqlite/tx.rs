@@ -12,8 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, models, objections, people, records, rotation, scores, staff, submissions,
-    units,
+    audit, calendar, models, objections, people, records, repairs, rotation, scores, staff,
+    submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -428,6 +428,33 @@ impl ObjectionsWrite for SqliteTx<'_> {
     }
     fn link_objection_evidence(&mut self, id: i64, sha256s: &[[u8; 32]]) -> Result<()> {
         objections::link(&self.conn, id, sha256s)
+    }
+}
+
+impl RepairsRead for SqliteTx<'_> {
+    fn repair(&mut self, id: i64) -> Result<Option<RepairRow>> {
+        repairs::get(&self.conn, id)
+    }
+    fn repairs(&mut self, filter: &RepairFilter) -> Result<Vec<RepairRow>> {
+        repairs::list(&self.conn, filter)
+    }
+    fn pending_repair(&mut self, unit: &str, source_id: &str) -> Result<Option<i64>> {
+        repairs::pending(&self.conn, unit, source_id)
+    }
+}
+
+impl RepairsWrite for SqliteTx<'_> {
+    fn insert_repair(&mut self, repair: &NewRepair<'_>) -> Result<i64> {
+        repairs::insert(&self.conn, repair)
+    }
+    fn decide_repair(
+        &mut self,
+        id: i64,
+        status: chengxin_domain::repair::ApplicationStatus,
+        reason: Option<&str>,
+        decided_by: &str,
+    ) -> Result<bool> {
+        repairs::decide(&self.conn, id, status, reason, decided_by)
     }
 }
 

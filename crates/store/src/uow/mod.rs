@@ -17,12 +17,14 @@ use jiff::civil::Date;
 mod calendar;
 mod keys;
 mod objections;
+mod repairs;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
 pub use keys::*;
 pub use objections::*;
+pub use repairs::*;
 pub use staff::*;
 pub use submissions::*;
 
@@ -313,6 +315,7 @@ pub trait ReadTx:
     + CalendarRead
     + StaffRead
     + ObjectionsRead
+    + RepairsRead
 {
 }
 
@@ -332,6 +335,7 @@ pub trait WriteTx:
     + StaffWrite
     + KeysWrite
     + ObjectionsWrite
+    + RepairsWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;

@@ -1,0 +1,278 @@
+//! Reviewers deciding credit-repair applications (信用修复):
+//! `GET /api/v1/staff/repairs?status=` and
+//! `POST /api/v1/staff/repairs/{id}/decision`. Approval repairs the record
+//! and rescores the resident in the same transaction as the decision and
+//! its audit entries (naming the reviewer); a rejection's reason is shown to
+//! the resident. Other roles get 403 `role_forbidden`.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chengxin_domain::repair::{ApplicationStatus, RepairDecision};
+use chengxin_domain::self_report::MAX_REASON_CHARS;
+use chengxin_domain::staff::Right;
+use chengxin_jobs::repairs::{self, DecideError, Reviewer};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
+use utoipa::openapi::{RefOr, Type};
+use utoipa::ToSchema;
+
+use super::me_repairs::{RepairBody, RepairStatusBody};
+use super::staff::STAFF_401;
+use crate::auth::AuthStaff;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::{JsonBody, PathParam};
+use crate::middleware::RequestId;
+use crate::openapi::schema;
+use crate::state::AppState;
+
+/// The most applications one listing returns; page on with `after`.
+const PAGE: usize = 500;
+
+/// Which applications to list.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documents the query `parse_query` reads
+pub enum RepairStatusParam {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A decision: `{"decision": "approved"|"rejected", "reason": "…"}`.
+pub struct RepairDecisionInput;
+
+impl utoipa::PartialSchema for RepairDecisionInput {
+    fn schema() -> RefOr<Schema> {
+        let branch = |decision: &str, reason: serde_json::Value, required: &[&str]| {
+            let mut b = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "decision",
+                    schema::leaf(json!({"type": "string", "enum": [decision]})),
+                )
+                .property("reason", schema::leaf(reason))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for r in required {
+                b = b.required(*r);
+            }
+            Schema::Object(b.build())
+        };
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .description(Some(
+                "A decision on a pending credit-repair application; a rejection needs a reason (shown to the resident).",
+            ))
+            .item(branch(
+                "approved",
+                json!({
+                    "type": ["string", "null"],
+                    "maxLength": MAX_REASON_CHARS,
+                    "pattern": "^[^\\u0000]*$",
+                    "description": "Optional; no U+0000.",
+                }),
+                &["decision"],
+            ))
+            .item(branch(
+                "rejected",
+                json!({
+                    "type": "string",
+                    "maxLength": MAX_REASON_CHARS,
+                    "pattern": schema::non_blank_without_nul(Some(MAX_REASON_CHARS)),
+                    "description": "Required, not blank; shown to the resident.",
+                    "example": "整改材料不全，请补充缴款凭证",
+                }),
+                &["decision", "reason"],
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for RepairDecisionInput {}
+
+/// The outcome of a decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepairDecidedBody {
+    pub id: i64,
+    pub status: RepairStatusBody,
+}
+
+/// Credit-repair applications in a status (reviewer).
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff/repairs",
+    tag = super::STAFF_TAG,
+    security(("staff_token" = [])),
+    params(
+        ("status" = Option<RepairStatusParam>, Query, description = "`pending` (default), `approved` or `rejected`."),
+        ("after" = Option<i64>, Query, description = "Only applications with a larger id (paging: at most 500 per answer)."),
+    ),
+    responses(
+        (status = 200, description = "Oldest first, with the applicant's masked ID number and name; each applicant's data read is in the audit log.", body = [RepairBody]),
+        (status = 400, description = "`bad_request`: an unknown query parameter or value.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
+        (status = 403, description = "`role_forbidden`: only a reviewer decides repairs.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn queue(
+    State(state): State<AppState>,
+    me: AuthStaff,
+    RequestId(request_id): RequestId,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<RepairBody>>, ApiError> {
+    let actor = me.require(Right::DecideRepairs)?.actor();
+    let (status, after) = parse_query(query.as_deref().unwrap_or_default())?;
+    let list = state
+        .blocking(move |ctx| {
+            let r = Reviewer {
+                actor: &actor,
+                request_id: Some(&request_id),
+            };
+            repairs::queue(ctx, r, status, after, PAGE)
+        })
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(Json(list.into_iter().map(RepairBody::from).collect()))
+}
+
+/// Approves or rejects a pending application (reviewer); approved, the
+/// record stops counting and the resident is rescored before the answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff/repairs/{id}/decision",
+    tag = super::STAFF_TAG,
+    security(("staff_token" = [])),
+    params(("id" = i64, Path, description = "The application's id.")),
+    request_body(content = RepairDecisionInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Decided; the decision, the reviewer and (approved) the record's repair and the new score are in the audit log.", body = RepairDecidedBody),
+        (status = 400, description = "`unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
+        (status = 403, description = "`role_forbidden`: only a reviewer decides repairs.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`repair_not_found`: no application with this id.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`repair_already_decided`: it was approved or rejected before; `repair_record_changed`: its record no longer counts (withdrawn since), so it can only be rejected.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`missing_field` (no `decision`, or a rejection without `reason`), `invalid_enum` (`decision` not `approved` or `rejected`), `invalid_field`, `out_of_range` (reason over 500 characters), `unknown_field`, `malformed_json`, `invalid_utf8`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decide(
+    State(state): State<AppState>,
+    me: AuthStaff,
+    RequestId(request_id): RequestId,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody,
+) -> Result<Json<RepairDecidedBody>, ApiError> {
+    let actor = me.require(Right::DecideRepairs)?.actor();
+    let id = id.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            ErrorCode::RepairNotFound,
+            format!("no repair application `{id}`"),
+        )
+    })?;
+    let (decision, reason) = parse_decision(&body)?;
+    let decided = state
+        .blocking(move |ctx| {
+            let r = Reviewer {
+                actor: &actor,
+                request_id: Some(&request_id),
+            };
+            repairs::decide(ctx, r, id, decision, reason.as_deref())
+        })
+        .await?
+        .map_err(|e| match e {
+            e @ DecideError::NotFound(_) => ApiError::new(ErrorCode::RepairNotFound, e.to_string()),
+            e @ DecideError::AlreadyDecided { .. } => {
+                ApiError::new(ErrorCode::RepairAlreadyDecided, e.to_string())
+            }
+            e @ DecideError::RecordChanged(_) => {
+                ApiError::new(ErrorCode::RepairRecordChanged, e.to_string())
+            }
+            DecideError::InvalidReason(m) => ApiError::new(ErrorCode::InvalidField, m),
+            DecideError::Job(e) => ApiError::internal(e),
+        })?;
+    Ok(Json(RepairDecidedBody {
+        id: decided.id,
+        status: decided.status.into(),
+    }))
+}
+
+fn parse_query(query: &str) -> Result<(ApplicationStatus, i64), ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let (mut status, mut after) = (ApplicationStatus::Pending, 0);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "status" => {
+                status = ApplicationStatus::parse(v).ok_or_else(|| {
+                    bad(format!(
+                        "`status` must be pending, approved or rejected, not `{v}`"
+                    ))
+                })?;
+            }
+            "after" => {
+                after = v
+                    .parse()
+                    .map_err(|_| bad(format!("`after` must be an application id, not `{v}`")))?;
+            }
+            other => return Err(bad(format!("unknown query parameter `{other}`"))),
+        }
+    }
+    Ok((status, after))
+}
+
+fn parse_decision(body: &[u8]) -> Result<(RepairDecision, Option<String>), ApiError> {
+    let obj = super::strict_object(body, &["decision", "reason"])?;
+    let decision = match obj.get("decision") {
+        None | Some(serde_json::Value::Null) => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                "`decision` is required",
+            ))
+        }
+        Some(serde_json::Value::String(s)) if s == "approved" => RepairDecision::Approved,
+        Some(serde_json::Value::String(s)) if s == "rejected" => RepairDecision::Rejected,
+        Some(serde_json::Value::String(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidEnum,
+                "`decision` must be `approved` or `rejected`",
+            ))
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`decision` must be a string",
+            ))
+        }
+    };
+    let reason = match obj.get("reason") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.contains('\0') => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`reason` must not contain U+0000",
+            ))
+        }
+        Some(serde_json::Value::String(s)) if s.trim().chars().count() > MAX_REASON_CHARS => {
+            return Err(ApiError::new(
+                ErrorCode::OutOfRange,
+                format!("`reason` is longer than {MAX_REASON_CHARS} characters"),
+            ))
+        }
+        Some(serde_json::Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                "`reason` must be a string",
+            ))
+        }
+    };
+    if decision == RepairDecision::Rejected && reason.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::MissingField,
+            "a rejection needs a `reason` (shown to the resident)",
+        ));
+    }
+    Ok((decision, reason))
+}
