@@ -15,11 +15,13 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod daily;
 mod keys;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use daily::*;
 pub use keys::*;
 pub use staff::*;
 pub use submissions::*;
@@ -309,6 +311,7 @@ pub trait ReadTx:
     + AuditRead
     + SubmissionsRead
     + CalendarRead
+    + DailyRead
     + StaffRead
 {
 }
@@ -326,6 +329,7 @@ pub trait WriteTx:
     + AuditWrite
     + SubmissionsWrite
     + CalendarWrite
+    + DailyWrite
     + StaffWrite
     + KeysWrite
 {

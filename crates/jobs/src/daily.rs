@@ -1,0 +1,201 @@
+//! The daily run (`chengxin daily`, and `serve` at 00:05 Asia/Shanghai):
+//! rescores exactly the people whose records entered or left a counting
+//! window since they were last scored, then runs the other date-driven steps.
+//!
+//! Who is due is the engine's business ([`chengxin_domain::Engine::next_change`]):
+//! every stored score carries the first date after its as-of date on which it
+//! can change with nothing written, so a run as of D rescores the people whose
+//! date is on or before D. That covers every day since the last run, however
+//! many there were, and nobody else. One claim row per date makes exactly one
+//! process do each date; an earlier date than the last run is refused.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chengxin_store::uow::DailyCounts;
+use chengxin_store::{Cause, ModelStatus};
+use jiff::civil::Date;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::audit_events::ScoreAudit;
+use crate::context::Scorer;
+use crate::uow::{write, Change};
+use crate::{Context, JobError};
+
+/// People read, scored and written together.
+const BATCH: usize = 2048;
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DailySummary {
+    /// The date the run was for.
+    #[serde(serialize_with = "as_text")]
+    pub as_of: Date,
+    /// The previous run's date, if any.
+    #[serde(serialize_with = "opt_as_text")]
+    pub previous: Option<Date>,
+    /// People whose date had come (under any model in play), each counted once.
+    pub touched: u64,
+    /// Scores computed and stored (a person once per model in play).
+    pub rescored: u64,
+    /// Scores whose visible state changed (each one a notification).
+    pub changed: u64,
+    pub seconds: f64,
+}
+
+fn as_text<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
+fn opt_as_text<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(d),
+        None => s.serialize_none(),
+    }
+}
+
+/// How a request to run a date ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DailyOutcome {
+    /// This process ran the date.
+    Ran(DailySummary),
+    /// The date was claimed before (by this or another process): nothing done.
+    AlreadyClaimed { date: Date, owner: String },
+}
+
+/// One step of a run: it adds what it did to the summary.
+type Step = fn(&Context, &mut DailySummary, &mut HashSet<i64>) -> Result<(), JobError>;
+
+/// The steps of a run, in order. Marking overdue objections and repair
+/// cases is a further entry here, after rescoring, with the run's date in
+/// `DailySummary::as_of`.
+const STEPS: &[(&str, Step)] = &[("rescore people whose window dates came", rescore_due)];
+
+/// Runs the daily task as of `as_of` as `owner` (who claims the date). A
+/// date before the last run is refused; a date already claimed does nothing.
+pub fn daily(ctx: &Context, as_of: Date, owner: &str) -> Result<DailyOutcome, JobError> {
+    let start = Instant::now();
+    let previous = match claim(ctx, as_of, owner)? {
+        Ok(previous) => previous,
+        Err(taken) => return Ok(taken),
+    };
+    let mut summary = DailySummary {
+        as_of,
+        previous,
+        ..DailySummary::default()
+    };
+    let mut touched = HashSet::new();
+    for (name, step) in STEPS {
+        let t = Instant::now();
+        step(ctx, &mut summary, &mut touched)?;
+        tracing::info!(step = name, %as_of, seconds = t.elapsed().as_secs_f64(), "daily run step done");
+    }
+    summary.touched = touched.len() as u64;
+    summary.seconds = start.elapsed().as_secs_f64();
+    let counts = DailyCounts {
+        touched: i64::try_from(summary.touched).unwrap_or(i64::MAX),
+        rescored: i64::try_from(summary.rescored).unwrap_or(i64::MAX),
+        changed: i64::try_from(summary.changed).unwrap_or(i64::MAX),
+    };
+    write(&*ctx.store, |tx| Ok(tx.finish_daily_run(as_of, counts)?))?;
+    tracing::info!(
+        %as_of,
+        touched = summary.touched,
+        rescored = summary.rescored,
+        changed = summary.changed,
+        seconds = summary.seconds,
+        "daily run done"
+    );
+    Ok(DailyOutcome::Ran(summary))
+}
+
+/// Claims `as_of`: `Ok(previous run date)` when this process has it.
+fn claim(
+    ctx: &Context,
+    as_of: Date,
+    owner: &str,
+) -> Result<Result<Option<Date>, DailyOutcome>, JobError> {
+    write(&*ctx.store, |tx| {
+        let last = tx.last_daily_run()?;
+        if let Some(last) = &last {
+            if as_of < last.date {
+                return Err(JobError::Invalid(format!(
+                    "每日任务不能回到上次运行日期 {} 之前（要求 {as_of}）/ \
+                     the daily run cannot go back before its last run on {} (asked for {as_of})",
+                    last.date, last.date
+                )));
+            }
+            if as_of == last.date {
+                return Ok(Err(DailyOutcome::AlreadyClaimed {
+                    date: as_of,
+                    owner: last.owner.clone(),
+                }));
+            }
+        }
+        if tx.claim_daily_run(as_of, owner)? {
+            Ok(Ok(last.map(|l| l.date)))
+        } else {
+            // Another process claimed the date between our read and insert.
+            let owner = tx.last_daily_run()?.map(|l| l.owner).unwrap_or_default();
+            Ok(Err(DailyOutcome::AlreadyClaimed { date: as_of, owner }))
+        }
+    })
+}
+
+/// Rescores, under every model in play, the people whose next change date
+/// is on or before the run's date.
+fn rescore_due(
+    ctx: &Context,
+    summary: &mut DailySummary,
+    touched: &mut HashSet<i64>,
+) -> Result<(), JobError> {
+    let mut models = ctx.store.read()?.models()?;
+    models.retain(|m| m.status.in_play());
+    models.sort_by_key(|m| m.status != ModelStatus::Active);
+    for m in models {
+        let scorer = ctx.scorer(m)?;
+        rescore_model(ctx, &scorer, summary, touched)?;
+    }
+    Ok(())
+}
+
+fn rescore_model(
+    ctx: &Context,
+    scorer: &Scorer,
+    summary: &mut DailySummary,
+    touched: &mut HashSet<i64>,
+) -> Result<(), JobError> {
+    let as_of = summary.as_of;
+    let stamp = scorer.stamp(as_of);
+    let version = scorer.model.version.as_str();
+    let change = Change::bulk(Cause::Window, ctx.actor());
+    // A cursor, not "due again": a person whose save lost to a concurrent
+    // write is left for that write (which scored them from newer records).
+    let mut after = 0i64;
+    loop {
+        let ids = ctx.store.read()?.due_people(version, as_of, after, BATCH)?;
+        let Some(&last) = ids.last() else {
+            break;
+        };
+        after = last;
+        touched.extend(&ids);
+        let (rescored, changed) = write(&*ctx.store, |tx| {
+            let people = tx.load_people(&ids, version)?;
+            let rows: Vec<_> = people
+                .par_iter()
+                .map(|p| ctx.score_with(&scorer.engine, p, as_of))
+                .collect();
+            let changes = tx.save_scores(&rows, &stamp, Cause::Window)?;
+            let mut audit = ScoreAudit::new(&change, &stamp);
+            for c in &changes {
+                audit.changed(c);
+            }
+            tx.append_audit(audit.finish(rows.len()));
+            Ok((rows.len() as u64, changes.len() as u64))
+        })?;
+        summary.rescored += rescored;
+        summary.changed += changed;
+    }
+    Ok(())
+}
