@@ -199,3 +199,83 @@ fn rescore_model(
     }
     Ok(())
 }
+
+/// The local time of the daily run in Asia/Shanghai (UTC+8, no daylight saving).
+pub const RUN_AT: (i8, i8) = (0, 5);
+
+fn shanghai() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::fixed(jiff::tz::offset(8))
+}
+
+/// The first 00:05 Asia/Shanghai strictly after `now`.
+pub fn next_run_after(now: jiff::Timestamp) -> jiff::Timestamp {
+    let local = now.to_zoned(shanghai());
+    let (h, m) = RUN_AT;
+    let at = |d: Date| {
+        d.at(h, m, 0, 0)
+            .to_zoned(shanghai())
+            .map(|z| z.timestamp())
+            .unwrap_or(now)
+    };
+    let today = at(local.date());
+    if today > now {
+        today
+    } else {
+        local.date().tomorrow().map(at).unwrap_or(now)
+    }
+}
+
+/// Runs the daily task once a day at 00:05 Asia/Shanghai, as of that day,
+/// on a thread of its own, for as long as the process lives. Of several
+/// servers on one database, the date's claim row lets exactly one do it;
+/// the others log that it was claimed. A failed run is logged; the next
+/// day's run covers its people too (everyone whose date has come is due).
+pub fn spawn_schedule(
+    ctx: std::sync::Arc<Context>,
+    owner: String,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("daily-run".into())
+        .spawn(move || loop {
+            let now = jiff::Timestamp::now();
+            let next = next_run_after(now);
+            let wait = (next - now)
+                .total(jiff::Unit::Second)
+                .map_or(60.0, |s| s.max(1.0));
+            tracing::info!(next = %next, "daily run scheduled");
+            std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+            let as_of = next.to_zoned(shanghai()).date();
+            match daily(&ctx, as_of, &owner) {
+                Ok(DailyOutcome::Ran(_)) => {}
+                Ok(DailyOutcome::AlreadyClaimed { date, owner }) => {
+                    tracing::info!(%date, claimed_by = %owner, "daily run skipped: another process has this date");
+                }
+                Err(e) => tracing::error!(%as_of, error = %e, "daily run failed"),
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_is_at_five_past_midnight_in_shanghai() {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        // 23:00 Shanghai on 28 February → 00:05 on 1 March, which is 16:05 UTC.
+        assert_eq!(
+            next_run_after(t("2026-02-28T15:00:00Z")),
+            t("2026-02-28T16:05:00Z")
+        );
+        // 00:05 itself is not "after": the next day.
+        assert_eq!(
+            next_run_after(t("2026-02-28T16:05:00Z")),
+            t("2026-03-01T16:05:00Z")
+        );
+        // 00:01 Shanghai → the same day's 00:05.
+        assert_eq!(
+            next_run_after(t("2026-02-28T16:01:00Z")),
+            t("2026-02-28T16:05:00Z")
+        );
+    }
+}
