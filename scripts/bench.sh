@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the figures in BENCHMARKS.md. Slow (tens of minutes) and needs a
-# quiet machine: run it alone. Sections: engine | import | recompute | http | push | reads | me | all.
+# quiet machine: run it alone. Sections: engine | import | recompute | daily | http | push | reads | me | all.
 #   scripts/bench.sh all
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +45,27 @@ if [[ $what == recompute || $what == all ]]; then
     timed $bin --db "$pg" import "$data/pop.jsonl" --as-of 2026-11-01
     timed $bin --db "$pg" recompute --as-of 2026-11-02
     timed $bin --db "$pg" recompute --as-of 2026-11-03
+fi
+
+if [[ $what == daily || $what == all ]]; then
+    # The people whose records enter or leave a counting window on the next
+    # day (publicity ends, terms end, evaluations age out), against everyone.
+    for backend in sqlite postgres; do
+        if [[ $backend == sqlite ]]; then
+            rm -f "$data"/daily.db*; db="sqlite://$data/daily.db"
+        else
+            . scripts/pg-test-env.sh
+            psql -q "$CHENGXIN_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS chengxin_daily WITH (FORCE)" -c "CREATE DATABASE chengxin_daily"
+            db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_daily"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000003
+        fi
+        say "(d) daily run on $residents residents ($backend), against a full recompute"
+        $bin --db "$db" import "$data/pop.jsonl" --as-of 2026-11-01 >/dev/null
+        $bin --db "$db" daily --as-of 2026-11-01 --json   # the last run: nobody is due yet
+        echo "  daily --as-of 2026-11-02 (persons touched, rescored, changed, seconds):"
+        timed $bin --db "$db" daily --as-of 2026-11-02 --json
+        echo "  full recompute --as-of 2026-11-02:"
+        timed $bin --db "$db" recompute --as-of 2026-11-02
+    done
 fi
 
 if [[ $what == http || $what == all ]]; then

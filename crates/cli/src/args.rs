@@ -43,6 +43,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Rescore everyone (or only people whose records changed).
     Recompute(RecomputeArgs),
+    /// Rescore exactly the people whose records entered or left a counting
+    /// window since the last run, and run the other date-driven steps.
+    Daily(DailyArgs),
     /// Explain one person's score.
     Score(ScoreArgs),
     /// Validate, simulate, publish or list score models.
@@ -275,6 +278,16 @@ pub struct RecomputeArgs {
     /// Only people whose records changed since they were last scored.
     #[arg(long)]
     pub changed_only: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DailyArgs {
+    /// Run as of this date (default: today in Asia/Shanghai); never before the last run.
+    #[arg(long)]
+    pub as_of: Option<Date>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

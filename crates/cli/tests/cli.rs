@@ -580,3 +580,93 @@ fn data_key_rotate_then_score_with_the_new_key_only() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("Score 574"), "{}", text(&o.stdout));
 }
+
+const WINDOW_CITY: &str = r#"{"unit":"SX-PSB","source_id":"h1","item":"B03","id_number":"11010519491231002X","name":"测试甲","fields":{"region_code":"330602","registered_on":"2001-05-01","active":true}}
+{"unit":"SX-MKT","source_id":"p1","item":"P01","id_number":"11010519491231002X","name":"测试甲","fields":{"level":"general","decided_on":"2025-03-01","authority":"绍兴市市场监管局","case_no":"绍市监罚〔2025〕1号","domain":"market"}}
+{"unit":"SX-PSB","source_id":"h2","item":"B03","id_number":"330602199001011231","name":"测试乙","fields":{"region_code":"330602","registered_on":"2001-05-01","active":true}}
+{"unit":"ZJ-CREDIT","source_id":"e2","item":"B01","id_number":"330602199001011231","name":"测试乙","fields":{"score":820,"evaluated_on":"2025-06-01"}}
+"#;
+
+/// `chengxin daily` on both backends: the penalty of 测试甲 leaves publicity
+/// on 2026-03-01 and only that person is rescored; a date runs once; an
+/// earlier date is refused with one clear line.
+#[test]
+fn daily_rescores_only_the_person_whose_penalty_left_publicity() {
+    for db in chengxin_testkit::backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(p.join("rows.jsonl"), WINDOW_CITY).unwrap();
+        let run = |args: &[&str]| {
+            let mut all = vec!["--db", db.url.as_str()];
+            all.extend_from_slice(args);
+            Command::new(env!("CARGO_BIN_EXE_chengxin"))
+                .current_dir(p)
+                .env_remove("CHENGXIN_DATABASE_URL")
+                .env_remove("CHENGXIN_DATA_KEY")
+                .env_remove("CHENGXIN_DATA_KEY_NEXT_FILE")
+                .env("CHENGXIN_DATA_KEY_FILE", p.join("data.key"))
+                .env("CHENGXIN_AUDIT_KEY_FILE", p.join("audit.key"))
+                .args(&all)
+                .output()
+                .expect("run chengxin")
+        };
+        let json = |o: Output| -> serde_json::Value {
+            assert!(o.status.success(), "{}", text(&o.stderr));
+            serde_json::from_slice(&o.stdout).unwrap()
+        };
+        let b = db.backend();
+        let o = run(&["import", "rows.jsonl", "--as-of", "2026-02-28"]);
+        assert!(o.status.success(), "{b}: {}", text(&o.stderr));
+        let first = json(run(&["daily", "--as-of", "2026-02-28", "--json"]));
+        assert_eq!(first["touched"], 0, "{b}: {first}");
+        let history = db.query_i64("SELECT COUNT(*) FROM score_history");
+
+        let s = json(run(&["daily", "--as-of", "2026-03-01", "--json"]));
+        assert_eq!(
+            (&s["ran"], &s["touched"], &s["rescored"], &s["changed"]),
+            (&true.into(), &1.into(), &1.into(), &1.into()),
+            "{b}: {s}"
+        );
+        assert_eq!(s["previous"], "2026-02-28", "{b}: {s}");
+        assert!(s["seconds"].as_f64().is_some(), "{b}: {s}");
+        // Only 测试甲's score row and history moved.
+        let window = "SELECT COUNT(*) FROM score_history WHERE cause = 'window' AND score = 600";
+        assert_eq!(db.query_i64(window), 1, "{b}");
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM score_history"),
+            history + 1,
+            "{b}"
+        );
+        let untouched = "SELECT COUNT(*) FROM scores WHERE as_of = '2026-02-28'";
+        assert_eq!(db.query_i64(untouched), 1, "{b}");
+
+        // Again: nothing; the text says so.
+        let o = run(&["daily", "--as-of", "2026-03-01"]);
+        assert!(o.status.success(), "{b}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("already claimed"),
+            "{}",
+            text(&o.stdout)
+        );
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM score_history"),
+            history + 1,
+            "{b}"
+        );
+
+        // Back in time: refused in one line.
+        let o = run(&["daily", "--as-of", "2026-02-20"]);
+        assert_clean_failure(&o);
+        assert!(
+            text(&o.stderr).contains("cannot go back before its last run on 2026-03-01"),
+            "{}",
+            text(&o.stderr)
+        );
+        let o = run(&["daily", "--as-of", "2026-03-09"]);
+        assert!(
+            text(&o.stdout).contains("0 people touched"),
+            "{b}: {}",
+            text(&o.stdout)
+        );
+    }
+}

@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::catalogue::Catalogue;
-use crate::dates::age_on;
+use crate::dates::{add_years, age_on};
 use crate::record::Record;
 
 /// Why a person has no score.
@@ -63,6 +63,9 @@ pub struct EligibilityRules {
 #[error("the catalogue lacks {0}, which eligibility (第三条) needs")]
 pub struct MissingForEligibility(String);
 
+/// The age from which a person may have a score.
+pub const ADULT_AGE: i32 = 18;
+
 /// Prefix of region codes within the city (绍兴市).
 pub const CITY_REGION_PREFIX: &str = "3306";
 
@@ -97,11 +100,45 @@ impl EligibilityRules {
         })
     }
 
+    /// The first day on which someone born on `birth` is old enough.
+    pub fn adult_from(&self, birth: Date) -> Date {
+        let mut d = add_years(birth, ADULT_AGE);
+        while age_on(birth, d) < ADULT_AGE {
+            match d.tomorrow() {
+                Ok(next) => d = next,
+                Err(_) => break,
+            }
+        }
+        d
+    }
+
+    /// The dates on which `record` can change what [`EligibilityRules::check`]
+    /// says: the dates it reads, and the day after a residence permit ends.
+    pub fn change_dates(&self, record: &Record, f: &mut dyn FnMut(Date)) {
+        let (_, cap_date) = self.capacity;
+        let (_, reg_date, _) = self.household;
+        let (b04, from_f, until_f) = self.permit;
+        let fields: &[usize] = match record.item {
+            i if i == self.b02 => &[cap_date],
+            i if i == self.b03 => &[reg_date],
+            i if i == b04 => &[from_f],
+            _ => &[],
+        };
+        fields
+            .iter()
+            .filter_map(|&i| record.fields.date(i))
+            .for_each(&mut *f);
+        if record.item == b04 {
+            let end = record.fields.date(until_f).and_then(|d| d.tomorrow().ok());
+            end.into_iter().for_each(f);
+        }
+    }
+
     /// The reasons a person is not eligible on `on`; empty means eligible.
     /// `records` must already be those that count.
     pub fn check(&self, birth: Date, records: &[&Record], on: Date) -> Vec<Ineligibility> {
         let mut reasons = Vec::new();
-        if age_on(birth, on) < 18 {
+        if age_on(birth, on) < ADULT_AGE {
             reasons.push(Ineligibility::Under18);
         }
         let latest = |item: usize, date_field: usize| {

@@ -14,6 +14,9 @@ use crate::eligibility::{EligibilityRules, Ineligibility, MissingForEligibility}
 use crate::model::{Band, Grade, LevelRule, Model, Rule, Text};
 use crate::record::{PersonInput, Record};
 
+mod windows;
+pub use windows::leaves_window;
+
 /// Scores never leave this range.
 pub const MAX_SCORE: i32 = 1000;
 

@@ -184,6 +184,7 @@ impl Context {
                 .map(|r| r.code)
                 .collect::<Vec<_>>()
                 .join(","),
+            next_change: engine.next_change(&input, as_of),
         }
     }
 

@@ -55,6 +55,7 @@ pub mod audit;
 pub mod batches;
 pub mod calendar;
 pub mod commitments;
+pub mod daily;
 pub mod decisions;
 pub mod keys;
 pub mod me;

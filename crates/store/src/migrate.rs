@@ -60,6 +60,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 13,
         sql: include_str!("../migrations/sqlite/0013_repairs.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/sqlite/0014_daily.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -115,5 +119,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 13,
         sql: include_str!("../migrations/postgres/0013_repairs.sql"),
+    },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/postgres/0014_daily.sql"),
     },
 ];

@@ -17,6 +17,10 @@ pub enum Cause {
     Decision,
     /// A resident signed a credit commitment.
     Commitment,
+    /// The daily run: a record entered or left a counting window (a
+    /// publicity period ended, a commitment's term ended, an evaluation aged
+    /// out, a listing was removed) with nothing written.
+    Window,
     /// A resident submitted a self-report (pending: it counts once verified).
     SelfReport,
     /// A reviewer decided an objection (异议) and the record was corrected or withdrawn.
@@ -36,6 +40,7 @@ impl Cause {
             Cause::Recompute => "recompute",
             Cause::Decision => "decision",
             Cause::Commitment => "commitment",
+            Cause::Window => "window",
             Cause::SelfReport => "self_report",
             Cause::Objection => "objection",
             Cause::Repaired => "repaired",
@@ -52,6 +57,7 @@ impl Cause {
             "recompute" => Cause::Recompute,
             "decision" => Cause::Decision,
             "commitment" => Cause::Commitment,
+            "window" => Cause::Window,
             "self_report" => Cause::SelfReport,
             "objection" => Cause::Objection,
             "repaired" => Cause::Repaired,
@@ -109,6 +115,10 @@ pub struct ScoreRow {
     pub state: ScoreState,
     /// Ineligibility reason codes, comma separated.
     pub reasons: String,
+    /// The first date after the score's as-of date on which it can change
+    /// with no record written (`None`: never); the daily run rescores the
+    /// people whose date has come.
+    pub next_change: Option<Date>,
 }
 
 /// Which model, and as of which date, scores were computed.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod calendar;
+mod daily;
 mod data;
 mod demo;
 mod model;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(a) => data::generate(&a),
         Command::Import(a) => data::import(&open(&cli.db)?, &a),
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
+        Command::Daily(a) => daily::run(&open(&cli.db)?, &a),
         Command::Score(a) => score::run(&open(&cli.db)?, &a),
         Command::Model(m) => model::run(&open(&cli.db)?, m),
         Command::Serve(a) => serve::run(

@@ -35,7 +35,7 @@ pub fn run(
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let addr = listener.local_addr()?;
-        let mut state = AppState::new(ctx);
+        let mut state = AppState::new(Arc::clone(&ctx));
         let mut trusted: Vec<OidcConfig> = Vec::new();
         if let Some(issuer) = &opts.oidc.oidc_issuer {
             trusted.push(OidcConfig {
@@ -60,6 +60,9 @@ pub fn run(
                 .context("cannot load the identity provider's key set (--oidc-jwks)")?;
             state = state.with_oidc(Arc::new(verifier));
         }
+        let owner = format!("serve pid {} on {addr}", std::process::id());
+        chengxin_jobs::daily::spawn_schedule(Arc::clone(&ctx), owner)
+            .context("cannot start the daily run's thread")?;
         eprintln!("诚信分服务 chengxin serving on http://{addr}/api/v1 (Ctrl-C to stop)");
         if let Some(ready) = ready {
             ready(addr);

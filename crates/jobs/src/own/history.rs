@@ -149,6 +149,10 @@ fn cause_text(cause: Cause, model: &str) -> (String, String) {
             "关于您信息的一项决定已作出（异议、信用修复或自主申报核实）".into(),
             "a decision on your records was made (objection, credit repair or verification of a self-report)".into(),
         ),
+        Cause::Window => (
+            "一条信息进入或离开了计分期限（如行政处罚公示期届满、信用承诺期满、评价结果超过有效期或移出名单）".into(),
+            "a record entered or left its counting period (for example a penalty's publicity period ended, a commitment's term ended, an evaluation aged out or a listing was removed)".into(),
+        ),
         Cause::Commitment => (
             "您签署了一项信用承诺".into(),
             "you signed a credit commitment".into(),

@@ -551,3 +551,33 @@ fn only_reviewers_take_the_agency_steps() {
         assert_eq!(listed[0].status, ObjectionStatus::Submitted);
     }
 }
+
+/// The daily run marks objections that passed a deadline on its date: the
+/// same marking as `mark_overdue`, once per case, counted in its summary.
+#[test]
+fn the_daily_run_marks_late_objections() {
+    use chengxin_jobs::daily::{daily, DailyOutcome};
+    for db in backends() {
+        let ctx = Context::new(Arc::from(db.open())).unwrap();
+        units(&ctx);
+        let id = id_number("330602", "19870101", 32);
+        let p1 = setup(&ctx, id, d("2026-09-30"));
+        objections::submit(
+            &ctx,
+            me(&id),
+            Target::Record(p1),
+            "有误",
+            &[],
+            d("2026-09-30"),
+        )
+        .unwrap();
+        let ran = |on: &str| match daily(&ctx, d(on), "test").unwrap() {
+            DailyOutcome::Ran(s) => s.overdue_marked,
+            DailyOutcome::AlreadyClaimed { .. } => panic!("{on} claimed before"),
+        };
+        // Accept by 9 October: in time that day, late on the 10th, once.
+        assert_eq!(ran("2026-10-09"), 0, "{}", db.backend());
+        assert_eq!(ran("2026-10-10"), 1, "{}", db.backend());
+        assert_eq!(ran("2026-10-11"), 0, "{}", db.backend());
+    }
+}

@@ -39,6 +39,7 @@ fn score_of(p: &RawPerson) -> ScoreRow {
         } else {
             "NOT_RESIDENT".into()
         },
+        next_change: None,
     }
 }
 

@@ -24,6 +24,7 @@ mod audit;
 mod calendar;
 mod conn;
 mod copy;
+mod daily;
 mod migrate;
 mod models;
 mod objections;

@@ -66,6 +66,7 @@ struct Stored {
     as_of: Date,
     reasons: String,
     rev: i64,
+    next_change: Option<Date>,
 }
 
 /// Which people a save reads: their ids, or the range they fill when dense
@@ -136,10 +137,10 @@ fn current(conn: &mut Conn, rows: &[&ScoreRow], version: &str) -> Result<HashMap
     }
     for r in keys.query(
         conn,
-        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev FROM scores
-         WHERE person_id = ANY($1) AND model_version = $2",
-        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev FROM scores
-         WHERE person_id BETWEEN $1 AND $2 AND model_version = $3",
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev, next_change
+         FROM scores WHERE person_id = ANY($1) AND model_version = $2",
+        "SELECT person_id, eligible, score, grade, model_hash, as_of, reasons, rev, next_change
+         FROM scores WHERE person_id BETWEEN $1 AND $2 AND model_version = $3",
         &[&version],
     )? {
         let Some(cur) = current.get_mut(&r.try_get::<_, i64>(0)?) else {
@@ -153,6 +154,7 @@ fn current(conn: &mut Conn, rows: &[&ScoreRow], version: &str) -> Result<HashMap
                     as_of: r.try_get::<_, PgDate>(5)?.0,
                     reasons: r.try_get(6)?,
                     rev: r.try_get(7)?,
+                    next_change: r.try_get::<_, Option<PgDate>>(8)?.map(|d| d.0),
                 })
             })
             .transpose()?;
@@ -171,7 +173,7 @@ fn current_few(
     let mut current = HashMap::with_capacity(rows.len());
     for r in conn.query(
         "SELECT p.id, p.rev, p.id_index, s.eligible, s.score, s.grade, s.model_hash, s.as_of,
-                s.reasons, s.rev
+                s.reasons, s.rev, s.next_change
          FROM persons p LEFT JOIN scores s ON s.person_id = p.id AND s.model_version = $2
          WHERE p.id = ANY($1)",
         &[&ids, &version],
@@ -184,6 +186,7 @@ fn current_few(
                     as_of: r.try_get::<_, PgDate>(7)?.0,
                     reasons: r.try_get(8)?,
                     rev: r.try_get(9)?,
+                    next_change: r.try_get::<_, Option<PgDate>>(10)?.map(|d| d.0),
                 })
             })
             .transpose()?;
@@ -207,14 +210,16 @@ fn update(conn: &mut Conn, stamp: &ModelStamp, rows: &[&ScoreRow]) -> Result<()>
         conn,
         stamp,
         "UPDATE scores s SET model_hash = $2, as_of = $3::text::date, eligible = u.eligible,
-             score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now(), rev = u.rev
-         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
-              AS u(person_id, eligible, score, grade, reasons, rev)
+             score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now(), rev = u.rev,
+             next_change = u.next_change::date
+         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[],
+                     $10::text[])
+              AS u(person_id, eligible, score, grade, reasons, rev, next_change)
          WHERE s.person_id = u.person_id AND s.model_version = $1 AND s.rev <= u.rev",
     )
 }
 
-/// Score rows as column arrays, the parameters `$4…$9` of a set-wise write
+/// Score rows as column arrays, the parameters `$4…$10` of a set-wise write
 /// whose `$1…$3` are the stamp's version, hash and date.
 struct Columns<'a> {
     ids: Vec<i64>,
@@ -223,6 +228,7 @@ struct Columns<'a> {
     grade: Vec<Option<&'a str>>,
     reasons: Vec<&'a str>,
     revs: Vec<i64>,
+    next: Vec<Option<String>>,
 }
 
 impl<'a> Columns<'a> {
@@ -234,6 +240,10 @@ impl<'a> Columns<'a> {
             grade: rows.iter().map(|r| r.state.grade.as_deref()).collect(),
             reasons: rows.iter().map(|r| r.reasons.as_str()).collect(),
             revs: rows.iter().map(|r| r.rev).collect(),
+            next: rows
+                .iter()
+                .map(|r| r.next_change.map(|d| d.to_string()))
+                .collect(),
         }
     }
 
@@ -250,6 +260,7 @@ impl<'a> Columns<'a> {
                 &self.grade,
                 &self.reasons,
                 &self.revs,
+                &self.next,
             ],
         )?;
         Ok(())
@@ -314,6 +325,7 @@ fn save_round(
                     .opt_text(s.grade.as_deref())
                     .text(&row.reasons)
                     .plain(row.rev)
+                    .opt_plain(row.next_change)
                     .end_row();
             }
             Some(o) => {
@@ -321,7 +333,8 @@ fn save_round(
                     && o.model_hash == stamp.hash
                     && o.as_of == stamp.as_of
                     && o.reasons == row.reasons
-                    && o.rev == row.rev;
+                    && o.rev == row.rev
+                    && o.next_change == row.next_change;
                 // Rewriting an identical row would only move `computed_at`.
                 if !same {
                     updates.push(row);
@@ -346,7 +359,7 @@ fn save_round(
     } else {
         inserts.send(
             conn,
-            "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)",
+            "scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev, next_change)",
         )?;
     }
     update(conn, stamp, &updates)?;
@@ -401,10 +414,11 @@ fn insert_scores(conn: &mut Conn, rows: &[&ScoreRow], stamp: &ModelStamp) -> Res
     Columns::of(rows).write(
         conn,
         stamp,
-        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev)
-         SELECT p, $1, $2, $3::text::date, e, s, g, r, v
-         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[])
-              AS x(p, e, s, g, r, v)",
+        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev, next_change)
+         SELECT p, $1, $2, $3::text::date, e, s, g, r, v, n::date
+         FROM unnest($4::int8[], $5::bool[], $6::int4[], $7::text[], $8::text[], $9::int8[],
+                     $10::text[])
+              AS x(p, e, s, g, r, v, n)",
     )
 }
 

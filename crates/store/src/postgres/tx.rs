@@ -7,8 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, objections, people, read, records, repairs, rotation, scores, staff,
-    submissions, units,
+    audit, calendar, daily, models, objections, people, read, records, repairs, rotation, scores,
+    staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -350,6 +350,30 @@ impl CalendarRead for PgTx<'_> {
 impl CalendarWrite for PgTx<'_> {
     fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
         calendar::put(&mut self.conn, year, content, loaded_by)
+    }
+}
+
+impl DailyRead for PgTx<'_> {
+    fn due_people(
+        &mut self,
+        version: &str,
+        on: jiff::civil::Date,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<i64>> {
+        daily::due(&mut self.conn, version, on, after, limit)
+    }
+    fn last_daily_run(&mut self) -> Result<Option<DailyRun>> {
+        daily::last(&mut self.conn)
+    }
+}
+
+impl DailyWrite for PgTx<'_> {
+    fn claim_daily_run(&mut self, date: jiff::civil::Date, owner: &str) -> Result<bool> {
+        daily::claim(&mut self.conn, date, owner)
+    }
+    fn finish_daily_run(&mut self, date: jiff::civil::Date, counts: DailyCounts) -> Result<()> {
+        daily::finish(&mut self.conn, date, counts)
     }
 }
 

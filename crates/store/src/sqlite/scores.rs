@@ -25,12 +25,12 @@ pub(super) fn save(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     let mut upsert = conn.prepare_cached(
-        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at, rev)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, computed_at, rev, next_change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (person_id, model_version) DO UPDATE SET model_hash = excluded.model_hash,
            as_of = excluded.as_of, eligible = excluded.eligible, score = excluded.score,
            grade = excluded.grade, reasons = excluded.reasons, computed_at = excluded.computed_at,
-           rev = excluded.rev",
+           rev = excluded.rev, next_change = excluded.next_change",
     )?;
     let mut unmark = conn.prepare_cached(
         "DELETE FROM rescore WHERE model_version = ?1 AND person_id = ?2 AND rev <= ?3",
@@ -84,7 +84,8 @@ pub(super) fn save(
             s.grade,
             row.reasons,
             now,
-            row.rev
+            row.rev,
+            row.next_change.map(|d| d.to_string())
         ])?;
         unmark.execute(params![stamp.version, row.person_id, row.rev])?;
     }

@@ -12,7 +12,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, models, objections, people, records, repairs, rotation, scores, staff,
+    audit, calendar, daily, models, objections, people, records, repairs, rotation, scores, staff,
     submissions, units,
 };
 use crate::crypto::DataKeys;
@@ -362,6 +362,30 @@ impl CalendarRead for SqliteTx<'_> {
 impl CalendarWrite for SqliteTx<'_> {
     fn put_calendar_year(&mut self, year: i16, content: &str, loaded_by: &str) -> Result<bool> {
         calendar::put(&self.conn, year, content, loaded_by)
+    }
+}
+
+impl DailyRead for SqliteTx<'_> {
+    fn due_people(
+        &mut self,
+        version: &str,
+        on: jiff::civil::Date,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<i64>> {
+        daily::due(&self.conn, version, on, after, limit)
+    }
+    fn last_daily_run(&mut self) -> Result<Option<DailyRun>> {
+        daily::last(&self.conn)
+    }
+}
+
+impl DailyWrite for SqliteTx<'_> {
+    fn claim_daily_run(&mut self, date: jiff::civil::Date, owner: &str) -> Result<bool> {
+        daily::claim(&self.conn, date, owner)
+    }
+    fn finish_daily_run(&mut self, date: jiff::civil::Date, counts: DailyCounts) -> Result<()> {
+        daily::finish(&self.conn, date, counts)
     }
 }
 

@@ -15,6 +15,7 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod daily;
 mod keys;
 mod objections;
 mod repairs;
@@ -22,6 +23,7 @@ mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use daily::*;
 pub use keys::*;
 pub use objections::*;
 pub use repairs::*;
@@ -313,6 +315,7 @@ pub trait ReadTx:
     + AuditRead
     + SubmissionsRead
     + CalendarRead
+    + DailyRead
     + StaffRead
     + ObjectionsRead
     + RepairsRead
@@ -332,6 +335,7 @@ pub trait WriteTx:
     + AuditWrite
     + SubmissionsWrite
     + CalendarWrite
+    + DailyWrite
     + StaffWrite
     + KeysWrite
     + ObjectionsWrite
