@@ -3,6 +3,7 @@
 //! and the engine. No I/O, no async, no SQL.
 
 pub mod audit;
+pub mod authorisation;
 pub mod calendar;
 pub mod catalogue;
 pub mod commitment;
@@ -11,6 +12,7 @@ pub mod eligibility;
 pub mod engine;
 pub mod id;
 pub mod model;
+pub mod party;
 pub mod publication;
 pub mod record;
 pub mod repair;
