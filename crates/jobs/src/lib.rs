@@ -2,6 +2,7 @@
 //! explaining one person's score, and simulating and publishing score models.
 //! Orchestrates the domain and the store; holds no SQL and no HTTP.
 
+mod api_keys;
 mod audit_events;
 mod batch_run;
 mod context;
@@ -52,12 +53,14 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub mod audit;
+pub mod authorisations;
 pub mod batches;
 pub mod calendar;
 pub mod commitments;
 pub mod decisions;
 pub mod keys;
 pub mod me;
+pub mod parties;
 pub mod push;
 pub mod resident;
 pub mod self_reports;

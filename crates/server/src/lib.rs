@@ -85,6 +85,13 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff::sign_in))
         .routes(routes!(routes::staff::sign_out))
         .routes(routes!(routes::staff::me))
+        .routes(routes!(
+            routes::me_authorisations::grant,
+            routes::me_authorisations::list
+        ))
+        .routes(routes!(routes::me_authorisations::revoke))
+        .routes(routes!(routes::party::redeem))
+        .routes(routes!(routes::party::result))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -51,6 +51,11 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/sessions",
         "DELETE /api/v1/staff/sessions/current",
         "GET /api/v1/staff/me",
+        "POST /api/v1/me/authorisations",
+        "GET /api/v1/me/authorisations",
+        "DELETE /api/v1/me/authorisations/{id}",
+        "POST /api/v1/party/authorisations/redeem",
+        "GET /api/v1/party/authorisations/{id}/result",
     ]
     .into_iter()
     .map(str::to_owned)

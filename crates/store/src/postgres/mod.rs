@@ -26,6 +26,7 @@ mod conn;
 mod copy;
 mod migrate;
 mod models;
+mod parties;
 mod packed;
 mod people;
 mod read;

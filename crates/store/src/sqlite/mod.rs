@@ -16,6 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 mod audit;
 mod calendar;
 mod models;
+mod parties;
 mod people;
 mod reads;
 mod records;
