@@ -133,6 +133,7 @@ impl From<OwnAuthorisation> for AuthorisationBody {
 #[utoipa::path(
     post,
     path = "/api/v1/me/authorisations",
+    operation_id = "grant_authorisation",
     tag = super::RESIDENTS_TAG,
     security(("resident_token" = [])),
     request_body(content = GrantInput, content_type = "application/json"),
@@ -176,6 +177,7 @@ pub async fn grant(
 #[utoipa::path(
     get,
     path = "/api/v1/me/authorisations",
+    operation_id = "list_authorisations",
     tag = super::RESIDENTS_TAG,
     security(("resident_token" = [])),
     responses(
@@ -201,6 +203,7 @@ pub async fn list(
 #[utoipa::path(
     delete,
     path = "/api/v1/me/authorisations/{id}",
+    operation_id = "revoke_authorisation",
     tag = super::RESIDENTS_TAG,
     security(("resident_token" = [])),
     params(("id" = i64, Path, description = "The authorisation's id.")),

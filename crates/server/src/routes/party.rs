@@ -132,6 +132,7 @@ pub struct ResultBody {
 #[utoipa::path(
     post,
     path = "/api/v1/party/authorisations/redeem",
+    operation_id = "redeem_authorisation",
     tag = super::PARTIES_TAG,
     security(("party_key" = [])),
     request_body(content = RedeemInput, content_type = "application/json"),
@@ -182,6 +183,7 @@ pub async fn redeem(
 #[utoipa::path(
     get,
     path = "/api/v1/party/authorisations/{id}/result",
+    operation_id = "authorisation_result",
     tag = super::PARTIES_TAG,
     security(("party_key" = [])),
     params(

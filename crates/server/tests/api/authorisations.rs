@@ -259,7 +259,7 @@ async fn threshold_answers_have_one_shape_and_one_threshold_at_a_time() {
         let (_, gov) = app.unit("SX-GOV", &["B03", "P01"]).await;
         assert_json(app.push(&gov, &b03("h1", &hi)).await, StatusCode::CREATED).await;
         assert_json(app.push(&gov, &b03("h2", &lo)).await, StatusCode::CREATED).await;
-        assert_json(app.push(&gov, &p01("p2", &lo, "minor")).await, StatusCode::CREATED).await;
+        assert_json(app.push(&gov, &p01("p2", &lo, "general")).await, StatusCode::CREATED).await;
         let (s_hi, s_lo) = (app.stored_score(&hi).await.unwrap(), app.stored_score(&lo).await.unwrap());
         assert!(s_lo < 600 && s_hi >= 600, "{s_lo} {s_hi}");
         let bank = party(&app, "SX-BANK", "绍兴测试银行").await;
