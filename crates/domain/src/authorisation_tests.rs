@@ -126,15 +126,36 @@ fn one_live_threshold_per_party_and_a_rate_limit() {
         Err(GrantError::TooManyGrants)
     );
     assert_eq!(
-        check_grant(Scope::Grade, until, None, &many, NOW + GRANT_WINDOW_SECS, TODAY),
+        check_grant(
+            Scope::Grade,
+            until,
+            None,
+            &many,
+            NOW + GRANT_WINDOW_SECS,
+            TODAY
+        ),
         Ok(())
     );
     assert_eq!(
-        check_grant(Scope::Grade, TODAY.yesterday().unwrap(), None, &[], NOW, TODAY),
+        check_grant(
+            Scope::Grade,
+            TODAY.yesterday().unwrap(),
+            None,
+            &[],
+            NOW,
+            TODAY
+        ),
         Err(GrantError::ValidUntilPast(TODAY.yesterday().unwrap()))
     );
     assert!(matches!(
-        check_grant(Scope::Grade, Date::constant(2028, 1, 1), None, &[], NOW, TODAY),
+        check_grant(
+            Scope::Grade,
+            Date::constant(2028, 1, 1),
+            None,
+            &[],
+            NOW,
+            TODAY
+        ),
         Err(GrantError::ValidUntilTooFar(_))
     ));
     assert_eq!(

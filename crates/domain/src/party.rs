@@ -209,7 +209,10 @@ mod tests {
                 PartyKind::Government,
                 &["government_incentive", "fast_track_service"]
             ),
-            Ok(vec![Purpose::GovernmentIncentive, Purpose::FastTrackService])
+            Ok(vec![
+                Purpose::GovernmentIncentive,
+                Purpose::FastTrackService
+            ])
         );
         assert_eq!(
             declared_purposes(PartyKind::Bank, &["loan_discount", "loan_discount"]),

@@ -8,8 +8,7 @@
 
 use chengxin_domain::audit::AuditEvent;
 use chengxin_domain::authorisation::{
-    check_grant, code_from_random, meets, normalise_code, Grant, GrantError, Refusal, Scope,
-    Status,
+    check_grant, code_from_random, meets, normalise_code, Grant, GrantError, Refusal, Scope, Status,
 };
 use chengxin_domain::party::Purpose;
 use chengxin_store::uow::{AuthorisationRow, NewAuthorisation, PersonKey};

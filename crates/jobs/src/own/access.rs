@@ -114,9 +114,15 @@ fn purpose(e: &AuditEntry) -> String {
         "record.corrected" => ("更正信息", "corrected information"),
         "record.withdrawn" => ("撤回信息", "withdrew information"),
         "score.changed" => ("诚信分变动", "your score changed"),
-        "authorisation.used" => ("凭您的授权查询诚信分", "read your score under your authorisation"),
+        "authorisation.used" => (
+            "凭您的授权查询诚信分",
+            "read your score under your authorisation",
+        ),
         "authorisation.redeemed" => ("领取您的授权", "redeemed your authorisation"),
-        "authorisation.use_refused" => ("凭您的授权查询被拒绝", "a read under your authorisation was refused"),
+        "authorisation.use_refused" => (
+            "凭您的授权查询被拒绝",
+            "a read under your authorisation was refused",
+        ),
         "authorisation.refused" => ("拒绝您的授权请求", "refused your grant"),
         a if a.starts_with("record.") => ("处理信息", "handled a record"),
         _ => ("其他操作", "other operation"),

@@ -104,7 +104,10 @@ fn parties_are_added_with_declared_purposes_and_keys_that_rotate() {
             "o",
         )
         .unwrap();
-        assert!(parties::add_party(&ctx, "SX-BANK", "x", "bank", &["loan_discount".into()], "o").is_err());
+        assert!(
+            parties::add_party(&ctx, "SX-BANK", "x", "bank", &["loan_discount".into()], "o")
+                .is_err()
+        );
         assert!(parties::add_party(&ctx, "X", "x", "bank", &["ranking".into()], "o").is_err());
 
         let new = parties::rotate_key(&ctx, "SX-BANK", "o").unwrap();
@@ -199,7 +202,14 @@ fn every_refusal_of_a_use() {
         assert_eq!(answer.grade.as_deref(), Some("A"), "{}", db.backend());
         assert_eq!(answer.score, None, "a grade grant never gives the score");
         assert_eq!(
-            refused(authorisations::result(&ctx, &a, g.id, Some(Scope::Score), None, t0)),
+            refused(authorisations::result(
+                &ctx,
+                &a,
+                g.id,
+                Some(Scope::Score),
+                None,
+                t0
+            )),
             Refusal::ScopeExceeded
         );
         authorisations::result(&ctx, &a, g.id, Some(Scope::Grade), None, t0).unwrap();

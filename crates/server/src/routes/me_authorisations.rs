@@ -159,9 +159,7 @@ pub async fn grant(
     let req = parse_grant(&body)?;
     let now = jiff::Timestamp::now();
     let granted = state
-        .blocking(move |ctx| {
-            authorisations::grant(ctx, resident.acting(&request_id), &req, now)
-        })
+        .blocking(move |ctx| authorisations::grant(ctx, resident.acting(&request_id), &req, now))
         .await?
         .map_err(auth_error)?;
     Ok((
@@ -196,7 +194,9 @@ pub async fn list(
         authorisations::list(ctx, resident.acting(&request_id), now)
     })
     .await?;
-    Ok(Json(list.into_iter().map(AuthorisationBody::from).collect()))
+    Ok(Json(
+        list.into_iter().map(AuthorisationBody::from).collect(),
+    ))
 }
 
 /// Revokes an authorisation: the party's next request is refused.
@@ -224,9 +224,7 @@ pub async fn revoke(
     let id = authorisation_id(&id)?;
     let now = jiff::Timestamp::now();
     state
-        .blocking(move |ctx| {
-            authorisations::revoke(ctx, resident.acting(&request_id), id, now)
-        })
+        .blocking(move |ctx| authorisations::revoke(ctx, resident.acting(&request_id), id, now))
         .await?
         .map_err(auth_error)?;
     Ok(StatusCode::NO_CONTENT)

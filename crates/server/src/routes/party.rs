@@ -58,7 +58,10 @@ pub(crate) fn authorisation_id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>().map_err(|_| {
         ApiError::new(
             ErrorCode::AuthorisationNotFound,
-            format!("no authorisation `{}`", text.chars().take(40).collect::<String>()),
+            format!(
+                "no authorisation `{}`",
+                text.chars().take(40).collect::<String>()
+            ),
         )
     })
 }

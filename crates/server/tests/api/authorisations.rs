@@ -240,13 +240,22 @@ async fn sixteen_concurrent_requests_never_pass_max_uses() {
             let body: Value = res.json().await.unwrap();
             statuses.push((status, body["code"].as_str().map(str::to_owned)));
         }
-        let ok = statuses.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+        let ok = statuses
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::OK)
+            .count();
         let spent = statuses
             .iter()
-            .filter(|(s, c)| *s == StatusCode::FORBIDDEN && c.as_deref() == Some("authorisation_exhausted"))
+            .filter(|(s, c)| {
+                *s == StatusCode::FORBIDDEN && c.as_deref() == Some("authorisation_exhausted")
+            })
             .count();
         assert_eq!((ok, spent), (5, 11), "{}: {statuses:?}", app.backend);
-        let list = assert_json(app.get(&ta, "/api/v1/me/authorisations").await, StatusCode::OK).await;
+        let list = assert_json(
+            app.get(&ta, "/api/v1/me/authorisations").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(list[0]["uses"], 5);
     })
     .await;

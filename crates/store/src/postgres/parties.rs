@@ -59,7 +59,11 @@ fn auth_row(r: &postgres::Row) -> Result<AuthorisationRow> {
 
 pub(super) fn list(c: &mut Conn) -> Result<Vec<PartyRow>> {
     c.query(
-        concat!("SELECT ", party_cols!(), " FROM parties ORDER BY code COLLATE \"C\""),
+        concat!(
+            "SELECT ",
+            party_cols!(),
+            " FROM parties ORDER BY code COLLATE \"C\""
+        ),
         &[],
     )?
     .iter()
@@ -79,7 +83,11 @@ pub(super) fn by_code(c: &mut Conn, code: &str) -> Result<Option<PartyRow>> {
 
 pub(super) fn by_key(c: &mut Conn, key_hash: &[u8]) -> Result<Option<(PartyRow, Vec<u8>)>> {
     let Some(r) = c.query_opt(
-        concat!("SELECT ", party_cols!(), ", key_hash FROM parties WHERE key_hash = $1"),
+        concat!(
+            "SELECT ",
+            party_cols!(),
+            ", key_hash FROM parties WHERE key_hash = $1"
+        ),
         &[&key_hash],
     )?
     else {
@@ -113,13 +121,20 @@ pub(super) fn set_key(c: &mut Conn, code: &str, key_hash: &[u8]) -> Result<bool>
 }
 
 pub(super) fn disable(c: &mut Conn, code: &str) -> Result<bool> {
-    let n = c.execute("UPDATE parties SET disabled = true WHERE code = $1", &[&code])?;
+    let n = c.execute(
+        "UPDATE parties SET disabled = true WHERE code = $1",
+        &[&code],
+    )?;
     Ok(n == 1)
 }
 
 pub(super) fn of_person(c: &mut Conn, person_id: i64) -> Result<Vec<AuthorisationRow>> {
     c.query(
-        concat!("SELECT ", auth_cols!(), " FROM authorisations WHERE person_id = $1 ORDER BY id"),
+        concat!(
+            "SELECT ",
+            auth_cols!(),
+            " FROM authorisations WHERE person_id = $1 ORDER BY id"
+        ),
         &[&person_id],
     )?
     .iter()
@@ -129,9 +144,17 @@ pub(super) fn of_person(c: &mut Conn, person_id: i64) -> Result<Vec<Authorisatio
 
 pub(super) fn by_id(c: &mut Conn, id: i64, lock: bool) -> Result<Option<AuthorisationRow>> {
     let sql = if lock {
-        concat!("SELECT ", auth_cols!(), " FROM authorisations WHERE id = $1 FOR UPDATE")
+        concat!(
+            "SELECT ",
+            auth_cols!(),
+            " FROM authorisations WHERE id = $1 FOR UPDATE"
+        )
     } else {
-        concat!("SELECT ", auth_cols!(), " FROM authorisations WHERE id = $1")
+        concat!(
+            "SELECT ",
+            auth_cols!(),
+            " FROM authorisations WHERE id = $1"
+        )
     };
     c.query_opt(sql, &[&id])?.as_ref().map(auth_row).transpose()
 }
@@ -142,9 +165,17 @@ pub(super) fn by_code_hash(
     lock: bool,
 ) -> Result<Option<AuthorisationRow>> {
     let sql = if lock {
-        concat!("SELECT ", auth_cols!(), " FROM authorisations WHERE code_hash = $1 FOR UPDATE")
+        concat!(
+            "SELECT ",
+            auth_cols!(),
+            " FROM authorisations WHERE code_hash = $1 FOR UPDATE"
+        )
     } else {
-        concat!("SELECT ", auth_cols!(), " FROM authorisations WHERE code_hash = $1")
+        concat!(
+            "SELECT ",
+            auth_cols!(),
+            " FROM authorisations WHERE code_hash = $1"
+        )
     };
     c.query_opt(sql, &[&code_hash])?
         .as_ref()

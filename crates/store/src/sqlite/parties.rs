@@ -53,7 +53,8 @@ fn with_date((mut row, date): (AuthorisationRow, String)) -> Result<Authorisatio
 }
 
 pub(super) fn list(conn: &Connection) -> Result<Vec<PartyRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {PARTY_COLS} FROM parties ORDER BY code"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {PARTY_COLS} FROM parties ORDER BY code"))?;
     let rows = stmt
         .query_map([], party_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -80,7 +81,14 @@ pub(super) fn insert(conn: &Connection, p: &NewParty<'_>, key_hash: &[u8]) -> Re
     let n = conn.execute(
         "INSERT INTO parties (code, name, kind, purposes, key_hash, disabled, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6) ON CONFLICT (code) DO NOTHING",
-        params![p.code, p.name, p.kind, p.purposes.join(","), key_hash, p.created_at],
+        params![
+            p.code,
+            p.name,
+            p.kind,
+            p.purposes.join(","),
+            key_hash,
+            p.created_at
+        ],
     )?;
     Ok(n == 1)
 }
@@ -109,14 +117,19 @@ pub(super) fn of_person(conn: &Connection, person_id: i64) -> Result<Vec<Authori
 }
 
 pub(super) fn by_id(conn: &Connection, id: i64) -> Result<Option<AuthorisationRow>> {
-    conn.prepare_cached(&format!("SELECT {AUTH_COLS} FROM authorisations WHERE id = ?1"))?
-        .query_row([id], auth_row)
-        .optional()?
-        .map(with_date)
-        .transpose()
+    conn.prepare_cached(&format!(
+        "SELECT {AUTH_COLS} FROM authorisations WHERE id = ?1"
+    ))?
+    .query_row([id], auth_row)
+    .optional()?
+    .map(with_date)
+    .transpose()
 }
 
-pub(super) fn by_code_hash(conn: &Connection, code_hash: &[u8]) -> Result<Option<AuthorisationRow>> {
+pub(super) fn by_code_hash(
+    conn: &Connection,
+    code_hash: &[u8],
+) -> Result<Option<AuthorisationRow>> {
     conn.prepare_cached(&format!(
         "SELECT {AUTH_COLS} FROM authorisations WHERE code_hash = ?1"
     ))?

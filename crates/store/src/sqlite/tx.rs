@@ -12,8 +12,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, models, parties, people, records, rotation, scores, staff, submissions,
-    units,
+    audit, calendar, models, parties, people, records, rotation, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
