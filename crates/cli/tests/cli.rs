@@ -658,7 +658,7 @@ fn parties_from_the_command_line() {
             (
                 serde_json::json!("SX-BANK"),
                 serde_json::json!(true),
-                serde_json::json!(["deposit_waiver", "loan_discount"])
+                serde_json::json!(["loan_discount", "deposit_waiver"])
             ),
             (
                 serde_json::json!("SX-GOV"),

@@ -16,7 +16,7 @@ pub struct PartyRow {
     pub name: String,
     /// `bank`, `merchant`, `transport`, `government`.
     pub kind: String,
-    /// Purpose codes, sorted.
+    /// Purpose codes, in the domain's order.
     pub purposes: Vec<String>,
     pub disabled: bool,
 }
