@@ -56,6 +56,9 @@ pub enum Command {
     /// Manage cooperating units and their API keys.
     #[command(subcommand)]
     Unit(UnitCommand),
+    /// Manage authorised parties (banks, merchants, transport, government) and their API keys.
+    #[command(subcommand)]
+    Party(PartyCommand),
     /// Manage agency staff accounts (admin, reviewer, auditor).
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -174,6 +177,38 @@ pub enum UnitCommand {
         json: bool,
     },
     /// Disable a unit: its key stops working.
+    Disable { code: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartyCommand {
+    /// Register a party and print its API key (shown only once).
+    Add {
+        /// Party code, e.g. SX-BANK.
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["bank", "merchant", "transport", "government"])]
+        kind: String,
+        /// Purposes it declares, e.g. loan_discount,deposit_waiver (a
+        /// government party: incentive purposes only, 第十九条).
+        #[arg(long, value_delimiter = ',', required = true)]
+        purposes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List parties.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a party a new key; the old one stops working at once.
+    RotateKey {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a party: its key stops working.
     Disable { code: String },
 }
 

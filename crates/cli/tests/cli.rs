@@ -670,3 +670,90 @@ fn daily_rescores_only_the_person_whose_penalty_left_publicity() {
         );
     }
 }
+/// `chengxin party …`: the key shown once as JSON, government parties
+/// limited to incentive purposes (第十九条), rotation and disabling.
+#[test]
+fn parties_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let add = [
+        "party",
+        "add",
+        "SX-BANK",
+        "--name",
+        "绍兴银行",
+        "--kind",
+        "bank",
+    ];
+    let o = chengxin(
+        p,
+        &[
+            &add[..],
+            &["--purposes", "loan_discount,deposit_waiver", "--json"],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let key = v["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (v["code"].as_str(), key.starts_with("cxp_")),
+        (Some("SX-BANK"), true)
+    );
+    assert_clean_failure(&chengxin(
+        p,
+        &[&add[..], &["--purposes", "loan_discount"]].concat(),
+    ));
+    let gov = [
+        "party",
+        "add",
+        "SX-GOV",
+        "--name",
+        "某局",
+        "--kind",
+        "government",
+        "--purposes",
+    ];
+    let o = chengxin(p, &[&gov[..], &["loan_discount"]].concat());
+    assert_clean_failure(&o);
+    assert!(text(&o.stderr).contains("第十九条"), "{}", text(&o.stderr));
+    assert_clean_failure(&chengxin(p, &[&gov[..], &["no_such_purpose"]].concat()));
+    let o = chengxin(p, &[&gov[..], &["government_incentive"]].concat());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = chengxin(p, &["party", "rotate-key", "SX-BANK", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_ne!(v["key"].as_str(), Some(key.as_str()));
+    assert!(chengxin(p, &["party", "disable", "SX-BANK"])
+        .status
+        .success());
+    assert_clean_failure(&chengxin(p, &["party", "disable", "NOPE"]));
+    let o = chengxin(p, &["party", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].clone(),
+                x["disabled"].clone(),
+                x["purposes"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                serde_json::json!("SX-BANK"),
+                serde_json::json!(true),
+                serde_json::json!(["loan_discount", "deposit_waiver"])
+            ),
+            (
+                serde_json::json!("SX-GOV"),
+                serde_json::json!(false),
+                serde_json::json!(["government_incentive"])
+            ),
+        ]
+    );
+}

@@ -3,6 +3,7 @@
 //! and the engine. No I/O, no async, no SQL.
 
 pub mod audit;
+pub mod authorisation;
 pub mod calendar;
 pub mod catalogue;
 pub mod commitment;
@@ -12,6 +13,7 @@ pub mod engine;
 pub mod id;
 pub mod model;
 pub mod objection;
+pub mod party;
 pub mod publication;
 pub mod record;
 pub mod repair;

@@ -2,6 +2,7 @@
 //! explaining one person's score, and simulating and publishing score models.
 //! Orchestrates the domain and the store; holds no SQL and no HTTP.
 
+mod api_keys;
 mod audit_events;
 mod batch_run;
 mod context;
@@ -52,6 +53,7 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub mod audit;
+pub mod authorisations;
 pub mod batches;
 pub mod calendar;
 pub mod commitments;
@@ -60,6 +62,7 @@ pub mod decisions;
 pub mod keys;
 pub mod me;
 pub mod objections;
+pub mod parties;
 pub mod push;
 pub mod repairs;
 pub mod resident;

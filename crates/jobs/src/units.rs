@@ -1,11 +1,10 @@
 //! Cooperating units (协同单位): creation, API keys (stored only as hashes),
 //! rotation, disabling, and authenticating a request's key.
 
-use base64::Engine as _;
 use chengxin_store::{Cause, UnitRow};
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+
+use crate::api_keys::{self, key_hash};
 
 use crate::audit_events::unit_event;
 use crate::uow::{write, Change};
@@ -35,22 +34,12 @@ impl From<UnitRow> for Unit {
 /// Prefix of every unit API key, so a leaked key is recognisable.
 const KEY_PREFIX: &str = "cxu_";
 
-/// A fresh random key: 256 bits, URL-safe base64.
 fn new_key() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{KEY_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    api_keys::new_key(KEY_PREFIX)
 }
 
-/// Keys are long and random, so a plain SHA-256 is enough (no password stretching needed).
-fn key_hash(key: &str) -> Vec<u8> {
-    Sha256::digest(key.as_bytes()).to_vec()
-}
-
-fn check_code(code: &str) -> Result<(), JobError> {
+/// Checks the code of a unit or party (`what`): what the CLI and the audit log name it by.
+pub(crate) fn check_code(what: &str, code: &str) -> Result<(), JobError> {
     let ok = !code.is_empty()
         && code.len() <= 32
         && code
@@ -60,7 +49,7 @@ fn check_code(code: &str) -> Result<(), JobError> {
         Ok(())
     } else {
         Err(JobError::Invalid(format!(
-            "unit code `{code}` must be 1–32 of A–Z, 0–9, - and _"
+            "{what} code `{code}` must be 1–32 of A–Z, 0–9, - and _"
         )))
     }
 }
@@ -73,7 +62,7 @@ pub fn add_unit(
     items: &[String],
     actor: &str,
 ) -> Result<(Unit, String), JobError> {
-    check_code(code)?;
+    check_code("unit", code)?;
     if name.trim().is_empty() {
         return Err(JobError::Invalid("a unit needs a name".into()));
     }
@@ -162,7 +151,7 @@ pub fn disable_unit(ctx: &Context, code: &str, actor: &str) -> Result<(), JobErr
 
 /// The enabled unit holding this key, if any.
 pub fn authenticate(ctx: &Context, key: &str) -> Result<Option<Unit>, JobError> {
-    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+    if !api_keys::plausible(key, KEY_PREFIX) {
         return Ok(None);
     }
     Ok(ctx

@@ -139,6 +139,30 @@ error_table! {
         "Credit repair needs an active credit commitment (信用承诺) of the resident's: sign one (`POST /api/v1/me/commitments`) first.";
     RecordNotRepairable = "record_not_repairable", UNPROCESSABLE_ENTITY, "Record not repairable",
         "Credit repair applies only to P01 penalties of level general or serious and S01 listings that still count; not to a minor penalty (never published), any other item, a listing already removed, or a record already repaired, withdrawn or corrected.";
+    AuthorisationExpired = "authorisation_expired", FORBIDDEN, "Authorisation expired",
+        "The authorisation is past its `valid_until` day, or its one-time code was not redeemed within 10 minutes of the grant.";
+    AuthorisationRevoked = "authorisation_revoked", FORBIDDEN, "Authorisation revoked",
+        "The resident revoked the authorisation; it holds from the party's very next request.";
+    AuthorisationExhausted = "authorisation_exhausted", FORBIDDEN, "Authorisation exhausted",
+        "Every use the authorisation's `max_uses` allowed is spent.";
+    ScopeExceeded = "scope_exceeded", FORBIDDEN, "Scope exceeded",
+        "The answer asked for is beyond the authorisation's scope: a `grade` grant answers only the grade, a `threshold:N` grant only whether the score is at least that N (a `score` grant covers all three).";
+    AuthorisationNotFound = "authorisation_not_found", NOT_FOUND, "Authorisation not found",
+        "No such authorisation for the caller: unknown, another party's (or, for a resident, another resident's), not yet redeemed, or an unknown or ill-formed one-time code.";
+    CodeAlreadyRedeemed = "code_already_redeemed", CONFLICT, "Code already redeemed",
+        "The one-time code was already redeemed; a code works once.";
+    ThresholdGrantExists = "threshold_grant_exists", CONFLICT, "Threshold grant exists",
+        "The resident already has a live (pending or active) `threshold:N` authorisation of this party; one at a time, so that no party can narrow down a score by asking several thresholds. Revoke it first.";
+    TooManyGrants = "too_many_grants", TOO_MANY_REQUESTS, "Too many grants",
+        "The resident made 5 authorisations of this party in the last 24 hours; the refusal is in their access log.";
+    UnknownParty = "unknown_party", UNPROCESSABLE_ENTITY, "Unknown party",
+        "`party` is not the code of a registered, enabled party.";
+    PurposeNotDeclared = "purpose_not_declared", UNPROCESSABLE_ENTITY, "Purpose not declared",
+        "`purpose` is not one of the purposes the party declared when it was registered.";
+    InvalidScope = "invalid_scope", UNPROCESSABLE_ENTITY, "Invalid scope",
+        "`scope` is not `score`, `grade` or `threshold:N` with N a whole number from 0 to 1000 (no sign, no leading zero).";
+    InvalidValidity = "invalid_validity", UNPROCESSABLE_ENTITY, "Invalid validity",
+        "`valid_until` is before today or more than 366 days away, or `max_uses` is not from 1 to 10000.";
     MalformedMultipart = "malformed_multipart", BAD_REQUEST, "Malformed multipart body",
         "The `multipart/form-data` body cannot be parsed (bad boundary, truncated part, a part without a name).";
     ItemNotSelfReportable = "item_not_self_reportable", UNPROCESSABLE_ENTITY, "Item not self-reportable",

@@ -96,6 +96,13 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::me_repairs::apply, routes::me_repairs::list))
         .routes(routes!(routes::staff_repairs::queue))
         .routes(routes!(routes::staff_repairs::decide))
+        .routes(routes!(
+            routes::me_authorisations::grant,
+            routes::me_authorisations::list
+        ))
+        .routes(routes!(routes::me_authorisations::revoke))
+        .routes(routes!(routes::party::redeem))
+        .routes(routes!(routes::party::result))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -16,7 +16,7 @@ use utoipa::openapi::{Ref, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
-use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TAG};
+use crate::routes::{PARTIES_TAG, RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TAG};
 
 /// The parts of the document not derived from a handler.
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TAG};
         (name = UNITS_TAG, description = "Cooperating units (协同单位) pushing, correcting and withdrawing records."),
         (name = RESIDENTS_TAG, description = "Residents (个人) reading and acting on their own data, signed in with an OIDC ID token."),
         (name = STAFF_TAG, description = "Agency staff (工作机构): sign-in and, by role (admin, reviewer, auditor), the agency's operations."),
+        (name = PARTIES_TAG, description = "Authorised parties (授权主体: banks, merchants, transport operators, government under 第十九条) redeeming a resident's one-time code and asking for answers within its scope. No operation takes an ID number."),
         (name = SERVICE_TAG, description = "The service itself."),
     )
 )]
@@ -51,6 +52,18 @@ impl Modify for UnitKey {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A cooperating unit's API key, issued by the agency: `Authorization: Bearer KEY`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "party_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An authorised party's API key, issued by the agency (`chengxin party add`): \
+                         `Authorization: Bearer KEY`.",
                     ))
                     .build(),
             ),

@@ -64,6 +64,11 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/me/repairs",
         "GET /api/v1/staff/repairs",
         "POST /api/v1/staff/repairs/{id}/decision",
+        "POST /api/v1/me/authorisations",
+        "GET /api/v1/me/authorisations",
+        "DELETE /api/v1/me/authorisations/{id}",
+        "POST /api/v1/party/authorisations/redeem",
+        "GET /api/v1/party/authorisations/{id}/result",
     ]
     .into_iter()
     .map(str::to_owned)

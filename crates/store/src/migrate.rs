@@ -64,6 +64,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 14,
         sql: include_str!("../migrations/sqlite/0014_daily.sql"),
     },
+    Migration {
+        version: 16,
+        sql: include_str!("../migrations/sqlite/0016_parties_authorisations.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -123,5 +127,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 14,
         sql: include_str!("../migrations/postgres/0014_daily.sql"),
+    },
+    Migration {
+        version: 16,
+        sql: include_str!("../migrations/postgres/0016_parties_authorisations.sql"),
     },
 ];

@@ -6,6 +6,7 @@ mod daily;
 mod data;
 mod demo;
 mod model;
+mod party;
 mod score;
 mod serve;
 mod staff;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None,
         ),
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
+        Command::Party(p) => party::run(&open(&cli.db)?, p),
         Command::Staff(s) => staff::run(&open(&cli.db)?, s),
         Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
             admin::witness(&checkpoint, &key)

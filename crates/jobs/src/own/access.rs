@@ -49,33 +49,42 @@ pub(crate) fn entries(ctx: &Context, index: &[u8], limit: usize) -> Result<Vec<A
     // first, so the answer includes everything committed so far.
     ctx.store.seal_audit()?;
     let me = super::actor(index);
-    let (entries, units) = {
+    let (entries, names) = {
         let mut tx = ctx.store.snapshot()?;
         let entries = tx.person_audit(
             &chengxin_store::person_ref(index),
             &me,
             limit.clamp(1, MAX_ENTRIES),
         )?;
-        let units: BTreeMap<String, String> =
-            tx.units()?.into_iter().map(|u| (u.code, u.name)).collect();
-        (entries, units)
+        let mut names: BTreeMap<String, String> = tx
+            .units()?
+            .into_iter()
+            .map(|u| (format!("unit:{}", u.code), u.name))
+            .collect();
+        names.extend(
+            tx.parties()?
+                .into_iter()
+                .map(|p| (format!("party:{}", p.code), p.name)),
+        );
+        (entries, names)
     };
     let out = entries
         .iter()
         .filter(|e| e.event.actor != me)
-        .map(|e| access(e, &units))
+        .map(|e| access(e, &names))
         .collect();
     Ok(out)
 }
 
-fn access(e: &AuditEntry, units: &BTreeMap<String, String>) -> Access {
+/// `names`: units' and parties' names by their actor (`unit:CODE`, `party:CODE`).
+fn access(e: &AuditEntry, names: &BTreeMap<String, String>) -> Access {
     let (kind, who) = e
         .event
         .actor
         .split_once(':')
         .unwrap_or((e.event.actor.as_str(), ""));
     let actor = match kind {
-        "unit" => match units.get(who) {
+        "unit" | "party" => match names.get(&e.event.actor) {
             Some(name) => format!("{name}（{who}）"),
             None => who.to_owned(),
         },
@@ -105,6 +114,16 @@ fn purpose(e: &AuditEntry) -> String {
         "record.corrected" => ("更正信息", "corrected information"),
         "record.withdrawn" => ("撤回信息", "withdrew information"),
         "score.changed" => ("诚信分变动", "your score changed"),
+        "authorisation.used" => (
+            "凭您的授权查询诚信分",
+            "read your score under your authorisation",
+        ),
+        "authorisation.redeemed" => ("领取您的授权", "redeemed your authorisation"),
+        "authorisation.use_refused" => (
+            "凭您的授权查询被拒绝",
+            "a read under your authorisation was refused",
+        ),
+        "authorisation.refused" => ("拒绝您的授权请求", "refused your grant"),
         a if a.starts_with("record.") => ("处理信息", "handled a record"),
         _ => ("其他操作", "other operation"),
     };

@@ -3,6 +3,7 @@
 
 mod at_rest;
 mod audit;
+mod authorisations;
 mod batches;
 mod calendar;
 mod daily;

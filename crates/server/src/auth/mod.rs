@@ -1,6 +1,7 @@
 //! Who is calling: cooperating units by API key (`unit`) and residents by
 //! an OIDC ID token (`resident`), both sent as `Authorization: Bearer …`.
 
+mod party;
 mod resident;
 mod staff;
 mod unit;
@@ -8,6 +9,7 @@ mod unit;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+pub use party::AuthParty;
 pub use resident::AuthResident;
 pub use staff::AuthStaff;
 pub use unit::{bearer_key_of, AuthUnit};

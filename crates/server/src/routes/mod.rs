@@ -5,11 +5,13 @@ pub mod audit;
 pub mod batches;
 pub mod health;
 pub mod me;
+pub mod me_authorisations;
 pub mod me_commitments;
 pub mod me_data;
 pub mod me_objections;
 pub mod me_repairs;
 pub mod me_self_reports;
+pub mod party;
 pub mod records;
 pub mod staff;
 pub mod staff_objections;
@@ -25,6 +27,8 @@ pub const UNITS_TAG: &str = "units";
 pub const SERVICE_TAG: &str = "service";
 /// Tag of the endpoints agency staff call.
 pub const STAFF_TAG: &str = "staff";
+/// Tag of the endpoints authorised parties call.
+pub const PARTIES_TAG: &str = "parties";
 /// Tag of the endpoints residents call about themselves.
 pub const RESIDENTS_TAG: &str = "residents";
 

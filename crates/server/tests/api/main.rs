@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP service over real HTTP, on every backend.
 
 mod auth;
+mod authorisations;
 mod batches;
 mod bounded;
 mod commitments;

@@ -29,6 +29,7 @@ mod migrate;
 mod models;
 mod objections;
 mod packed;
+mod parties;
 mod people;
 mod read;
 mod records;

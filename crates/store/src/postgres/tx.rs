@@ -7,8 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, daily, models, objections, people, read, records, repairs, rotation, scores,
-    staff, submissions, units,
+    audit, calendar, daily, models, objections, parties, people, read, records, repairs, rotation,
+    scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -467,6 +467,53 @@ impl RepairsWrite for PgTx<'_> {
         decided_by: &str,
     ) -> Result<bool> {
         repairs::decide(&mut self.conn, id, status, reason, decided_by)
+    }
+}
+impl PartiesRead for PgTx<'_> {
+    fn parties(&mut self) -> Result<Vec<PartyRow>> {
+        parties::list(&mut self.conn)
+    }
+    fn party_by_code(&mut self, code: &str) -> Result<Option<PartyRow>> {
+        parties::by_code(&mut self.conn, code)
+    }
+    fn party_by_key(&mut self, key_hash: &[u8]) -> Result<Option<(PartyRow, Vec<u8>)>> {
+        parties::by_key(&mut self.conn, key_hash)
+    }
+    fn authorisations_of(&mut self, person_id: i64) -> Result<Vec<AuthorisationRow>> {
+        parties::of_person(&mut self.conn, person_id)
+    }
+    fn authorisation(&mut self, id: i64) -> Result<Option<AuthorisationRow>> {
+        parties::by_id(&mut self.conn, id, self.writable)
+    }
+    fn authorisation_by_code(&mut self, code_hash: &[u8]) -> Result<Option<AuthorisationRow>> {
+        parties::by_code_hash(&mut self.conn, code_hash, self.writable)
+    }
+}
+
+impl PartiesWrite for PgTx<'_> {
+    fn insert_party(&mut self, party: &NewParty<'_>, key_hash: &[u8]) -> Result<bool> {
+        parties::insert(&mut self.conn, party, key_hash)
+    }
+    fn set_party_key(&mut self, code: &str, key_hash: &[u8]) -> Result<bool> {
+        parties::set_key(&mut self.conn, code, key_hash)
+    }
+    fn disable_party(&mut self, code: &str) -> Result<bool> {
+        parties::disable(&mut self.conn, code)
+    }
+    fn lock_grants(&mut self, person_id: i64, party_id: i64) -> Result<()> {
+        parties::lock_grants(&mut self.conn, person_id, party_id)
+    }
+    fn insert_authorisation(&mut self, a: &NewAuthorisation<'_>) -> Result<i64> {
+        parties::insert_authorisation(&mut self.conn, a)
+    }
+    fn redeem_authorisation(&mut self, id: i64, at: i64) -> Result<bool> {
+        parties::redeem(&mut self.conn, id, at)
+    }
+    fn revoke_authorisation(&mut self, id: i64, at: i64) -> Result<bool> {
+        parties::revoke(&mut self.conn, id, at)
+    }
+    fn count_authorisation_use(&mut self, id: i64, seen: i64) -> Result<bool> {
+        parties::count_use(&mut self.conn, id, seen)
     }
 }
 

@@ -18,6 +18,7 @@ mod calendar;
 mod daily;
 mod models;
 mod objections;
+mod parties;
 mod people;
 mod reads;
 mod records;

@@ -12,8 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, daily, models, objections, people, records, repairs, rotation, scores, staff,
-    submissions, units,
+    audit, calendar, daily, models, objections, parties, people, records, repairs, rotation,
+    scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -479,6 +479,54 @@ impl RepairsWrite for SqliteTx<'_> {
         decided_by: &str,
     ) -> Result<bool> {
         repairs::decide(&self.conn, id, status, reason, decided_by)
+    }
+}
+impl PartiesRead for SqliteTx<'_> {
+    fn parties(&mut self) -> Result<Vec<PartyRow>> {
+        parties::list(&self.conn)
+    }
+    fn party_by_code(&mut self, code: &str) -> Result<Option<PartyRow>> {
+        parties::by_code(&self.conn, code)
+    }
+    fn party_by_key(&mut self, key_hash: &[u8]) -> Result<Option<(PartyRow, Vec<u8>)>> {
+        parties::by_key(&self.conn, key_hash)
+    }
+    fn authorisations_of(&mut self, person_id: i64) -> Result<Vec<AuthorisationRow>> {
+        parties::of_person(&self.conn, person_id)
+    }
+    fn authorisation(&mut self, id: i64) -> Result<Option<AuthorisationRow>> {
+        parties::by_id(&self.conn, id)
+    }
+    fn authorisation_by_code(&mut self, code_hash: &[u8]) -> Result<Option<AuthorisationRow>> {
+        parties::by_code_hash(&self.conn, code_hash)
+    }
+}
+
+impl PartiesWrite for SqliteTx<'_> {
+    fn insert_party(&mut self, party: &NewParty<'_>, key_hash: &[u8]) -> Result<bool> {
+        parties::insert(&self.conn, party, key_hash)
+    }
+    fn set_party_key(&mut self, code: &str, key_hash: &[u8]) -> Result<bool> {
+        parties::set_key(&self.conn, code, key_hash)
+    }
+    fn disable_party(&mut self, code: &str) -> Result<bool> {
+        parties::disable(&self.conn, code)
+    }
+    fn lock_grants(&mut self, _person_id: i64, _party_id: i64) -> Result<()> {
+        // Write units of work already run one at a time on the writer.
+        Ok(())
+    }
+    fn insert_authorisation(&mut self, a: &NewAuthorisation<'_>) -> Result<i64> {
+        parties::insert_authorisation(&self.conn, a)
+    }
+    fn redeem_authorisation(&mut self, id: i64, at: i64) -> Result<bool> {
+        parties::redeem(&self.conn, id, at)
+    }
+    fn revoke_authorisation(&mut self, id: i64, at: i64) -> Result<bool> {
+        parties::revoke(&self.conn, id, at)
+    }
+    fn count_authorisation_use(&mut self, id: i64, seen: i64) -> Result<bool> {
+        parties::count_use(&self.conn, id, seen)
     }
 }
 

@@ -18,6 +18,7 @@ mod calendar;
 mod daily;
 mod keys;
 mod objections;
+mod parties;
 mod repairs;
 mod staff;
 mod submissions;
@@ -26,6 +27,7 @@ pub use calendar::*;
 pub use daily::*;
 pub use keys::*;
 pub use objections::*;
+pub use parties::*;
 pub use repairs::*;
 pub use staff::*;
 pub use submissions::*;
@@ -319,6 +321,7 @@ pub trait ReadTx:
     + StaffRead
     + ObjectionsRead
     + RepairsRead
+    + PartiesRead
 {
 }
 
@@ -340,6 +343,7 @@ pub trait WriteTx:
     + KeysWrite
     + ObjectionsWrite
     + RepairsWrite
+    + PartiesWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
