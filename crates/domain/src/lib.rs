@@ -14,6 +14,7 @@ pub mod model;
 pub mod publication;
 pub mod record;
 pub mod repair;
+pub mod scenario;
 pub mod self_report;
 pub mod staff;
 pub mod text;
