@@ -60,6 +60,7 @@ pub mod keys;
 pub mod me;
 pub mod push;
 pub mod resident;
+pub mod scenarios;
 pub mod self_reports;
 pub mod staff;
 pub mod units;

@@ -15,6 +15,7 @@ mod publish;
 mod reads;
 mod residents;
 mod rotation;
+mod scenarios;
 mod staff;
 mod transit;
 mod versions;

@@ -31,6 +31,7 @@ mod people;
 mod read;
 mod records;
 mod rotation;
+mod scenarios;
 mod scores;
 mod sqltypes;
 mod staff;

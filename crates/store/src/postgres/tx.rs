@@ -7,7 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, people, read, records, rotation, scores, staff, submissions, units,
+    audit, calendar, models, people, read, records, rotation, scenarios, scores, staff,
+    submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -391,6 +392,24 @@ impl StaffWrite for PgTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&mut self.conn, staff_id)
+    }
+}
+
+impl ScenariosRead for PgTx<'_> {
+    fn scenarios(&mut self) -> Result<Vec<ScenarioRow>> {
+        scenarios::list(&mut self.conn)
+    }
+    fn scenario(&mut self, code: &str) -> Result<Option<ScenarioRow>> {
+        scenarios::by_code(&mut self.conn, code)
+    }
+}
+
+impl ScenariosWrite for PgTx<'_> {
+    fn insert_scenario(&mut self, row: &ScenarioRow) -> Result<bool> {
+        scenarios::insert(&mut self.conn, row)
+    }
+    fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
+        scenarios::retire(&mut self.conn, code, at)
     }
 }
 

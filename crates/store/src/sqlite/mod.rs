@@ -20,6 +20,7 @@ mod people;
 mod reads;
 mod records;
 mod rotation;
+mod scenarios;
 mod scores;
 mod staff;
 mod submissions;

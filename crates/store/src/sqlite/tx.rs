@@ -12,7 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, models, people, records, rotation, scores, staff, submissions, units,
+    audit, calendar, models, people, records, rotation, scenarios, scores, staff, submissions,
+    units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -403,6 +404,24 @@ impl StaffWrite for SqliteTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&self.conn, staff_id)
+    }
+}
+
+impl ScenariosRead for SqliteTx<'_> {
+    fn scenarios(&mut self) -> Result<Vec<ScenarioRow>> {
+        scenarios::list(&self.conn)
+    }
+    fn scenario(&mut self, code: &str) -> Result<Option<ScenarioRow>> {
+        scenarios::by_code(&self.conn, code)
+    }
+}
+
+impl ScenariosWrite for SqliteTx<'_> {
+    fn insert_scenario(&mut self, row: &ScenarioRow) -> Result<bool> {
+        scenarios::insert(&self.conn, row)
+    }
+    fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
+        scenarios::retire(&self.conn, code, at)
     }
 }
 

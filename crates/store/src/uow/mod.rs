@@ -16,11 +16,13 @@ use jiff::civil::Date;
 
 mod calendar;
 mod keys;
+mod scenarios;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
 pub use keys::*;
+pub use scenarios::*;
 pub use staff::*;
 pub use submissions::*;
 
@@ -310,6 +312,7 @@ pub trait ReadTx:
     + SubmissionsRead
     + CalendarRead
     + StaffRead
+    + ScenariosRead
 {
 }
 
@@ -328,6 +331,7 @@ pub trait WriteTx:
     + CalendarWrite
     + StaffWrite
     + KeysWrite
+    + ScenariosWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
