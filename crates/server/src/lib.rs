@@ -85,6 +85,13 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff::sign_in))
         .routes(routes!(routes::staff::sign_out))
         .routes(routes!(routes::staff::me))
+        .routes(routes!(routes::scenarios::list))
+        .routes(routes!(routes::scenarios::mine))
+        .routes(routes!(
+            routes::staff_scenarios::create,
+            routes::staff_scenarios::list
+        ))
+        .routes(routes!(routes::staff_scenarios::retire))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

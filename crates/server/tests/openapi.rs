@@ -51,6 +51,11 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/sessions",
         "DELETE /api/v1/staff/sessions/current",
         "GET /api/v1/staff/me",
+        "GET /api/v1/scenarios",
+        "GET /api/v1/me/scenarios",
+        "POST /api/v1/staff/scenarios",
+        "GET /api/v1/staff/scenarios",
+        "POST /api/v1/staff/scenarios/{code}/retire",
     ]
     .into_iter()
     .map(str::to_owned)

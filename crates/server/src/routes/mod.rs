@@ -9,7 +9,9 @@ pub mod me_commitments;
 pub mod me_data;
 pub mod me_self_reports;
 pub mod records;
+pub mod scenarios;
 pub mod staff;
+pub mod staff_scenarios;
 pub mod unit_self_reports;
 
 use crate::error::{ApiError, ErrorCode};

@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP service over real HTTP, on every backend.
 
+mod api_shape;
 mod auth;
 mod batches;
 mod bounded;
@@ -11,6 +12,7 @@ mod input;
 mod me;
 mod me_data;
 mod records;
+mod scenarios;
 mod self_reports;
 mod service;
 mod staff;
