@@ -294,7 +294,13 @@ pub struct Issue {
 
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({})", self.path, self.message, self.reason.code())
+        write!(
+            f,
+            "{}: {} ({})",
+            self.path,
+            self.message,
+            self.reason.code()
+        )
     }
 }
 
@@ -312,9 +318,34 @@ impl ScenarioErrors {
 
 /// Words that reveal a penalty, Chinese (matched as substrings).
 const PENALTY_ZH: &[&str] = &[
-    "加价", "加收", "附加费", "额外收费", "额外费用", "提价", "涨价", "上浮", "提高押金", "增加押金",
-    "押金上调", "加倍押金", "双倍押金", "拒绝", "不予", "限制", "禁止", "惩戒", "惩罚", "处罚", "罚款",
-    "罚金", "黑名单", "取消资格", "降低额度", "减少额度", "提高利率", "上调利率",
+    "加价",
+    "加收",
+    "附加费",
+    "额外收费",
+    "额外费用",
+    "提价",
+    "涨价",
+    "上浮",
+    "提高押金",
+    "增加押金",
+    "押金上调",
+    "加倍押金",
+    "双倍押金",
+    "拒绝",
+    "不予",
+    "限制",
+    "禁止",
+    "惩戒",
+    "惩罚",
+    "处罚",
+    "罚款",
+    "罚金",
+    "黑名单",
+    "取消资格",
+    "降低额度",
+    "减少额度",
+    "提高利率",
+    "上调利率",
 ];
 
 /// Words that reveal a penalty, English (matched as whole words or phrases).
@@ -421,7 +452,12 @@ fn issue(issues: &mut Vec<Issue>, path: &str, reason: Reason, message: impl Into
 fn text(issues: &mut Vec<Issue>, path: &str, value: &str, max: usize) -> String {
     let v = value.trim();
     if v.is_empty() {
-        issue(issues, path, Reason::Missing, "不能为空 (must not be blank)");
+        issue(
+            issues,
+            path,
+            Reason::Missing,
+            "不能为空 (must not be blank)",
+        );
     } else if v.chars().count() > max {
         issue(
             issues,
@@ -502,7 +538,11 @@ fn benefit(issues: &mut Vec<Issue>, input: &ScenarioInput) -> Option<Benefit> {
                     issues,
                     &format!("benefit.{field}"),
                     Reason::Missing,
-                    format!("`{}` 需要 `{field}` (`{}` needs `{field}`)", kind.code(), kind.code()),
+                    format!(
+                        "`{}` 需要 `{field}` (`{}` needs `{field}`)",
+                        kind.code(),
+                        kind.code()
+                    ),
                 );
             }
             None
@@ -510,7 +550,11 @@ fn benefit(issues: &mut Vec<Issue>, input: &ScenarioInput) -> Option<Benefit> {
     }
 }
 
-fn threshold(issues: &mut Vec<Issue>, input: &ScenarioInput, grades: &[Grade]) -> Option<Threshold> {
+fn threshold(
+    issues: &mut Vec<Issue>,
+    input: &ScenarioInput,
+    grades: &[Grade],
+) -> Option<Threshold> {
     match (&input.min_grade, input.min_score) {
         (Some(_), Some(_)) | (None, None) => {
             issue(

@@ -80,9 +80,17 @@ fn a_negative_discount_is_refused_as_not_positive() {
 fn penalty_wording_is_refused_in_each_description() {
     for (zh, en, path) in [
         ("违约者加收附加费", "fares as usual", "description_zh"),
-        ("正常票价", "A surcharge applies below the minimum", "description_en"),
+        (
+            "正常票价",
+            "A surcharge applies below the minimum",
+            "description_en",
+        ),
         ("低于标准者提高押金", "fares as usual", "description_zh"),
-        ("正常票价", "Deposit increase for low scores", "description_en"),
+        (
+            "正常票价",
+            "Deposit increase for low scores",
+            "description_en",
+        ),
         ("低于等级者不予办理", "fares as usual", "description_zh"),
         ("正常票价", "Service is denied to others", "description_en"),
         ("拒绝为其提供服务", "fares as usual", "description_zh"),
@@ -139,7 +147,10 @@ fn every_error_is_reported_with_its_path() {
 fn thresholds_are_checked_against_the_model() {
     let mut i = good();
     i.min_grade = Some("AAAA".into());
-    assert_eq!(reasons(&i), [("min_grade".to_owned(), Reason::UnknownGrade)]);
+    assert_eq!(
+        reasons(&i),
+        [("min_grade".to_owned(), Reason::UnknownGrade)]
+    );
     i.min_grade = None;
     i.min_score = Some(1001);
     assert_eq!(reasons(&i), [("min_score".to_owned(), Reason::OutOfRange)]);

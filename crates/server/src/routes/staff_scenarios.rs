@@ -107,6 +107,12 @@ impl utoipa::PartialSchema for ScenarioInput {
             },
             "required": ["code", "provider", "sector", "description_zh", "description_en", "benefit", "valid_from", "valid_until"],
             "additionalProperties": false,
+            "example": {
+                "code": "SX-BUS-01", "provider": "绍兴公交集团", "sector": "transport",
+                "description_zh": "诚信分达标者乘坐公交享受八折优惠", "description_en": "20% off bus fares",
+                "benefit": {"kind": "discount", "percent": 20}, "min_grade": "AA",
+                "valid_from": "2026-01-01", "valid_until": "2099-12-31",
+            },
         }))
     }
 }
@@ -207,6 +213,7 @@ pub async fn list(
     params(("code" = String, Path, description = "The scenario's code.")),
     responses(
         (status = 200, description = "Retired; the change is in the audit log.", body = StaffScenarioBody),
+        (status = 400, description = "`bad_request`: the path cannot be decoded.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = STAFF_401, body = Problem, content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`"))),
         (status = 403, description = "`role_forbidden`: only an admin manages scenarios.", body = Problem, content_type = "application/problem+json"),

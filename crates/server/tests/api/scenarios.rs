@@ -98,6 +98,25 @@ async fn admins_register_benefits_only_and_residents_see_what_they_qualify_for()
             )
             .await;
         }
+        // The documented example is accepted.
+        let doc = assert_json(
+            app.client
+                .get(app.url("/api/v1/openapi.json"))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        let schema = &doc["paths"]["/api/v1/staff/scenarios"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+        let example = doc["components"]["schemas"][name]["example"].clone();
+        assert_json(
+            post(&app, &admin, "/api/v1/staff/scenarios", &example).await,
+            StatusCode::CREATED,
+        )
+        .await;
         let created = assert_json(
             post(&app, &admin, "/api/v1/staff/scenarios", &scenario("BUS")).await,
             StatusCode::CREATED,
@@ -231,7 +250,11 @@ async fn admins_register_benefits_only_and_residents_see_what_they_qualify_for()
             .unwrap();
         assert_eq!(
             codes(public).await,
-            [("BUS".to_owned(), None), ("HOTEL".to_owned(), None)]
+            [
+                ("BUS".to_owned(), None),
+                ("HOTEL".to_owned(), None),
+                ("SX-BUS-01".to_owned(), None)
+            ]
         );
 
         // Residents above (600, A) and below the minimum.
@@ -258,7 +281,9 @@ async fn admins_register_benefits_only_and_residents_see_what_they_qualify_for()
                 codes(res).await,
                 [
                     ("BUS".to_owned(), Some(expected)),
-                    ("HOTEL".to_owned(), Some(expected))
+                    ("HOTEL".to_owned(), Some(expected)),
+                    // AA and better: 600 is grade A.
+                    ("SX-BUS-01".to_owned(), Some(false))
                 ],
                 "{}",
                 app.backend
@@ -344,13 +369,22 @@ async fn admins_register_benefits_only_and_residents_see_what_they_qualify_for()
             .send()
             .await
             .unwrap();
-        assert_eq!(codes(public).await, [("HOTEL".to_owned(), None)]);
+        assert_eq!(
+            codes(public).await,
+            [("HOTEL".to_owned(), None), ("SX-BUS-01".to_owned(), None)]
+        );
         let res = app
             .get(&app.resident_token(&above), "/api/v1/me/scenarios")
             .await;
-        assert_eq!(codes(res).await, [("HOTEL".to_owned(), Some(true))]);
+        assert_eq!(
+            codes(res).await,
+            [
+                ("HOTEL".to_owned(), Some(true)),
+                ("SX-BUS-01".to_owned(), Some(false))
+            ]
+        );
         let all = codes(app.get(&admin, "/api/v1/staff/scenarios").await).await;
-        assert_eq!(all.len(), 3);
+        assert_eq!(all.len(), 4);
         let audited: Vec<(String, String)> = app
             .run(|ctx| chengxin_jobs::audit::entries_after(ctx, 0, 100_000))
             .await
@@ -359,7 +393,7 @@ async fn admins_register_benefits_only_and_residents_see_what_they_qualify_for()
             .filter(|e| e.event.action.starts_with("scenario."))
             .map(|e| (e.event.action, e.event.actor))
             .collect();
-        assert_eq!(audited.len(), 4, "{audited:?}");
+        assert_eq!(audited.len(), 5, "{audited:?}");
         assert!(audited.iter().all(|(_, a)| a == "staff:admin"));
     })
     .await;
