@@ -5,6 +5,7 @@ mod calendar;
 mod data;
 mod demo;
 mod model;
+mod scenario;
 mod score;
 mod serve;
 mod staff;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
         Command::Staff(s) => staff::run(&open(&cli.db)?, s),
+        Command::Scenario(s) => scenario::run(&open(&cli.db)?, s),
         Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
             admin::witness(&checkpoint, &key)
         }
