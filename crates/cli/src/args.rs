@@ -62,6 +62,9 @@ pub enum Command {
     /// Manage agency staff accounts (admin, reviewer, auditor).
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Manage 信易+ incentive scenarios (benefits only, 第十八条).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Verify the audit log or sign a checkpoint of it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -232,6 +235,20 @@ pub enum StaffCommand {
     },
     /// Disable a staff account: its sessions end at once and it cannot sign in.
     Disable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Register a scenario from a JSON file (the body of
+    /// `POST /api/v1/staff/scenarios`); every problem is printed with its path.
+    Add { file: PathBuf },
+    /// List scenarios, retired ones too.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retire a scenario: no longer offered or checkable.
+    Retire { code: String },
 }
 
 #[derive(Debug, Subcommand)]

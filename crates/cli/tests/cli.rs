@@ -757,3 +757,42 @@ fn parties_from_the_command_line() {
         ]
     );
 }
+#[test]
+fn scenarios_from_the_command_line_are_benefits_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let good = r#"{"code":"BUS","provider":"绍兴公交集团","sector":"transport",
+        "description_zh":"诚信分达标者乘坐公交享受八折优惠","description_en":"20% off bus fares",
+        "benefit":{"kind":"discount","percent":20},"min_grade":"AA",
+        "valid_from":"2026-01-01","valid_until":"2099-12-31"}"#;
+    std::fs::write(p.join("good.json"), good).unwrap();
+    let bad = good
+        .replace("\"percent\":20", "\"percent\":-5")
+        .replace("八折优惠", "八折优惠，未达标者加收附加费");
+    std::fs::write(p.join("bad.json"), bad).unwrap();
+    let db = "sqlite://scenarios.db";
+    let o = chengxin(p, &["--db", db, "scenario", "add", "good.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = chengxin(p, &["--db", db, "scenario", "add", "bad.json"]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("description_zh: ") && err.contains("penalty_wording"),
+        "{err}"
+    );
+    assert!(
+        err.contains("benefit.percent: ") && err.contains("not_positive"),
+        "{err}"
+    );
+    assert!(err.contains("not an incentive"), "{err}");
+    let o = chengxin(p, &["--db", db, "scenario", "retire", "BUS"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_clean_failure(&chengxin(p, &["--db", db, "scenario", "retire", "BUS"]));
+    let o = chengxin(p, &["--db", db, "scenario", "list", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["code"], "BUS");
+    assert_eq!(list[0]["retired"], true);
+}

@@ -17,6 +17,7 @@ pub mod party;
 pub mod publication;
 pub mod record;
 pub mod repair;
+pub mod scenario;
 pub mod self_report;
 pub mod staff;
 pub mod text;

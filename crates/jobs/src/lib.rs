@@ -66,6 +66,7 @@ pub mod parties;
 pub mod push;
 pub mod repairs;
 pub mod resident;
+pub mod scenarios;
 pub mod self_reports;
 pub mod staff;
 pub mod units;

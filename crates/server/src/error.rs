@@ -163,6 +163,16 @@ error_table! {
         "`scope` is not `score`, `grade` or `threshold:N` with N a whole number from 0 to 1000 (no sign, no leading zero).";
     InvalidValidity = "invalid_validity", UNPROCESSABLE_ENTITY, "Invalid validity",
         "`valid_until` is before today or more than 366 days away, or `max_uses` is not from 1 to 10000.";
+    ScenarioNotFound = "scenario_not_found", NOT_FOUND, "Scenario not found",
+        "No 信易+ scenario has this code (for a provider's check: none offered today; retired and expired ones are not).";
+    ScenarioExists = "scenario_exists", CONFLICT, "Scenario exists",
+        "A 信易+ scenario with this code is already registered (retired ones keep their code).";
+    ScenarioRetired = "scenario_retired", CONFLICT, "Scenario already retired",
+        "The 信易+ scenario was already retired.";
+    ScenarioNotIncentive = "scenario_not_incentive", UNPROCESSABLE_ENTITY, "Scenario is not an incentive",
+        "The scenario would not be a benefit (第十八条: incentives only): a benefit number at or below zero (a negative discount is a surcharge), a kind that is not a benefit, or a description revealing a penalty (surcharge/加价/附加费, deposit increase/提高押金, denial/拒绝/不予/限制…). The detail lists every reason with its path.";
+    InvalidScenario = "invalid_scenario", UNPROCESSABLE_ENTITY, "Invalid scenario",
+        "The scenario is a benefit but otherwise invalid: unknown sector, a grade not in the model in force or a score outside its range, both or neither of `min_grade` and `min_score`, `valid_until` before `valid_from` or already past, a blank or overlong text. The detail lists every reason with its path.";
     MalformedMultipart = "malformed_multipart", BAD_REQUEST, "Malformed multipart body",
         "The `multipart/form-data` body cannot be parsed (bad boundary, truncated part, a part without a name).";
     ItemNotSelfReportable = "item_not_self_reportable", UNPROCESSABLE_ENTITY, "Item not self-reportable",

@@ -103,6 +103,13 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::me_authorisations::revoke))
         .routes(routes!(routes::party::redeem))
         .routes(routes!(routes::party::result))
+        .routes(routes!(routes::scenarios::list))
+        .routes(routes!(routes::scenarios::mine))
+        .routes(routes!(
+            routes::staff_scenarios::create,
+            routes::staff_scenarios::list
+        ))
+        .routes(routes!(routes::staff_scenarios::retire))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

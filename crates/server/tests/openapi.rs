@@ -69,6 +69,11 @@ fn openapi_lists_every_endpoint() {
         "DELETE /api/v1/me/authorisations/{id}",
         "POST /api/v1/party/authorisations/redeem",
         "GET /api/v1/party/authorisations/{id}/result",
+        "GET /api/v1/scenarios",
+        "GET /api/v1/me/scenarios",
+        "POST /api/v1/staff/scenarios",
+        "GET /api/v1/staff/scenarios",
+        "POST /api/v1/staff/scenarios/{code}/retire",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -68,6 +68,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 16,
         sql: include_str!("../migrations/sqlite/0016_parties_authorisations.sql"),
     },
+    Migration {
+        version: 18,
+        sql: include_str!("../migrations/sqlite/0018_scenarios.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -131,5 +135,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 16,
         sql: include_str!("../migrations/postgres/0016_parties_authorisations.sql"),
+    },
+    Migration {
+        version: 18,
+        sql: include_str!("../migrations/postgres/0018_scenarios.sql"),
     },
 ];

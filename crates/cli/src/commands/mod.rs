@@ -7,6 +7,7 @@ mod data;
 mod demo;
 mod model;
 mod party;
+mod scenario;
 mod score;
 mod serve;
 mod staff;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unit(u) => admin::unit(&open(&cli.db)?, u),
         Command::Party(p) => party::run(&open(&cli.db)?, p),
         Command::Staff(s) => staff::run(&open(&cli.db)?, s),
+        Command::Scenario(s) => scenario::run(&open(&cli.db)?, s),
         Command::Audit(crate::args::AuditCommand::Witness { checkpoint, key }) => {
             admin::witness(&checkpoint, &key)
         }

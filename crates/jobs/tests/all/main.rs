@@ -19,6 +19,7 @@ mod reads;
 mod repairs;
 mod residents;
 mod rotation;
+mod scenarios;
 mod staff;
 mod transit;
 mod versions;

@@ -13,9 +13,11 @@ pub mod me_repairs;
 pub mod me_self_reports;
 pub mod party;
 pub mod records;
+pub mod scenarios;
 pub mod staff;
 pub mod staff_objections;
 pub mod staff_repairs;
+pub mod staff_scenarios;
 pub mod unit_objections;
 pub mod unit_self_reports;
 

@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP service over real HTTP, on every backend.
 
+mod api_shape;
 mod auth;
 mod authorisations;
 mod batches;
@@ -14,6 +15,7 @@ mod me_data;
 mod objections;
 mod records;
 mod repairs;
+mod scenarios;
 mod self_reports;
 mod service;
 mod staff;

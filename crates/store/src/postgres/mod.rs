@@ -35,6 +35,7 @@ mod read;
 mod records;
 mod repairs;
 mod rotation;
+mod scenarios;
 mod scores;
 mod sqltypes;
 mod staff;

@@ -8,7 +8,7 @@ use chengxin_domain::publication::ModelStatus;
 use super::conn::Manager;
 use super::{
     audit, calendar, daily, models, objections, parties, people, read, records, repairs, rotation,
-    scores, staff, submissions, units,
+    scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -514,6 +514,23 @@ impl PartiesWrite for PgTx<'_> {
     }
     fn count_authorisation_use(&mut self, id: i64, seen: i64) -> Result<bool> {
         parties::count_use(&mut self.conn, id, seen)
+    }
+}
+impl ScenariosRead for PgTx<'_> {
+    fn scenarios(&mut self) -> Result<Vec<ScenarioRow>> {
+        scenarios::list(&mut self.conn)
+    }
+    fn scenario(&mut self, code: &str) -> Result<Option<ScenarioRow>> {
+        scenarios::by_code(&mut self.conn, code)
+    }
+}
+
+impl ScenariosWrite for PgTx<'_> {
+    fn insert_scenario(&mut self, row: &ScenarioRow) -> Result<bool> {
+        scenarios::insert(&mut self.conn, row)
+    }
+    fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
+        scenarios::retire(&mut self.conn, code, at)
     }
 }
 

@@ -24,6 +24,7 @@ mod reads;
 mod records;
 mod repairs;
 mod rotation;
+mod scenarios;
 mod scores;
 mod staff;
 mod submissions;

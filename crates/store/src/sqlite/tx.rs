@@ -13,7 +13,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
     audit, calendar, daily, models, objections, parties, people, records, repairs, rotation,
-    scores, staff, submissions, units,
+    scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -527,6 +527,23 @@ impl PartiesWrite for SqliteTx<'_> {
     }
     fn count_authorisation_use(&mut self, id: i64, seen: i64) -> Result<bool> {
         parties::count_use(&self.conn, id, seen)
+    }
+}
+impl ScenariosRead for SqliteTx<'_> {
+    fn scenarios(&mut self) -> Result<Vec<ScenarioRow>> {
+        scenarios::list(&self.conn)
+    }
+    fn scenario(&mut self, code: &str) -> Result<Option<ScenarioRow>> {
+        scenarios::by_code(&self.conn, code)
+    }
+}
+
+impl ScenariosWrite for SqliteTx<'_> {
+    fn insert_scenario(&mut self, row: &ScenarioRow) -> Result<bool> {
+        scenarios::insert(&self.conn, row)
+    }
+    fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
+        scenarios::retire(&self.conn, code, at)
     }
 }
 

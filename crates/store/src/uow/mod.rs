@@ -20,6 +20,7 @@ mod keys;
 mod objections;
 mod parties;
 mod repairs;
+mod scenarios;
 mod staff;
 mod submissions;
 
@@ -29,6 +30,7 @@ pub use keys::*;
 pub use objections::*;
 pub use parties::*;
 pub use repairs::*;
+pub use scenarios::*;
 pub use staff::*;
 pub use submissions::*;
 
@@ -322,6 +324,7 @@ pub trait ReadTx:
     + ObjectionsRead
     + RepairsRead
     + PartiesRead
+    + ScenariosRead
 {
 }
 
@@ -344,6 +347,7 @@ pub trait WriteTx:
     + ObjectionsWrite
     + RepairsWrite
     + PartiesWrite
+    + ScenariosWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
