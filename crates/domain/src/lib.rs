@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;
+pub mod certificate;
 pub mod commitment;
 pub mod dates;
 pub mod eligibility;
