@@ -580,3 +580,6 @@ fn data_key_rotate_then_score_with_the_new_key_only() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("Score 574"), "{}", text(&o.stdout));
 }
+
+#[path = "cli_certs/mod.rs"]
+mod certs;

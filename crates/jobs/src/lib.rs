@@ -54,6 +54,7 @@ pub fn today() -> jiff::civil::Date {
 pub mod audit;
 pub mod batches;
 pub mod calendar;
+pub mod certificates;
 pub mod commitments;
 pub mod decisions;
 pub mod keys;

@@ -85,6 +85,8 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::staff::sign_in))
         .routes(routes!(routes::staff::sign_out))
         .routes(routes!(routes::staff::me))
+        .routes(routes!(routes::certificates::jwks))
+        .routes(routes!(routes::certificates::verify))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

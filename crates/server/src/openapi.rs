@@ -34,6 +34,7 @@ use crate::routes::{RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TAG};
         (name = RESIDENTS_TAG, description = "Residents (个人) reading and acting on their own data, signed in with an OIDC ID token."),
         (name = STAFF_TAG, description = "Agency staff (工作机构): sign-in and, by role (admin, reviewer, auditor), the agency's operations."),
         (name = SERVICE_TAG, description = "The service itself."),
+        (name = crate::routes::certificates::CERTIFICATES_TAG, description = "Score certificates (第二十三条): this city's key set and the verifier for ours and partner cities' certificates."),
     )
 )]
 pub struct ApiDoc;

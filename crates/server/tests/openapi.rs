@@ -51,6 +51,8 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/sessions",
         "DELETE /api/v1/staff/sessions/current",
         "GET /api/v1/staff/me",
+        "GET /.well-known/jwks.json",
+        "POST /api/v1/certificates/verify",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -3,6 +3,7 @@
 mod auth;
 mod batches;
 mod bounded;
+mod certificates;
 mod commitments;
 mod demo_idp;
 mod examples;

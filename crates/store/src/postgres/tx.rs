@@ -7,7 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, models, people, read, records, rotation, scores, staff, submissions, units,
+    audit, calendar, certificates, models, people, read, records, rotation, scores, staff,
+    submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -391,6 +392,30 @@ impl StaffWrite for PgTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&mut self.conn, staff_id)
+    }
+}
+
+impl CertificatesRead for PgTx<'_> {
+    fn signing_keys(&mut self) -> Result<Vec<SigningKeyRow>> {
+        certificates::signing_keys(&mut self.conn)
+    }
+    fn partners(&mut self) -> Result<Vec<PartnerRow>> {
+        certificates::partners(&mut self.conn)
+    }
+    fn partner_by_issuer(&mut self, issuer: &str) -> Result<Option<PartnerRow>> {
+        certificates::partner_by_issuer(&mut self.conn, issuer)
+    }
+}
+
+impl CertificatesWrite for PgTx<'_> {
+    fn insert_signing_key(&mut self, key: &SigningKeyRow) -> Result<()> {
+        certificates::insert_signing_key(&mut self.conn, key)
+    }
+    fn retire_signing_keys_except(&mut self, kid: &str, at: i64) -> Result<u64> {
+        certificates::retire_except(&mut self.conn, kid, at)
+    }
+    fn put_partner(&mut self, partner: &PartnerRow) -> Result<bool> {
+        certificates::put_partner(&mut self.conn, partner)
     }
 }
 

@@ -15,11 +15,13 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod certificates;
 mod keys;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use certificates::*;
 pub use keys::*;
 pub use staff::*;
 pub use submissions::*;
@@ -310,6 +312,7 @@ pub trait ReadTx:
     + SubmissionsRead
     + CalendarRead
     + StaffRead
+    + CertificatesRead
 {
 }
 
@@ -328,6 +331,7 @@ pub trait WriteTx:
     + CalendarWrite
     + StaffWrite
     + KeysWrite
+    + CertificatesWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
