@@ -42,7 +42,12 @@ pub struct CertArgs {
     /// The directory of certificate signing key files (`KID.key`, Ed25519
     /// seed, mode 0600; the directory 0700): kept apart from the database,
     /// which holds only the public keys. `keys rotate` creates it.
-    #[arg(long = "cert-keys", global = true, env = "CHENGXIN_CERT_KEYS_DIR", value_name = "DIR")]
+    #[arg(
+        long = "cert-keys",
+        global = true,
+        env = "CHENGXIN_CERT_KEYS_DIR",
+        value_name = "DIR"
+    )]
     pub cert_keys: Option<PathBuf>,
     /// This city's URL: the `iss` of its certificates.
     #[arg(

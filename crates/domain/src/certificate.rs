@@ -172,7 +172,8 @@ pub fn still_published(retired_at: Option<i64>, now: i64) -> bool {
 fn valid_grade_name(g: &str) -> bool {
     !g.is_empty()
         && g.chars().count() <= 16
-        && g.chars().all(|c| c.is_alphanumeric() || c == '+' || c == '-')
+        && g.chars()
+            .all(|c| c.is_alphanumeric() || c == '+' || c == '-')
 }
 
 /// A partner city's agreement as registered: the `iss` of its certificates

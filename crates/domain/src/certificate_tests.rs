@@ -34,7 +34,7 @@ proptest! {
     fn threshold_answers_round_trip(t in 0i32..=1000, met: bool, iat in 0i64..1_000_000) {
         let a = Answer::Threshold { threshold: t, met };
         let c = Claims::new("https://a.example", "s", iat, &a, "2026.1");
-        prop_assert_eq!(c.grade.clone(), None);
+        prop_assert!(c.grade.is_none());
         let json = serde_json::to_string(&c).unwrap();
         let back: Claims = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(check_claims(&back, iat), Ok(a));
@@ -69,10 +69,10 @@ proptest! {
         for (k, v) in &grades {
             prop_assert_eq!(parsed.translate(k), Some(v.as_str()));
         }
-        let mut wrong = grades.clone();
+        let mut wrong = grades;
         let first = wrong.keys().next().unwrap().clone();
         wrong.insert(first.clone(), bad.clone());
-        let err = GradeMap { issuer: map.issuer.clone(), grades: wrong }.check(&OURS).unwrap_err();
+        let err = GradeMap { issuer: map.issuer, grades: wrong }.check(&OURS).unwrap_err();
         prop_assert_eq!(err, GradeMapError::UnknownLocal { theirs: first, ours: bad });
     }
 }
@@ -98,7 +98,8 @@ fn claims_that_state_nothing_or_two_things_are_invalid() {
 
 #[test]
 fn grade_map_files_in_toml_and_json() {
-    let toml = "issuer = \"https://b.example\"\n[grades]\n\"A+\" = \"AAA\"\nA = \"AA\"\nB = \"B\"\n";
+    let toml =
+        "issuer = \"https://b.example\"\n[grades]\n\"A+\" = \"AAA\"\nA = \"AA\"\nB = \"B\"\n";
     let m = GradeMap::parse(toml, &OURS).unwrap();
     assert_eq!(m.translate("A+"), Some("AAA"));
     assert_eq!(m.translate("Z"), None);
@@ -110,9 +111,18 @@ fn grade_map_files_in_toml_and_json() {
     for (text, want) in [
         ("issuer = \"ftp://x\"\n[grades]\nA = \"A\"", "BadIssuer"),
         ("issuer = \"https://b.example\"\n[grades]\n", "Empty"),
-        ("issuer = \"https://b.example\"\n[grades]\n\"A A\" = \"A\"", "BadGrade"),
-        ("issuer = \"https://b.example\"\n[grades]\nA = \"S\"", "UnknownLocal"),
-        ("issuer = \"https://b.example\"\nextra = 1\n[grades]\nA = \"A\"", "Syntax"),
+        (
+            "issuer = \"https://b.example\"\n[grades]\n\"A A\" = \"A\"",
+            "BadGrade",
+        ),
+        (
+            "issuer = \"https://b.example\"\n[grades]\nA = \"S\"",
+            "UnknownLocal",
+        ),
+        (
+            "issuer = \"https://b.example\"\nextra = 1\n[grades]\nA = \"A\"",
+            "Syntax",
+        ),
         ("{\"issuer\": 1}", "Syntax"),
     ] {
         let err = GradeMap::parse(text, &OURS).unwrap_err();

@@ -50,10 +50,7 @@ pub fn alg_none(jws: &str) -> String {
     let mut header: serde_json::Value =
         serde_json::from_slice(&B64.decode(&h).expect("header")).expect("header JSON");
     header["alg"] = serde_json::Value::String("none".into());
-    format!(
-        "{}.{p}.",
-        B64.encode(serde_json::to_vec(&header).unwrap())
-    )
+    format!("{}.{p}.", B64.encode(serde_json::to_vec(&header).unwrap()))
 }
 
 /// The certificate's claims (unverified).

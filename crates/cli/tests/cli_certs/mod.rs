@@ -91,19 +91,47 @@ fn cases(ctx: &Context, pid: i64) -> Vec<(&'static str, String, Option<Refusal>)
     let retired = issue(ctx, pid, "bank-1", Ask::Grade, t - 20 * DAY).unwrap();
     rotate(ctx, t - 10 * DAY).unwrap();
     let valid = issue(ctx, pid, "bank-1", Ask::Grade, t).unwrap().jws;
-    let threshold = issue(ctx, pid, "bank-1", Ask::Threshold(900), t).unwrap().jws;
-    let expired = issue(ctx, pid, "bank-1", Ask::Grade, t - 31 * DAY).unwrap().jws;
+    let threshold = issue(ctx, pid, "bank-1", Ask::Threshold(900), t)
+        .unwrap()
+        .jws;
+    let expired = issue(ctx, pid, "bank-1", Ask::Grade, t - 31 * DAY)
+        .unwrap()
+        .jws;
     vec![
         ("valid", valid.clone(), None),
         ("threshold", threshold, None),
-        ("payload byte", alter::payload_byte_changed(&valid), Some(Refusal::BadSignature)),
-        ("signature byte", alter::signature_byte_changed(&valid), Some(Refusal::BadSignature)),
-        ("wrong kid", alter::with_kid(&valid, "nope"), Some(Refusal::UnknownKey)),
+        (
+            "payload byte",
+            alter::payload_byte_changed(&valid),
+            Some(Refusal::BadSignature),
+        ),
+        (
+            "signature byte",
+            alter::signature_byte_changed(&valid),
+            Some(Refusal::BadSignature),
+        ),
+        (
+            "wrong kid",
+            alter::with_kid(&valid, "nope"),
+            Some(Refusal::UnknownKey),
+        ),
         ("expired", expired, Some(Refusal::Expired)),
-        ("rotated out, expired", dropped.jws, Some(Refusal::UnknownKey)),
+        (
+            "rotated out, expired",
+            dropped.jws,
+            Some(Refusal::UnknownKey),
+        ),
         ("rotated out, unexpired", retired.jws, None),
-        ("alg none", alter::alg_none(&valid), Some(Refusal::AlgNotAllowed)),
-        ("garbage", "not a certificate".into(), Some(Refusal::Malformed)),
+        (
+            "alg none",
+            alter::alg_none(&valid),
+            Some(Refusal::AlgNotAllowed),
+        ),
+        (
+            "garbage",
+            "not a certificate".into(),
+            Some(Refusal::Malformed),
+        ),
     ]
 }
 
@@ -125,7 +153,11 @@ fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, String) {
 
 fn get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out.split_once("\r\n\r\n").unwrap().1.to_owned()
@@ -146,7 +178,13 @@ fn cert_verify_and_the_http_verifier_agree_on_every_case() {
         assert!(o.status.success(), "{}", text(&o.stderr));
         let ctx = Arc::new(env.context());
         let index = ctx.store.keys().blind_index(b"11010519491231002X");
-        let pid = ctx.store.read().unwrap().find_person(&index).unwrap().unwrap();
+        let pid = ctx
+            .store
+            .read()
+            .unwrap()
+            .find_person(&index)
+            .unwrap()
+            .unwrap();
         let table = cases(&ctx, pid);
 
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -163,7 +201,12 @@ fn cert_verify_and_the_http_verifier_agree_on_every_case() {
         for (i, (name, jws, want)) in table.iter().enumerate() {
             let file = write(p, &format!("cert-{i}.jws"), jws);
             let o = env.run(&["cert", "verify", &file, "--json"]);
-            assert_eq!(o.status.success(), want.is_none(), "{name}: {}", text(&o.stderr));
+            assert_eq!(
+                o.status.success(),
+                want.is_none(),
+                "{name}: {}",
+                text(&o.stderr)
+            );
             let cli: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
             let body = serde_json::json!({ "jws": jws }).to_string();
             let (status, http) = post(addr, "/api/v1/certificates/verify", &body);
@@ -173,14 +216,24 @@ fn cert_verify_and_the_http_verifier_agree_on_every_case() {
             let reason = want.map(|r| r.code());
             assert_eq!(cli["reason"].as_str(), reason, "{name}");
             if let Some(code) = reason {
-                assert!(text(&o.stderr).contains(code), "{name}: {}", text(&o.stderr));
+                assert!(
+                    text(&o.stderr).contains(code),
+                    "{name}: {}",
+                    text(&o.stderr)
+                );
             }
         }
         // Without --json: the claims and a verdict a person reads.
         let o = env.run(&["cert", "verify", "cert-0.jws"]);
         let out = text(&o.stdout);
-        let city = out.lines().find(|l| l.starts_with("city ")).unwrap_or_default();
-        assert!(city.ends_with(" shaoxing") && out.contains("valid"), "{out}");
+        let city = out
+            .lines()
+            .find(|l| l.starts_with("city "))
+            .unwrap_or_default();
+        assert!(
+            city.ends_with(" shaoxing") && out.contains("valid"),
+            "{out}"
+        );
 
         // Offline against a key set file: no database needed.
         let jwks = write(p, "jwks.json", &get(addr, "/.well-known/jwks.json"));
@@ -213,7 +266,11 @@ fn cert_verify_and_the_http_verifier_agree_on_every_case() {
         assert_eq!(kids.len(), 3, "{kids:?}");
         assert!(kids.contains(&rotated["kid"].as_str().unwrap()));
         let o = env.run(&["cert", "verify", "cert-0.jws"]);
-        assert!(o.status.success(), "signed by the retired key: {}", text(&o.stderr));
+        assert!(
+            o.status.success(),
+            "signed by the retired key: {}",
+            text(&o.stderr)
+        );
 
         let _ = stop.send(());
         runtime.block_on(server).unwrap().unwrap();
@@ -236,10 +293,28 @@ fn partner_add_checks_the_grade_map_and_partner_list_shows_it() {
     };
     let jwks = serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "nb-1", "alg": "EdDSA", "use": "sig"}]});
     write(p, "nb.jwks", &jwks.to_string());
-    write(p, "bad.toml", "issuer = \"https://nb.example\"\n[grades]\nA1 = \"S\"\n");
-    write(p, "map.toml", "issuer = \"https://nb.example\"\n[grades]\nA1 = \"AAA\"\nA2 = \"AA\"\n");
+    write(
+        p,
+        "bad.toml",
+        "issuer = \"https://nb.example\"\n[grades]\nA1 = \"S\"\n",
+    );
+    write(
+        p,
+        "map.toml",
+        "issuer = \"https://nb.example\"\n[grades]\nA1 = \"AAA\"\nA2 = \"AA\"\n",
+    );
     let add = |map: &str| {
-        env.run(&["partner", "add", "ningbo", "--name", "宁波", "--jwks", "nb.jwks", "--grade-map", map])
+        env.run(&[
+            "partner",
+            "add",
+            "ningbo",
+            "--name",
+            "宁波",
+            "--jwks",
+            "nb.jwks",
+            "--grade-map",
+            map,
+        ])
     };
     let o = add("bad.toml");
     assert!(!o.status.success());
@@ -247,7 +322,11 @@ fn partner_add_checks_the_grade_map_and_partner_list_shows_it() {
     assert!(err.contains("`S`") && !err.contains("panicked"), "{err}");
     let o = add("map.toml");
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("ningbo added"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("ningbo added"),
+        "{}",
+        text(&o.stdout)
+    );
     let o = env.run(&["partner", "list", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(list[0]["issuer"], "https://nb.example");

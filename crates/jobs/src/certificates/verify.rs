@@ -51,8 +51,9 @@ impl KeySet {
 
     /// Parses a JWKS document (JSON) into a key set.
     pub fn parse(text: &str) -> Result<(Jwks, KeySet), String> {
-        let jwks: Jwks = serde_json::from_str(text)
-            .map_err(|e| format!("not a JWKS of Ed25519 keys (keys[].kty, crv, x, kid, alg, use): {e}"))?;
+        let jwks: Jwks = serde_json::from_str(text).map_err(|e| {
+            format!("not a JWKS of Ed25519 keys (keys[].kty, crv, x, kid, alg, use): {e}")
+        })?;
         if jwks.keys.is_empty() {
             return Err("the key set has no keys".into());
         }
@@ -92,7 +93,10 @@ pub struct Verdict {
     /// `iss`, `sub`.
     #[cfg_attr(feature = "openapi", schema(example = "http://127.0.0.1:8080"))]
     pub issuer: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(example = "q9d3yI0n0d2cX6p4QkqS0m9bJf1V8l3a2Qe5H7wXz1E"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "q9d3yI0n0d2cX6p4QkqS0m9bJf1V8l3a2Qe5H7wXz1E")
+    )]
     pub subject: Option<String>,
     /// When it was issued and when it expires (RFC 3339, UTC).
     #[cfg_attr(feature = "openapi", schema(example = "2026-11-30T06:00:00Z"))]
@@ -157,20 +161,29 @@ pub fn verify(ctx: &Context, jws: &str, now: i64) -> Result<Verdict, JobError> {
         return Ok(Verdict::refused(Refusal::UnknownIssuer, None, None));
     };
     let corrupt = |what: &str, e: String| {
-        JobError::Invalid(format!("partner {}: stored {what} unusable: {e}", partner.code))
+        JobError::Invalid(format!(
+            "partner {}: stored {what} unusable: {e}",
+            partner.code
+        ))
     };
     let (_, keys) = KeySet::parse(&partner.jwks).map_err(|e| corrupt("key set", e))?;
-    let map: GradeMap =
-        serde_json::from_str(&partner.grade_map).map_err(|e| corrupt("grade map", e.to_string()))?;
+    let map: GradeMap = serde_json::from_str(&partner.grade_map)
+        .map_err(|e| corrupt("grade map", e.to_string()))?;
     let city = Some(partner.code.clone());
     Ok(match check(jws, &keys, now) {
         Ok((claims, answer)) => {
             if let Answer::Grade(g) = &answer {
                 if map.translate(g).is_none() {
-                    return Ok(Verdict::refused(Refusal::GradeUnmapped, city, Some(&claims)));
+                    return Ok(Verdict::refused(
+                        Refusal::GradeUnmapped,
+                        city,
+                        Some(&claims),
+                    ));
                 }
             }
-            accepted(city, &claims, &answer, |g| map.translate(g).map(str::to_owned))
+            accepted(city, &claims, &answer, |g| {
+                map.translate(g).map(str::to_owned)
+            })
         }
         Err((r, claims)) => Verdict::refused(r, city, claims.as_ref()),
     })
@@ -222,7 +235,11 @@ fn peek(jws: &str) -> Result<String, Refusal> {
 /// The signature under the key named by `kid`, then the claims' rules.
 /// On refusal, the claims if they could be read after the signature held.
 #[allow(clippy::result_large_err)]
-fn check(jws: &str, keys: &KeySet, now: i64) -> Result<(Claims, Answer), (Refusal, Option<Claims>)> {
+fn check(
+    jws: &str,
+    keys: &KeySet,
+    now: i64,
+) -> Result<(Claims, Answer), (Refusal, Option<Claims>)> {
     peek(jws).map_err(|r| (r, None))?;
     let header = decode_json(split(jws).map_err(|r| (r, None))?[0]).map_err(|r| (r, None))?;
     let kid = header

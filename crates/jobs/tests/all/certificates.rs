@@ -73,8 +73,14 @@ pub fn scored(ctx: &Context, n: u32, evaluation: i32) -> (IdNumber, i64, i32, St
         ),
     ];
     store_chunk(ctx, &rows, &Change::bulk(Cause::Import, "test")).unwrap();
-    chengxin_jobs::recompute(ctx, chengxin_jobs::Target::Changed, today, Cause::Import, &())
-        .unwrap();
+    chengxin_jobs::recompute(
+        ctx,
+        chengxin_jobs::Target::Changed,
+        today,
+        Cause::Import,
+        &(),
+    )
+    .unwrap();
     let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
     let mut tx = ctx.store.read().unwrap();
     let pid = tx.find_person(&index).unwrap().unwrap();
@@ -95,7 +101,9 @@ pub fn cases(ctx: &Context, pid: i64) -> Vec<(&'static str, String, Option<Refus
     rotate(ctx, t - 10 * DAY).unwrap();
     let valid = issue(ctx, pid, party, Ask::Grade, t).unwrap().jws;
     let threshold = issue(ctx, pid, party, Ask::Threshold(600), t).unwrap().jws;
-    let expired = issue(ctx, pid, party, Ask::Grade, t - 31 * DAY).unwrap().jws;
+    let expired = issue(ctx, pid, party, Ask::Grade, t - 31 * DAY)
+        .unwrap()
+        .jws;
     vec![
         ("valid", valid.clone(), None),
         ("threshold", threshold, None),
@@ -126,7 +134,11 @@ pub fn cases(ctx: &Context, pid: i64) -> Vec<(&'static str, String, Option<Refus
             Some(Refusal::UnknownKey),
         ),
         ("rotated-out key, before expiry", by_retired.jws, None),
-        ("alg none", alter::alg_none(&valid), Some(Refusal::AlgNotAllowed)),
+        (
+            "alg none",
+            alter::alg_none(&valid),
+            Some(Refusal::AlgNotAllowed),
+        ),
         ("not a JWS", "abc.def".into(), Some(Refusal::Malformed)),
     ]
 }
@@ -175,7 +187,10 @@ fn certificates_say_one_thing_about_a_pseudonymous_subject() {
         assert!(published_keys(&c.ctx, now()).unwrap().keys.is_empty());
         let r = rotate(&c.ctx, now()).unwrap();
         let mode = std::fs::metadata(&r.file).unwrap().permissions();
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
 
         let a = issue(&c.ctx, pid, "bank-1", Ask::Grade, now()).unwrap();
         assert_eq!(a.claims.grade.as_deref(), Some(grade.as_str()));
@@ -218,8 +233,8 @@ fn a_missing_or_different_signing_key_file_is_refused() {
     let good = std::fs::read_to_string(&r.file).unwrap();
     std::fs::remove_file(&r.file).unwrap();
     let write = |text: &str| {
-        use std::os::unix::fs::OpenOptionsExt;
         use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -234,7 +249,10 @@ fn a_missing_or_different_signing_key_file_is_refused() {
     assert!(!r.file.exists(), "a missing key is never replaced");
     write(&format!("{}\n", "11".repeat(32)));
     let other = issue(&c.ctx, pid, "bank-1", Ask::Grade, now()).unwrap_err();
-    assert!(other.to_string().contains("does not hold the key recorded"), "{other}");
+    assert!(
+        other.to_string().contains("does not hold the key recorded"),
+        "{other}"
+    );
     write(&good);
     assert!(issue(&c.ctx, pid, "bank-1", Ask::Grade, now()).is_ok());
     let no_dir = c.ctx.certificates().clone();
@@ -265,7 +283,10 @@ fn two_cities_verify_each_others_certificates_with_their_grade_maps() {
         let (_, pb, _, grade_b) = scored(&b.ctx, 6, 600);
         let from_a = issue(&a.ctx, pa, "bank-1", Ask::Grade, now()).unwrap().jws;
         let from_b = issue(&b.ctx, pb, "bank-1", Ask::Grade, now()).unwrap().jws;
-        assert_eq!(verify(&a.ctx, &from_b, now()).unwrap().reason, Some(Refusal::UnknownIssuer));
+        assert_eq!(
+            verify(&a.ctx, &from_b, now()).unwrap().reason,
+            Some(Refusal::UnknownIssuer)
+        );
 
         // A maps B's grades one step down; B maps A's as they are, except AAA.
         let to_a = "{\"issuer\":\"https://nb.example\",\"grades\":{\"AAA\":\"AA\",\"AA\":\"A\",\"A\":\"B\",\"B\":\"C\",\"C\":\"C\"}}";
@@ -275,7 +296,8 @@ fn two_cities_verify_each_others_certificates_with_their_grade_maps() {
         assert!(err.to_string().contains("`S`"), "{err}");
         let own = add_partner(&a.ctx, "self", "自己", &jwks_text(&a), to_b, now()).unwrap_err();
         assert!(own.to_string().contains("own URL"), "{own}");
-        let (_, created) = add_partner(&a.ctx, "ningbo", "宁波", &jwks_text(&b), to_a, now()).unwrap();
+        let (_, created) =
+            add_partner(&a.ctx, "ningbo", "宁波", &jwks_text(&b), to_a, now()).unwrap();
         assert!(created);
         add_partner(&b.ctx, "shaoxing", "绍兴", &jwks_text(&a), to_b, now()).unwrap();
 
@@ -293,7 +315,11 @@ fn two_cities_verify_each_others_certificates_with_their_grade_maps() {
         let at_b = verify(&b.ctx, &from_a, now()).unwrap();
         assert!(at_b.valid, "{at_b:?}");
         assert_eq!(at_b.city.as_deref(), Some("shaoxing"));
-        let expect_b = if grade_a == "AAA" { "AA" } else { grade_a.as_str() };
+        let expect_b = if grade_a == "AAA" {
+            "AA"
+        } else {
+            grade_a.as_str()
+        };
         assert_eq!(at_b.local_grade.as_deref(), Some(expect_b));
         // An altered partner certificate is refused like ours.
         let altered = verify(&a.ctx, &alter::payload_byte_changed(&from_b), now()).unwrap();

@@ -23,7 +23,9 @@ pub const CERTIFICATES_TAG: &str = "certificates";
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyRequest {
     /// The certificate: a compact JWS.
-    #[schema(example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYxMTMwLThmM2ExYzJlIn0.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjgwODAifQ.c2lnbmF0dXJl")]
+    #[schema(
+        example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYxMTMwLThmM2ExYzJlIn0.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjgwODAifQ.c2lnbmF0dXJl"
+    )]
     pub jws: String,
 }
 

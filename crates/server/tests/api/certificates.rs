@@ -61,16 +61,22 @@ async fn jwks(app: &TestApp) -> Value {
 }
 
 async fn issue(app: &TestApp, pid: i64, ask: Ask, at: i64) -> String {
-    app.run(move |ctx| certificates::issue(ctx, pid, "bank-1", ask, at).unwrap().jws)
-        .await
+    app.run(move |ctx| {
+        certificates::issue(ctx, pid, "bank-1", ask, at)
+            .unwrap()
+            .jws
+    })
+    .await
 }
 
 async fn register(at: &TestApp, code: &str, of: &TestApp, map: &str) {
     let keys = jwks(of).await.to_string();
     let map = map.replace("ISSUER", &of.base);
     let code = code.to_owned();
-    at.run(move |ctx| certificates::add_partner(ctx, &code, "伙伴城市", &keys, &map, now()).unwrap())
-        .await;
+    at.run(move |ctx| {
+        certificates::add_partner(ctx, &code, "伙伴城市", &keys, &map, now()).unwrap()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +96,12 @@ async fn the_key_set_and_the_verifier_over_http() {
         assert_eq!(set["keys"].as_array().unwrap().len(), 1);
         let k = &set["keys"][0];
         assert_eq!(
-            (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str(), k["use"].as_str()),
+            (
+                k["kty"].as_str(),
+                k["crv"].as_str(),
+                k["alg"].as_str(),
+                k["use"].as_str()
+            ),
             (Some("OKP"), Some("Ed25519"), Some("EdDSA"), Some("sig"))
         );
         assert_eq!(k["kid"], kid.as_str());
@@ -110,15 +121,26 @@ async fn the_key_set_and_the_verifier_over_http() {
             ("x.y.z".to_owned(), "malformed"),
         ] {
             let v = verify(&app, &altered).await;
-            assert_eq!((v["valid"].clone(), v["reason"].clone()), (json!(false), json!(reason)));
+            assert_eq!(
+                (v["valid"].clone(), v["reason"].clone()),
+                (json!(false), json!(reason))
+            );
         }
         let expired = issue(&app, pid, Ask::Threshold(500), now() - 31 * 86_400).await;
         assert_eq!(verify(&app, &expired).await["reason"], "expired");
 
         for (body, status, code) in [
             (json!({}), StatusCode::UNPROCESSABLE_ENTITY, "missing_field"),
-            (json!({"jws": 1}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-            (json!({"jws": jws, "x": 1}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_field"),
+            (
+                json!({"jws": 1}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+            ),
+            (
+                json!({"jws": jws, "x": 1}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_field",
+            ),
         ] {
             let res = app
                 .client
@@ -134,7 +156,8 @@ async fn the_key_set_and_the_verifier_over_http() {
 }
 
 const ONE_DOWN: &str = "{\"issuer\":\"ISSUER\",\"grades\":{\"AAA\":\"AA\",\"AA\":\"A\",\"A\":\"B\",\"B\":\"C\",\"C\":\"C\"}}";
-const SAME: &str = "issuer = \"ISSUER\"\n[grades]\nAAA = \"AAA\"\nAA = \"AA\"\nA = \"A\"\nB = \"B\"\nC = \"C\"\n";
+const SAME: &str =
+    "issuer = \"ISSUER\"\n[grades]\nAAA = \"AAA\"\nAA = \"AA\"\nA = \"A\"\nB = \"B\"\nC = \"C\"\n";
 
 fn one_down(g: &str) -> &'static str {
     match g {
@@ -161,7 +184,8 @@ async fn two_cities_verify_each_others_certificates() {
         let b = TestApp::spawn_city(db_b, "ningbo", dir.path().join("b")).await;
         eprintln!("backend: {}", a.backend);
         for city in [&a, &b] {
-            city.run(|ctx| certificates::rotate(ctx, now()).unwrap()).await;
+            city.run(|ctx| certificates::rotate(ctx, now()).unwrap())
+                .await;
         }
         let (pa, grade_a) = scored(&a, 1, 870).await;
         let (pb, grade_b) = scored(&b, 2, 720).await;

@@ -82,7 +82,15 @@ pub(super) fn put_partner(conn: &Connection, p: &PartnerRow) -> Result<bool> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name, issuer = excluded.issuer,
            jwks = excluded.jwks, grade_map = excluded.grade_map, updated_at = excluded.updated_at",
-        params![p.code, p.name, p.issuer, p.jwks, p.grade_map, p.created_at, p.updated_at],
+        params![
+            p.code,
+            p.name,
+            p.issuer,
+            p.jwks,
+            p.grade_map,
+            p.created_at,
+            p.updated_at
+        ],
     )?;
     Ok(!exists)
 }
