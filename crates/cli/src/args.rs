@@ -29,8 +29,42 @@ pub struct Cli {
     #[arg(long, global = true, env = "CHENGXIN_AUDIT_KEY_FILE")]
     pub audit_key: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub certs: CertArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// This city's score certificates: who signs them and with which keys.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CertArgs {
+    /// The directory of certificate signing key files (`KID.key`, Ed25519
+    /// seed, mode 0600; the directory 0700): kept apart from the database,
+    /// which holds only the public keys. `keys rotate` creates it.
+    #[arg(
+        long = "cert-keys",
+        global = true,
+        env = "CHENGXIN_CERT_KEYS_DIR",
+        value_name = "DIR"
+    )]
+    pub cert_keys: Option<PathBuf>,
+    /// This city's URL: the `iss` of its certificates.
+    #[arg(
+        long,
+        global = true,
+        env = "CHENGXIN_CITY_URL",
+        default_value = chengxin_jobs::certificates::DEFAULT_CITY_URL
+    )]
+    pub city_url: String,
+    /// This city's code, as `city` in verification answers.
+    #[arg(
+        long,
+        global = true,
+        env = "CHENGXIN_CITY_CODE",
+        default_value = chengxin_jobs::certificates::DEFAULT_CITY_CODE
+    )]
+    pub city_code: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +108,65 @@ pub enum Command {
     /// Rotate the data key and the blind index (README, "Key rotation").
     #[command(subcommand, name = "data-key")]
     DataKey(DataKeyCommand),
+    /// Score certificate signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Verify score certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Partner cities whose certificates we verify (第二十三条).
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new certificate signing key current; older keys stay in the
+    /// key set until every certificate they signed has expired (30 days).
+    Rotate {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Verify a score certificate (a compact JWS) offline and print its
+    /// claims; exit 1 when it is invalid or expired, with the reason.
+    Verify {
+        /// The certificate file (`-` for standard input).
+        file: PathBuf,
+        /// Verify against this key set (JWKS) instead of the local
+        /// database's (ours and registered partners').
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+        /// Print the answer as JSON (the same fields as the HTTP verifier).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Register a partner city (or replace its registration): its key set
+    /// and its grade map (README, "Partner cities").
+    Add {
+        /// The city's code, e.g. `ningbo` (a–z, 0–9, -).
+        city: String,
+        #[arg(long)]
+        name: String,
+        /// Its key set: a JWKS file of Ed25519 keys (its /.well-known/jwks.json).
+        #[arg(long)]
+        jwks: PathBuf,
+        /// Its grade map: `issuer` and `[grades]` their grade = our grade (TOML or JSON).
+        #[arg(long)]
+        grade_map: PathBuf,
+    },
+    /// List partner cities.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -350,6 +350,12 @@ fn demo_never_deletes_a_file_it_did_not_create() {
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     assert!(p.join("mine.db.demo").exists());
+    // Its certificate signing key, beside it like its audit key: the second
+    // run replaced the first's.
+    let keys = std::fs::read_dir(p.join("mine.db.cert-keys"))
+        .unwrap()
+        .count();
+    assert_eq!(keys, 1);
 }
 
 /// A running service signs a checkpoint of what was appended since the last
@@ -796,3 +802,5 @@ fn scenarios_from_the_command_line_are_benefits_only() {
     assert_eq!(list[0]["code"], "BUS");
     assert_eq!(list[0]["retired"], true);
 }
+#[path = "cli_certs/mod.rs"]
+mod certs;

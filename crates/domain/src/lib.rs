@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authorisation;
 pub mod calendar;
 pub mod catalogue;
+pub mod certificate;
 pub mod commitment;
 pub mod dates;
 pub mod eligibility;

@@ -42,6 +42,8 @@ pub struct Context {
     engines: Mutex<HashMap<String, Arc<Engine>>>,
     /// Who the bulk jobs run through this context are audited as.
     actor: String,
+    /// This city's certificate settings (issuer, signing key directory).
+    certificates: Arc<crate::certificates::CertConfig>,
 }
 
 /// A stored model with the engine that scores under it.
@@ -78,6 +80,7 @@ impl Context {
             items,
             engines: Mutex::new(HashMap::new()),
             actor: crate::SYSTEM.to_owned(),
+            certificates: Arc::default(),
         };
         if ctx.store.read()?.active_model()?.is_none() {
             let m = Model::builtin(&ctx.catalogue);
@@ -104,6 +107,17 @@ impl Context {
     pub fn with_actor(mut self, actor: impl Into<String>) -> Context {
         self.actor = actor.into();
         self
+    }
+
+    /// The same context with this city's certificate settings.
+    pub fn with_certificates(mut self, config: crate::certificates::CertConfig) -> Context {
+        self.certificates = Arc::new(config);
+        self
+    }
+
+    /// This city's certificate settings.
+    pub fn certificates(&self) -> &crate::certificates::CertConfig {
+        &self.certificates
     }
 
     /// The audit actor of jobs run through this context.

@@ -56,6 +56,7 @@ pub mod audit;
 pub mod authorisations;
 pub mod batches;
 pub mod calendar;
+pub mod certificates;
 pub mod commitments;
 pub mod daily;
 pub mod decisions;

@@ -185,6 +185,10 @@ error_table! {
         "An `evidence` file is over 10 MiB.";
     EvidenceTypeNotAllowed = "evidence_type_not_allowed", UNPROCESSABLE_ENTITY, "Evidence type not allowed",
         "An `evidence` file is not a PDF, JPEG or PNG, judged from its content (its name and declared type play no part).";
+    NoScoreToCertify = "no_score_to_certify", CONFLICT, "No score to certify",
+        "A score certificate was asked for a person who has no score under the model in force (unknown to the platform, or not eligible).";
+    CertificateSigningUnavailable = "certificate_signing_unavailable", SERVICE_UNAVAILABLE, "Certificate signing unavailable",
+        "The service cannot sign certificates now: no signing key yet (`chengxin keys rotate`), or its key file (`--cert-keys DIR`) is missing or not the key recorded for its id. The detail is logged, not returned.";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The endpoint exists but not with this method; the `Allow` header lists the methods it has.";
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "Request timeout",

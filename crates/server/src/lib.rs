@@ -110,6 +110,8 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
             routes::staff_scenarios::list
         ))
         .routes(routes!(routes::staff_scenarios::retire))
+        .routes(routes!(routes::certificates::jwks))
+        .routes(routes!(routes::certificates::verify))
         .layer(RequestBodyLimitLayer::new(limits.body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -35,6 +35,7 @@ use crate::routes::{PARTIES_TAG, RESIDENTS_TAG, SERVICE_TAG, STAFF_TAG, UNITS_TA
         (name = STAFF_TAG, description = "Agency staff (工作机构): sign-in and, by role (admin, reviewer, auditor), the agency's operations."),
         (name = PARTIES_TAG, description = "Authorised parties (授权主体: banks, merchants, transport operators, government under 第十九条) redeeming a resident's one-time code and asking for answers within its scope. No operation takes an ID number."),
         (name = SERVICE_TAG, description = "The service itself."),
+        (name = crate::routes::certificates::CERTIFICATES_TAG, description = "Score certificates (第二十三条): this city's key set and the verifier for ours and partner cities' certificates."),
     )
 )]
 pub struct ApiDoc;

@@ -74,6 +74,8 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/scenarios",
         "GET /api/v1/staff/scenarios",
         "POST /api/v1/staff/scenarios/{code}/retire",
+        "GET /.well-known/jwks.json",
+        "POST /api/v1/certificates/verify",
     ]
     .into_iter()
     .map(str::to_owned)

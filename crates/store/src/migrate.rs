@@ -69,6 +69,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0016_parties_authorisations.sql"),
     },
     Migration {
+        version: 17,
+        sql: include_str!("../migrations/sqlite/0017_certificates_partners.sql"),
+    },
+    Migration {
         version: 18,
         sql: include_str!("../migrations/sqlite/0018_scenarios.sql"),
     },
@@ -135,6 +139,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 16,
         sql: include_str!("../migrations/postgres/0016_parties_authorisations.sql"),
+    },
+    Migration {
+        version: 17,
+        sql: include_str!("../migrations/postgres/0017_certificates_partners.sql"),
     },
     Migration {
         version: 18,

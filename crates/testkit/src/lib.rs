@@ -6,6 +6,7 @@
 //! `scripts/pg-test-env.sh`). Without it they are skipped with a message,
 //! unless `CHENGXIN_REQUIRE_POSTGRES=1`, as in CI, where they fail instead.
 
+pub mod certs;
 pub mod oidc;
 
 use std::sync::atomic::{AtomicU32, Ordering};

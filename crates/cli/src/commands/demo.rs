@@ -36,6 +36,7 @@ const SUFFIXES: &[&str] = &[
     "-reads-wal",
     "-reads-shm",
     ".audit-key",
+    ".cert-keys",
 ];
 
 fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
@@ -59,7 +60,13 @@ fn prepare(file: &Path) -> anyhow::Result<()> {
     let marker = with_suffix(file, ".demo");
     if let Ok(listed) = std::fs::read_to_string(&marker) {
         for line in listed.lines().filter(|l| !l.is_empty()) {
-            match std::fs::remove_file(line) {
+            // The certificate key directory holds only the demo's keys.
+            let removed = if Path::new(line).is_dir() {
+                std::fs::remove_dir_all(line)
+            } else {
+                std::fs::remove_file(line)
+            };
+            match removed {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot remove {line}")),
@@ -87,7 +94,12 @@ fn prepare(file: &Path) -> anyhow::Result<()> {
 /// Runs the demo. Its audit key is `--audit-key` if given, else
 /// `FILE.audit-key` beside the demo database (a demo convenience a
 /// deployment must not copy: there the audit key is kept elsewhere).
-pub fn run(a: &DemoArgs, actor: &str, audit_key: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    a: &DemoArgs,
+    actor: &str,
+    audit_key: Option<&Path>,
+    mut certs: chengxin_jobs::certificates::CertConfig,
+) -> anyhow::Result<ExitCode> {
     let as_of = chengxin_jobs::today();
     prepare(&a.file)?;
     let url = format!("sqlite://{}", a.file.display());
@@ -98,7 +110,14 @@ pub fn run(a: &DemoArgs, actor: &str, audit_key: Option<&Path>) -> anyhow::Resul
             .or(keys.audit_key_file)
             .unwrap_or_else(|| with_suffix(&a.file, ".audit-key")),
     );
-    let ctx = super::open(&url, &keys)?.with_actor(actor);
+    // Like the audit key: beside the demo database unless given.
+    if certs.keys_dir.is_none() {
+        certs.keys_dir = Some(with_suffix(&a.file, ".cert-keys"));
+    }
+    let ctx = super::open(&url, &keys)?
+        .with_actor(actor)
+        .with_certificates(certs);
+    let kid = chengxin_jobs::certificates::rotate(&ctx, jiff::Timestamp::now().as_second())?.kid;
     println!(
         "诚信分演示 Chengxin demo: {} synthetic residents into {}",
         a.residents,
@@ -142,6 +161,8 @@ pub fn run(a: &DemoArgs, actor: &str, audit_key: Option<&Path>) -> anyhow::Resul
         "3. recomputed {} people as of {as_of} in {:.2} s",
         r.persons, r.seconds
     );
+
+    println!("   certificate signing key 证书签名密钥: {kid}");
 
     let (model, counts) = chengxin_jobs::grade_distribution(&ctx)?;
     println!(

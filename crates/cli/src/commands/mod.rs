@@ -2,6 +2,7 @@
 
 mod admin;
 mod calendar;
+mod certs;
 mod daily;
 mod data;
 mod demo;
@@ -25,9 +26,15 @@ use crate::args::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = chengxin_jobs::operator(&operator_name(cli.actor.as_deref())?);
     let keys = key_config(cli.audit_key.clone());
-    let open = |url: &str| open(url, &keys).map(|ctx| ctx.with_actor(actor.clone()));
+    let certs = certs::config(&cli.certs);
+    let open = |url: &str| {
+        open(url, &keys).map(|ctx| {
+            ctx.with_actor(actor.clone())
+                .with_certificates(certs.clone())
+        })
+    };
     match cli.command {
-        Command::Demo(a) => demo::run(&a, &actor, cli.audit_key.as_deref()),
+        Command::Demo(a) => demo::run(&a, &actor, cli.audit_key.as_deref(), certs.clone()),
         Command::Generate(a) => data::generate(&a),
         Command::Import(a) => data::import(&open(&cli.db)?, &a),
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
@@ -53,6 +60,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(a) => admin::audit(&open(&cli.db)?, a),
         Command::Calendar(c) => calendar::run(&open(&cli.db)?, c),
         Command::DataKey(k) => admin::data_key(&cli.db, &keys, &actor, k),
+        Command::Keys(k) => certs::keys(&open(&cli.db)?, k),
+        Command::Cert(crate::args::CertCommand::Verify { file, jwks, json }) => match jwks {
+            Some(jwks) => certs::verify_offline(&file, &jwks, json),
+            None => certs::verify(&open(&cli.db)?, &file, json),
+        },
+        Command::Partner(p) => certs::partner(&open(&cli.db)?, p),
     }
 }
 

@@ -80,6 +80,22 @@ async fn every_request_example_in_the_document_is_accepted() {
             assert_json(res, StatusCode::OK).await["outcome"],
             "withdrawn"
         );
+
+        // Certificate verification: the documented body is well-formed (its
+        // made-up certificate is answered, not refused as a request).
+        let body = serde_json::json!({
+            "jws": schemas["VerifyRequest"]["properties"]["jws"]["example"].clone()
+        });
+        let res = app
+            .client
+            .post(app.url("/api/v1/certificates/verify"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let verdict = assert_json(res, StatusCode::OK).await;
+        assert_eq!(verdict["valid"], false, "{verdict}");
+        assert!(verdict["reason"].is_string(), "{verdict}");
     })
     .await;
 }

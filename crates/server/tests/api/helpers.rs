@@ -53,7 +53,14 @@ impl TestApp {
 
     /// Starts a server over `db` trusting these identity providers.
     pub async fn spawn_trusting(db: TestDb, limits: Limits, issuers: Vec<OidcConfig>) -> TestApp {
-        TestApp::spawn_full(db, limits, issuers, false).await
+        TestApp::spawn_full(db, limits, issuers, false, None).await
+    }
+
+    /// Starts a server over `db` as the city `code` whose URL is the
+    /// server's own, signing certificates with the keys in `keys_dir`.
+    pub async fn spawn_city(db: TestDb, code: &str, keys_dir: std::path::PathBuf) -> TestApp {
+        let city = Some((code.to_owned(), keys_dir));
+        TestApp::spawn_full(db, Limits::default(), vec![test_issuer()], false, city).await
     }
 
     async fn spawn_full(
@@ -61,6 +68,7 @@ impl TestApp {
         limits: Limits,
         mut issuers: Vec<OidcConfig>,
         demo: bool,
+        city: Option<(String, std::path::PathBuf)>,
     ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -74,7 +82,14 @@ impl TestApp {
                 .expect("key sets load"),
         );
         let (ctx, db) = tokio::task::spawn_blocking(move || {
-            let ctx = Context::new(Arc::from(db.open())).unwrap();
+            let mut ctx = Context::new(Arc::from(db.open())).unwrap();
+            if let Some((code, keys)) = city {
+                ctx = ctx.with_certificates(chengxin_jobs::certificates::CertConfig {
+                    city_url: format!("http://{addr}"),
+                    city_code: code,
+                    keys_dir: Some(keys),
+                });
+            }
             (Arc::new(ctx), db)
         })
         .await
@@ -334,7 +349,7 @@ where
     dbs.0.reverse();
     while let Some(db) = dbs.0.pop() {
         let app = if demo {
-            TestApp::spawn_full(db, limits(), vec![test_issuer()], true).await
+            TestApp::spawn_full(db, limits(), vec![test_issuer()], true, None).await
         } else {
             TestApp::spawn_with(db, limits()).await
         };

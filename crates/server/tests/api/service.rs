@@ -105,7 +105,8 @@ async fn the_served_document_is_the_generated_one_and_every_route_in_it_is_serve
                 if secured {
                     // Routed, and guarded: an anonymous call is refused, not unknown.
                     assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-                } else if path == "/api/v1/staff/sessions" {
+                } else if path == "/api/v1/staff/sessions" || path == "/api/v1/certificates/verify"
+                {
                     // Public but needs a body: routed, and the empty body refused.
                     assert_problem(
                         res,

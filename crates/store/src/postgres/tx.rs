@@ -7,8 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, daily, models, objections, parties, people, read, records, repairs, rotation,
-    scenarios, scores, staff, submissions, units,
+    audit, calendar, certificates, daily, models, objections, parties, people, read, records,
+    repairs, rotation, scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -531,6 +531,29 @@ impl ScenariosWrite for PgTx<'_> {
     }
     fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
         scenarios::retire(&mut self.conn, code, at)
+    }
+}
+impl CertificatesRead for PgTx<'_> {
+    fn signing_keys(&mut self) -> Result<Vec<SigningKeyRow>> {
+        certificates::signing_keys(&mut self.conn)
+    }
+    fn partners(&mut self) -> Result<Vec<PartnerRow>> {
+        certificates::partners(&mut self.conn)
+    }
+    fn partner_by_issuer(&mut self, issuer: &str) -> Result<Option<PartnerRow>> {
+        certificates::partner_by_issuer(&mut self.conn, issuer)
+    }
+}
+
+impl CertificatesWrite for PgTx<'_> {
+    fn insert_signing_key(&mut self, key: &SigningKeyRow) -> Result<()> {
+        certificates::insert_signing_key(&mut self.conn, key)
+    }
+    fn retire_signing_keys_except(&mut self, kid: &str, at: i64) -> Result<u64> {
+        certificates::retire_except(&mut self.conn, kid, at)
+    }
+    fn put_partner(&mut self, partner: &PartnerRow) -> Result<bool> {
+        certificates::put_partner(&mut self.conn, partner)
     }
 }
 

@@ -12,8 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, daily, models, objections, parties, people, records, repairs, rotation,
-    scenarios, scores, staff, submissions, units,
+    audit, calendar, certificates, daily, models, objections, parties, people, records, repairs,
+    rotation, scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -544,6 +544,29 @@ impl ScenariosWrite for SqliteTx<'_> {
     }
     fn retire_scenario(&mut self, code: &str, at: i64) -> Result<bool> {
         scenarios::retire(&self.conn, code, at)
+    }
+}
+impl CertificatesRead for SqliteTx<'_> {
+    fn signing_keys(&mut self) -> Result<Vec<SigningKeyRow>> {
+        certificates::signing_keys(&self.conn)
+    }
+    fn partners(&mut self) -> Result<Vec<PartnerRow>> {
+        certificates::partners(&self.conn)
+    }
+    fn partner_by_issuer(&mut self, issuer: &str) -> Result<Option<PartnerRow>> {
+        certificates::partner_by_issuer(&self.conn, issuer)
+    }
+}
+
+impl CertificatesWrite for SqliteTx<'_> {
+    fn insert_signing_key(&mut self, key: &SigningKeyRow) -> Result<()> {
+        certificates::insert_signing_key(&self.conn, key)
+    }
+    fn retire_signing_keys_except(&mut self, kid: &str, at: i64) -> Result<u64> {
+        certificates::retire_except(&self.conn, kid, at)
+    }
+    fn put_partner(&mut self, partner: &PartnerRow) -> Result<bool> {
+        certificates::put_partner(&self.conn, partner)
     }
 }
 

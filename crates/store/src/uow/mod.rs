@@ -15,6 +15,7 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod certificates;
 mod daily;
 mod keys;
 mod objections;
@@ -25,6 +26,7 @@ mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use certificates::*;
 pub use daily::*;
 pub use keys::*;
 pub use objections::*;
@@ -325,6 +327,7 @@ pub trait ReadTx:
     + RepairsRead
     + PartiesRead
     + ScenariosRead
+    + CertificatesRead
 {
 }
 
@@ -348,6 +351,7 @@ pub trait WriteTx:
     + RepairsWrite
     + PartiesWrite
     + ScenariosWrite
+    + CertificatesWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
