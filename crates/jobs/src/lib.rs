@@ -4,6 +4,7 @@
 
 mod audit_events;
 mod batch_run;
+pub mod catalogue;
 mod context;
 pub mod failpoint;
 mod import;

@@ -52,6 +52,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 11,
         sql: include_str!("../migrations/sqlite/0011_key_rotation.sql"),
     },
+    Migration {
+        version: 15,
+        sql: include_str!("../migrations/sqlite/0015_catalogue_versions.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -99,5 +103,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 11,
         sql: include_str!("../migrations/postgres/0011_key_rotation.sql"),
+    },
+    Migration {
+        version: 15,
+        sql: include_str!("../migrations/postgres/0015_catalogue_versions.sql"),
     },
 ];

@@ -8,12 +8,14 @@ mod model;
 mod score;
 mod serve;
 mod staff;
+mod versions;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use chengxin_domain::Model;
+use chengxin_jobs::catalogue::Kind;
 use chengxin_jobs::Context;
 
 use crate::args::{Cli, Command};
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recompute(a) => data::recompute(&open(&cli.db)?, &a),
         Command::Score(a) => score::run(&open(&cli.db)?, &a),
         Command::Model(m) => model::run(&open(&cli.db)?, m),
+        Command::Catalogue(c) => versions::run(&open(&cli.db)?, Kind::Catalogue, c),
+        Command::Templates(c) => versions::run(&open(&cli.db)?, Kind::Templates, c),
         Command::Serve(a) => serve::run(
             Arc::new(open(&cli.db)?),
             serve::ServeOptions {

@@ -123,7 +123,7 @@ pub fn evaluate(
 
 /// The what-if lines of an explanation: repair of each counting record
 /// repair can reach, then fulfilment of each running commitment.
-pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
+pub fn what_if(_ctx: &Context, x: &Explained) -> Vec<WhatIf> {
     let as_of = x.as_of;
     let commitments = x.engine.commitments(&x.input, as_of);
     let running = commitments
@@ -131,7 +131,7 @@ pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
         .any(|c| matches!(c.3, CommitmentOutcome::Running));
     let mut out = Vec::new();
     for r in x.input.records.iter().filter(|r| r.status.counts()) {
-        let Some(item) = ctx.catalogue.items.get(r.item) else {
+        let Some(item) = x.catalogue.items.get(r.item) else {
             continue;
         };
         let Some(reach) = repair::reach(item, &r.fields, r.date) else {

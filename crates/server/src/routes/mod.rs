@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod batches;
+pub mod catalogue;
 pub mod health;
 pub mod me;
 pub mod me_commitments;

@@ -22,6 +22,7 @@
 
 mod audit;
 mod calendar;
+mod catalogue;
 mod conn;
 mod copy;
 mod migrate;

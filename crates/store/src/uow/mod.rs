@@ -15,11 +15,13 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod catalogue;
 mod keys;
 mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use catalogue::*;
 pub use keys::*;
 pub use staff::*;
 pub use submissions::*;
@@ -108,6 +110,8 @@ pub struct NewVersion<'a> {
     pub status: RecordStatus,
     /// The unit's own version number, if it sent one.
     pub source_version: Option<i64>,
+    /// The catalogue version the record was validated against.
+    pub catalogue_version: i64,
 }
 
 /// A record version moving to another state.
@@ -310,6 +314,7 @@ pub trait ReadTx:
     + SubmissionsRead
     + CalendarRead
     + StaffRead
+    + CatalogueRead
 {
 }
 
@@ -327,6 +332,7 @@ pub trait WriteTx:
     + SubmissionsWrite
     + CalendarWrite
     + StaffWrite
+    + CatalogueWrite
     + KeysWrite
 {
     /// Chains the audit entries and commits.
