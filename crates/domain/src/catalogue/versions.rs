@@ -598,3 +598,22 @@ mod tests {
         assert!(templates_successor(&t, &retired).is_empty());
     }
 }
+
+#[cfg(test)]
+mod examples {
+    use super::*;
+
+    #[test]
+    fn the_example_next_versions_are_valid_successors() {
+        let doc =
+            CatalogueDoc::parse(include_str!("../../data/catalogue/example-2026.2.toml")).unwrap();
+        assert_eq!(doc.items.last().map(|i| i.code.as_str()), Some("O05"));
+        let shipped = Catalogue::builtin();
+        let next = TemplatesDoc::parse(include_str!("../../data/templates/example-2026.2.toml"))
+            .unwrap()
+            .templates();
+        assert!(templates_fit(&next, &doc.items).is_empty());
+        assert!(templates_successor(&shipped.templates, &next).is_empty());
+        assert!(next.get("T03").unwrap().retired);
+    }
+}

@@ -5,6 +5,7 @@ mod at_rest;
 mod audit;
 mod batches;
 mod calendar;
+mod catalogue;
 mod input;
 mod jobs;
 mod keys;

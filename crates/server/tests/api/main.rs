@@ -3,6 +3,7 @@
 mod auth;
 mod batches;
 mod bounded;
+mod catalogue;
 mod commitments;
 mod demo_idp;
 mod examples;
