@@ -83,7 +83,7 @@ async fn the_published_catalogue_and_templates_are_served_and_followed() {
         assert_json(app.push(&comm, &o05).await, StatusCode::CREATED).await;
         assert_problem(
             app.push(&gov, &o05).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::FORBIDDEN,
             "item_not_permitted",
         )
         .await;
