@@ -48,22 +48,17 @@ pub struct FieldBody {
     #[serde(rename = "type")]
     pub ty: FieldTypeBody,
     pub required: bool,
-    /// Least value (a decimal, as a string).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Least value (a decimal, as a string); `null`: none.
     #[schema(example = "0")]
     pub min: Option<String>,
-    /// Greatest value (a decimal, as a string).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Greatest value (a decimal, as a string); `null`: none.
     #[schema(example = "1000")]
     pub max: Option<String>,
-    /// The allowed values of an enum.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The allowed values of an enum (empty for other types).
     pub values: Vec<String>,
-    /// Most characters of a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Most characters of a string; `null`: no limit of its own.
     pub max_len: Option<usize>,
-    /// The date field of the same item this date may not precede.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The date field of the same item this date may not precede; `null`: none.
     pub not_before: Option<String>,
 }
 

@@ -52,12 +52,13 @@ async fn the_published_catalogue_and_templates_are_served_and_followed() {
         assert_eq!(p01["repairable"], true);
         assert_eq!(
             p01["fields"][0],
-            json!({"name": "level", "type": "enum", "required": true,
-                   "values": ["minor", "general", "serious"]})
+            json!({"name": "level", "type": "enum", "required": true, "min": null, "max": null,
+                   "values": ["minor", "general", "serious"], "max_len": null, "not_before": null})
         );
         assert_eq!(
             c["items"][0]["fields"][0],
-            json!({"name": "score", "type": "int", "required": true, "min": "0", "max": "1000"})
+            json!({"name": "score", "type": "int", "required": true, "min": "0", "max": "1000",
+                   "values": [], "max_len": null, "not_before": null})
         );
 
         // Published, O05 is served at once and its unit may push it.
