@@ -85,6 +85,12 @@ pub enum Command {
     /// Validate, simulate, publish or list score models.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Validate, publish or list versions of the information catalogue (第十一条).
+    #[command(subcommand)]
+    Catalogue(DataCommand),
+    /// Validate, publish or list versions of the commitment templates.
+    #[command(subcommand)]
+    Templates(DataCommand),
     /// Run the HTTP service.
     Serve(ServeArgs),
     /// Manage cooperating units and their API keys.
@@ -445,6 +451,25 @@ pub struct ScoreArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Check a file against the data in force (and, for a catalogue, every
+    /// stored record) and report every error with its path.
+    Validate { file: PathBuf },
+    /// Check a file and make it the version in force.
+    Publish {
+        file: PathBuf,
+        /// The date the version takes effect.
+        #[arg(long)]
+        effective: Date,
+    },
+    /// List the published versions, the one in force last.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -804,3 +804,116 @@ fn scenarios_from_the_command_line_are_benefits_only() {
 }
 #[path = "cli_certs/mod.rs"]
 mod certs;
+/// `chengxin --db DB …` with a data key file of its own (PostgreSQL needs one).
+fn chengxin_db(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chengxin"))
+        .current_dir(dir)
+        .env_remove("CHENGXIN_DATABASE_URL")
+        .env_remove("CHENGXIN_DATA_KEY")
+        .env_remove("CHENGXIN_DATA_KEY_NEXT_FILE")
+        .env("CHENGXIN_DATA_KEY_FILE", dir.join("data.key"))
+        .env("CHENGXIN_AUDIT_KEY_FILE", dir.join("audit.key"))
+        .args(["--db", db, "--actor", "admin-li"])
+        .args(args)
+        .output()
+        .expect("run chengxin")
+}
+
+#[test]
+fn catalogue_and_templates_versions_from_the_command_line() {
+    let next_catalogue = include_str!("../../domain/data/catalogue/example-2026.2.toml");
+    let next_templates = include_str!("../../domain/data/templates/example-2026.2.toml");
+    for db in chengxin_testkit::backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        let run = |args: &[&str]| chengxin_db(p, &db.url, args);
+        let o = run(&["catalogue", "list"]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let out = text(&o.stdout);
+        assert!(
+            out.contains("2026.1") && out.contains("(in force)"),
+            "{out}"
+        );
+
+        // A file with several errors: each printed with its path, exit 1.
+        let bad = next_catalogue
+            .replacen("code = \"B01\"", "code = \"B1\"", 1)
+            .replacen("name_en = \"honour\"", "name_en = \"\"", 1)
+            .replacen(
+                "type = \"enum\", required = true, values = [\"full\"",
+                "type = \"enum\", required = true, valuez = [\"full\"",
+                1,
+            );
+        std::fs::write(p.join("bad.toml"), bad).unwrap();
+        let o = run(&["catalogue", "validate", "bad.toml"]);
+        assert!(!o.status.success());
+        let out = text(&o.stdout);
+        for path in ["items[0].code", "items[7].name_en", "items[1].fields"] {
+            assert!(out.contains(&format!("bad.toml: {path}")), "{path}: {out}");
+        }
+        let o = run(&[
+            "catalogue",
+            "publish",
+            "bad.toml",
+            "--effective",
+            "2026-12-01",
+        ]);
+        assert!(!o.status.success());
+
+        std::fs::write(p.join("next.toml"), next_catalogue).unwrap();
+        let o = run(&["catalogue", "validate", "next.toml"]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).starts_with("ok: catalogue 2026.2 would be version 2"));
+        let o = run(&[
+            "catalogue",
+            "publish",
+            "next.toml",
+            "--effective",
+            "2026-12-01",
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).starts_with("published catalogue 2026.2 as version 2"));
+        // Publishing the same label again: one clean line.
+        assert_clean_failure(&run(&[
+            "catalogue",
+            "publish",
+            "next.toml",
+            "--effective",
+            "2026-12-01",
+        ]));
+        let o = run(&["catalogue", "list", "--json"]);
+        let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        assert_eq!(list[1]["label"], "2026.2");
+        assert_eq!(list[1]["in_force"], true);
+        assert_eq!(list[1]["published_by"], "operator:admin-li");
+        assert_eq!(list[1]["effective_from"], "2026-12-01");
+
+        std::fs::write(p.join("templates.toml"), next_templates).unwrap();
+        let o = run(&[
+            "templates",
+            "publish",
+            "templates.toml",
+            "--effective",
+            "2026-12-01",
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        // Removing a template is refused with the reason.
+        let at = next_templates
+            .find("[[templates]]\ncode = \"T04\"")
+            .unwrap();
+        let removed = next_templates[..at].replace("version = \"2026.2\"", "version = \"2026.3\"");
+        std::fs::write(p.join("removed.toml"), removed).unwrap();
+        let o = run(&["templates", "validate", "removed.toml"]);
+        assert!(!o.status.success());
+        assert!(
+            text(&o.stdout).contains("T04 may not be removed"),
+            "{}",
+            text(&o.stdout)
+        );
+        let o = run(&["templates", "list"]);
+        let out = text(&o.stdout);
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.lines().nth(1).unwrap().contains("2026.2"), "{out}");
+    }
+}

@@ -13,6 +13,7 @@ use crate::commitment::Templates;
 
 mod sanity;
 mod stored;
+pub mod versions;
 use crate::dates::parse_date;
 pub use sanity::{EARLIEST_DATE, LATEST_DATE};
 
@@ -143,64 +144,43 @@ impl FieldError {
 /// The whole catalogue: its version, items and commitment templates.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
+    /// The label, e.g. `2026.1`; score models name the catalogue by it.
     pub version: String,
     pub items: Vec<Item>,
     pub templates: Templates,
     index: BTreeMap<String, usize>,
+    /// The stored catalogue version (1: the one shipped in the binary).
+    pub number: i64,
+    /// The stored templates version (1: the ones shipped).
+    pub templates_number: i64,
+    /// Labels of the catalogue versions before this one: a score model
+    /// written for one of them still loads if its indicators fit.
+    pub lineage: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct CatalogueFile {
-    version: String,
-    items: Vec<Item>,
-}
-
-/// Why a catalogue file could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogueError {
-    #[error("catalogue file: {0}")]
-    Parse(#[from] serde_json::Error),
-    #[error("catalogue item {0}: {1}")]
-    Invalid(String, String),
-}
-
-const DEFAULT_CATALOGUE: &str = include_str!("../data/catalogue-2026.1.json");
-const DEFAULT_TEMPLATES: &str = include_str!("../data/templates-2026.1.json");
+const DEFAULT_CATALOGUE: &str = include_str!("../data/catalogue/2026.1.toml");
+const DEFAULT_TEMPLATES: &str = include_str!("../data/templates/2026.1.toml");
 
 impl Catalogue {
-    /// The default catalogue `2026.1` (B01–O04) and templates T01–T03 shipped in the binary.
+    /// The default catalogue `2026.1` (B01–O04) and templates T01–T03
+    /// shipped in the binary: stored version 1 of each.
     pub fn builtin() -> Catalogue {
         // The shipped files are tested; failure here is a build defect.
-        Catalogue::from_json(DEFAULT_CATALOGUE, DEFAULT_TEMPLATES)
-            .unwrap_or_else(|e| panic!("built-in catalogue is invalid: {e}"))
+        let built = versions::CatalogueDoc::parse_shape(DEFAULT_CATALOGUE).and_then(|doc| {
+            let templates = versions::TemplatesDoc::parse(DEFAULT_TEMPLATES)?.templates();
+            Catalogue::assemble(doc, templates, 1, 1, Vec::new())
+        });
+        built.unwrap_or_else(|e| panic!("built-in catalogue is invalid: {e}"))
     }
 
-    /// Loads a catalogue and its templates from their JSON texts.
-    pub fn from_json(catalogue: &str, templates: &str) -> Result<Catalogue, CatalogueError> {
-        let file: CatalogueFile = serde_json::from_str(catalogue)?;
-        let templates: Templates = serde_json::from_str(templates)?;
-        let mut index = BTreeMap::new();
-        for (i, item) in file.items.iter().enumerate() {
-            if index.insert(item.code.clone(), i).is_some() {
-                return Err(CatalogueError::Invalid(
-                    item.code.clone(),
-                    "duplicate code".into(),
-                ));
-            }
-            if !item.fields.iter().any(|f| f.ty == FieldType::Date) {
-                return Err(CatalogueError::Invalid(
-                    item.code.clone(),
-                    "no date field".into(),
-                ));
-            }
-            sanity::check_item(item).map_err(|e| CatalogueError::Invalid(item.code.clone(), e))?;
-        }
-        Ok(Catalogue {
-            version: file.version,
-            items: file.items,
-            templates,
-            index,
-        })
+    /// The shipped catalogue and templates files, stored as version 1.
+    pub fn builtin_texts() -> (&'static str, &'static str) {
+        (DEFAULT_CATALOGUE, DEFAULT_TEMPLATES)
+    }
+
+    /// The index of the item with this code in `items`, if any.
+    pub fn position(&self, code: &str) -> Option<usize> {
+        self.index.get(code).copied()
     }
 
     /// The item with this code, if any.

@@ -28,6 +28,9 @@ pub struct Template {
     pub text_en: String,
     pub term_months: i32,
     pub monitors: Vec<Monitor>,
+    /// Retired: no new signatures; those signed stay valid to their term.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 /// The set of templates a catalogue offers.

@@ -5,6 +5,7 @@
 mod bands;
 mod checks;
 mod keys;
+pub(crate) use keys::unknown_keys;
 mod placeholders;
 
 use std::collections::{BTreeMap, BTreeSet};

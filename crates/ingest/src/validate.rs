@@ -86,6 +86,11 @@ impl Validator {
 
     /// Accepts records dated up to `latest` instead of today (a historical
     /// import made `--as-of` a past date, or one made ahead of time).
+    /// The catalogue rows are validated against.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
     pub fn with_latest(mut self, latest: Date) -> Validator {
         self.latest = latest;
         self

@@ -448,7 +448,7 @@ pub fn result(
         let model_version = scorer.model.version.clone();
         let (score, grade) = match tx.load_people(&[row.person_id], &model_version)?.pop() {
             Some(raw) => {
-                let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
+                let input = scorer.decode(&raw);
                 let e = scorer.engine.evaluate(&input, today);
                 (e.score, e.grade.map(str::to_owned))
             }

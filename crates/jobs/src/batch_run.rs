@@ -278,7 +278,14 @@ fn run<R: BufRead + Send>(
                 return Ok(Step::Unauthorised);
             }
             let scorers = ctx.in_play(tx)?;
-            let stored = store_records(tx, keys, &good, &change, &versions(&scorers))?;
+            let stored = store_records(
+                tx,
+                keys,
+                &good,
+                &change,
+                &versions(&scorers),
+                validator.catalogue().number,
+            )?;
             rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
             next = receipt.clone();
             next.applied_through_line = last_line;

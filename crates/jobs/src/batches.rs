@@ -252,7 +252,7 @@ pub fn submit_batch(
     control: &BatchControl,
 ) -> Result<BatchReceipt, BatchError> {
     let validator = Validator::for_unit(
-        ctx.catalogue.clone(),
+        ctx.catalogue_now()?,
         &caller.unit.code,
         caller.unit.items.clone(),
     );

@@ -53,14 +53,16 @@ impl From<&Template> for TemplateView {
     }
 }
 
-/// The templates in force, by code.
-pub fn templates(ctx: &Context) -> Vec<TemplateView> {
-    ctx.catalogue
+/// The templates in force that may be signed (retired ones left out), by code.
+pub fn templates(ctx: &Context) -> Result<Vec<TemplateView>, JobError> {
+    Ok(ctx
+        .catalogue_now()?
         .templates
         .templates
         .iter()
+        .filter(|t| !t.retired)
         .map(TemplateView::from)
-        .collect()
+        .collect())
 }
 
 /// A signed commitment as its signer sees it.
@@ -96,6 +98,9 @@ impl From<Standing> for Commitment {
 pub enum SignError {
     #[error("there is no commitment template `{0}`")]
     UnknownTemplate(String),
+    /// The template is retired: no new signatures (those signed stay valid).
+    #[error("commitment template `{0}` is retired and takes no new signatures")]
+    Retired(String),
     /// A signature of the same template is still active.
     #[error("commitment {existing} to template {template} is still active")]
     AlreadyActive { template: String, existing: i64 },
@@ -117,8 +122,8 @@ fn signature(
     on: Date,
     n: usize,
 ) -> Result<NewRecord, JobError> {
-    let item = ctx
-        .catalogue
+    let catalogue = ctx.catalogue();
+    let item = catalogue
         .item(SIGNATURE_ITEM)
         .ok_or_else(|| JobError::Invalid("the catalogue has no C01 item".into()))?;
     let fields = serde_json::json!({
@@ -128,8 +133,7 @@ fn signature(
         "text_sha256": text_hash(&template.text_zh),
     });
     let map = fields.as_object().into_iter().flatten();
-    let fields = ctx
-        .catalogue
+    let fields = catalogue
         .validate(item, map.map(|(k, v)| (k.as_str(), Raw::Json(v))))
         .map_err(|e| JobError::Invalid(format!("a signature does not fit C01: {e}")))?;
     Ok(NewRecord {
@@ -152,9 +156,13 @@ pub fn sign(
     resident: Resident<'_>,
     template: &str,
 ) -> Result<Commitment, SignError> {
-    let Some(t) = ctx.catalogue.templates.get(template) else {
+    let catalogue = ctx.catalogue_now()?;
+    let Some(t) = catalogue.templates.get(template) else {
         return Err(SignError::UnknownTemplate(template.to_owned()));
     };
+    if t.retired {
+        return Err(SignError::Retired(template.to_owned()));
+    }
     let today = crate::today();
     let actor = resident.actor(ctx);
     let change = Change::request(Cause::Commitment, &actor, resident.request_id);
@@ -182,6 +190,7 @@ pub fn sign(
             std::slice::from_ref(&row),
             &change,
             &versions(&scorers),
+            ctx.catalogue().number,
         )?;
         rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
         let id = stored
@@ -193,7 +202,7 @@ pub fn sign(
         let signed = records
             .iter()
             .find(|r| r.id == id)
-            .and_then(|r| standing(&ctx.catalogue, r, &records, today))
+            .and_then(|r| standing(&ctx.catalogue(), r, &records, today))
             .ok_or_else(|| JobError::Invalid(format!("signature {id} does not read back")))?;
         Ok(Ok(Commitment::from(signed)))
     })?
@@ -205,10 +214,16 @@ fn standings(
     records: &[chengxin_domain::record::Record],
     as_of: Date,
 ) -> Vec<Standing> {
+    let catalogue = ctx.catalogue();
     records
         .iter()
-        .filter(|r| ctx.catalogue.items[r.item].code == SIGNATURE_ITEM)
-        .filter_map(|r| standing(&ctx.catalogue, r, records, as_of))
+        .filter(|r| {
+            catalogue
+                .items
+                .get(r.item)
+                .is_some_and(|i| i.code == SIGNATURE_ITEM)
+        })
+        .filter_map(|r| standing(&catalogue, r, records, as_of))
         .collect()
 }
 

@@ -201,7 +201,7 @@ fn rescore_model(
             let people = tx.load_people(&ids, version)?;
             let rows: Vec<_> = people
                 .par_iter()
-                .map(|p| ctx.score_with(&scorer.engine, p, as_of))
+                .map(|p| ctx.score_with(scorer, p, as_of))
                 .collect();
             let changes = tx.save_scores(&rows, &stamp, Cause::Window)?;
             let mut audit = ScoreAudit::new(&change, &stamp);

@@ -57,7 +57,7 @@ pub fn import(
 ) -> Result<ImportSummary, JobError> {
     let start = std::time::Instant::now();
     // A historical import (`--as-of`) accepts nothing dated after its date.
-    let validator = Validator::any_unit(ctx.catalogue.clone()).with_latest(opts.as_of);
+    let validator = Validator::any_unit(ctx.catalogue_now()?).with_latest(opts.as_of);
     let mut reader = ChunkReader::new(
         input,
         opts.format,
@@ -158,7 +158,7 @@ pub fn store_chunk(
             .into_iter()
             .map(|m| m.version)
             .collect();
-        store_records(tx, keys, rows, change, &models)
+        store_records(tx, keys, rows, change, &models, ctx.catalogue().number)
     })?
     .results)
 }

@@ -108,7 +108,7 @@ pub fn rotate(
     // Evidence files are sealed with the data key too, and not re-sealed
     // yet: a rotation would leave them unreadable, so it is refused while
     // any self-report (each has evidence) is stored.
-    let reportable: Vec<String> = chengxin_domain::Catalogue::builtin()
+    let reportable: Vec<String> = crate::catalogue::load(&mut *store.read()?)?
         .items
         .iter()
         .filter(|i| i.self_reportable)

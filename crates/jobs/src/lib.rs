@@ -5,6 +5,7 @@
 mod api_keys;
 mod audit_events;
 mod batch_run;
+pub mod catalogue;
 mod context;
 pub mod failpoint;
 mod import;

@@ -56,7 +56,7 @@ pub fn profile(
         match found {
             Some((pid, raw)) => {
                 let name = tx.identity(pid)?.and_then(|i| i.name);
-                let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
+                let input = scorer.decode(&raw);
                 let e = scorer.engine.evaluate(&input, today);
                 (Some(pid), name, (e.eligible, e.reasons))
             }
@@ -120,7 +120,7 @@ pub fn demo_residents(ctx: &Context, n: usize) -> Result<Vec<DemoResident>, JobE
         let Some(who) = tx.identity(raw.id)? else {
             continue;
         };
-        let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
+        let input = scorer.decode(&raw);
         out.push(DemoResident {
             id_number: who.id_number,
             name: who.name,

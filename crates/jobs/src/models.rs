@@ -15,7 +15,7 @@ use crate::context::stored_model;
 use crate::recompute::{rescore_model, Progress, RecomputeSummary, Target};
 use crate::rescore::rescore;
 use crate::uow::{write, Change};
-use crate::{Context, JobError};
+use crate::{Context, JobError, Scorer};
 
 /// Summary statistics of eligible people's scores.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -87,7 +87,11 @@ pub fn simulate(
     movers: usize,
 ) -> Result<Simulation, JobError> {
     let active = current.active(&mut *current.store.read()?)?;
-    let next = Engine::new(&current.catalogue, candidate)?;
+    let next = Scorer {
+        model: active.model.clone(),
+        engine: std::sync::Arc::new(Engine::new(&active.catalogue, candidate)?),
+        catalogue: std::sync::Arc::clone(&active.catalogue),
+    };
     let version = active.model.version.clone();
     let (tx, rx) = bounded(4);
     let store = &current.store;
@@ -115,7 +119,7 @@ pub fn simulate(
                 .map(|p| {
                     (
                         p.id,
-                        current.score_with(&active.engine, p, as_of).state,
+                        current.score_with(&active, p, as_of).state,
                         current.score_with(&next, p, as_of).state,
                     )
                 })
@@ -211,7 +215,7 @@ pub fn stage_and_score(
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<(StoredModel, RecomputeSummary), JobError> {
-    let model = Model::parse(text, &ctx.catalogue)?;
+    let model = Model::parse(text, &ctx.catalogue())?;
     let stored = stored_model(&model, text, effective_from);
     write(&*ctx.store, |tx| {
         may_stage(&stored.version, tx.model_status(&stored.version)?)?;

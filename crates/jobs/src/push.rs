@@ -103,7 +103,7 @@ pub fn push_record(
     body: &[u8],
 ) -> Result<RecordReceipt, PushError> {
     let validator = Validator::for_unit(
-        ctx.catalogue.clone(),
+        ctx.catalogue_now()?,
         &caller.unit.code,
         caller.unit.items.clone(),
     );
@@ -126,6 +126,7 @@ pub fn push_record(
             std::slice::from_ref(&record),
             &change,
             &versions(&scorers),
+            validator.catalogue().number,
         )?;
         rescore(ctx, tx, &scorers, &stored.touched, today, &change)?;
         stored

@@ -143,7 +143,7 @@ pub(crate) fn rescore_model(
             persons += batch.len() as u64;
             let rows: Vec<ScoreRow> = batch
                 .par_iter()
-                .map(|p| ctx.score_with(&scorer.engine, p, as_of))
+                .map(|p| ctx.score_with(scorer, p, as_of))
                 .collect();
             scoring += t2.elapsed();
             if write_tx.send(rows).is_err() {

@@ -50,6 +50,7 @@ pub(crate) fn store_records(
     rows: &[NewRecord],
     change: &Change<'_>,
     models: &[String],
+    catalogue: i64,
 ) -> Result<Stored, JobError> {
     if rows.is_empty() {
         return Ok(Stored {
@@ -70,6 +71,16 @@ pub(crate) fn store_records(
             name: r.name.as_deref(),
         })
         .collect();
+    // The rows were validated against catalogue version `catalogue`; one
+    // published since may not accept them (on PostgreSQL the read holds
+    // publications back until this unit of work ends).
+    let in_force = tx.data_numbers()?.0;
+    if in_force != catalogue && in_force != 0 {
+        return Err(JobError::CatalogueChanged {
+            validated: catalogue,
+            in_force,
+        });
+    }
     let person_ids = tx.resolve_people(&people)?;
 
     let mut cases: Vec<(&str, &str)> = rows
@@ -179,6 +190,7 @@ pub(crate) fn store_records(
                 content_hash: &hashes[i],
                 status,
                 source_version: r.source_version,
+                catalogue_version: catalogue.max(1),
             }
         })
         .collect();

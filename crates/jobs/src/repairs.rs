@@ -58,6 +58,7 @@ pub fn options_on(
     let found = resident.find(ctx, &mut *tx)?;
     let mut out = Vec::new();
     if let Some(person_id) = found {
+        let catalogue = ctx.catalogue();
         let records = current_records(ctx, &mut *tx, person_id)?;
         let pending: Vec<i64> = tx
             .repairs(&RepairFilter {
@@ -70,12 +71,12 @@ pub fn options_on(
             .map(|r| r.record_id)
             .collect();
         for r in &records {
-            let Some(a) = repair::assess(&ctx.catalogue, r, &records, today) else {
+            let Some(a) = repair::assess(&catalogue, r, &records, today) else {
                 continue;
             };
             out.push(RepairOption {
                 record_id: r.id,
-                item: ctx.catalogue.items[r.item].code.clone(),
+                item: catalogue.items[r.item].code.clone(),
                 level: a.reach.level,
                 repairable_from: a.reach.repairable_from,
                 needs_commitment: a.needs_commitment,
@@ -150,7 +151,7 @@ pub fn apply_on(
         let Some(record) = records.iter().find(|r| r.id == head.id) else {
             return Ok(Err(ApplyError::NotRepairable(record_id)));
         };
-        let refusal = repair::may_apply(&ctx.catalogue, record, &records, today).err();
+        let refusal = repair::may_apply(&ctx.catalogue(), record, &records, today).err();
         if refusal == Some(Refusal::NotRepairable) {
             return Ok(Err(ApplyError::NotRepairable(record_id)));
         }

@@ -25,10 +25,7 @@ pub(crate) fn rescore(
     }
     for s in scorers {
         let loaded = tx.load_people(people, &s.model.version)?;
-        let rows: Vec<_> = loaded
-            .iter()
-            .map(|p| ctx.score_with(&s.engine, p, as_of))
-            .collect();
+        let rows: Vec<_> = loaded.iter().map(|p| ctx.score_with(s, p, as_of)).collect();
         let stamp = s.stamp(as_of);
         let changes = tx.save_scores(&rows, &stamp, change.cause)?;
         let mut audit = ScoreAudit::new(change, &stamp);

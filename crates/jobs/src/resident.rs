@@ -88,16 +88,12 @@ pub(crate) fn current_records<T: ReadTx + ?Sized>(
     heads.sort_by_key(|r| r.id);
     Ok(heads
         .into_iter()
-        .filter_map(|r| decode(&ctx.catalogue, ctx.items(), &r))
+        .filter_map(|r| decode(&ctx.catalogue(), &r))
         .collect())
 }
 
-fn decode(
-    catalogue: &Catalogue,
-    items: &std::collections::HashMap<String, usize>,
-    r: &chengxin_store::StoredRecord,
-) -> Option<Record> {
-    let &idx = items.get(&r.item)?;
+fn decode(catalogue: &Catalogue, r: &chengxin_store::StoredRecord) -> Option<Record> {
+    let idx = catalogue.position(&r.item)?;
     let fields = catalogue.items[idx]
         .decode_stored(&r.fields.to_string())
         .map_err(|e| tracing::warn!(record = r.id, error = %e, "stored record does not decode"))

@@ -20,6 +20,8 @@ pub struct Explained {
     /// The model in force the evaluation is under.
     pub model: StoredModel,
     pub(crate) engine: Arc<Engine>,
+    /// The catalogue the records were decoded with.
+    pub(crate) catalogue: Arc<chengxin_domain::Catalogue>,
     pub(crate) input: PersonInput,
     pub as_of: Date,
     /// The stored current score under the model in force, if any.
@@ -47,11 +49,15 @@ pub(crate) fn load(
     let Some(person_id) = tx.find_person(&index)? else {
         return Ok(None);
     };
-    let Scorer { model, engine } = ctx.active(&mut *tx)?;
+    let Scorer {
+        model,
+        engine,
+        catalogue,
+    } = ctx.active(&mut *tx)?;
     let Some(raw) = tx.load_people(&[person_id], &model.version)?.pop() else {
         return Ok(None);
     };
-    let input = crate::decode_person(&ctx.catalogue, ctx.items(), &raw);
+    let input = crate::decode_person(&catalogue, &raw);
     Ok(Some(Explained {
         person_id,
         index: index.to_vec(),
@@ -68,6 +74,7 @@ pub(crate) fn load(
         },
         model,
         engine,
+        catalogue,
         input,
         as_of,
     }))

@@ -112,7 +112,7 @@ fn report(r: SubmittedRecord, evidence: &[EvidenceRef]) -> Report {
 
 /// The items residents may report, in catalogue order.
 pub fn reportable_items(ctx: &Context) -> Vec<String> {
-    ctx.catalogue
+    ctx.catalogue()
         .items
         .iter()
         .filter(|i| i.self_reportable)
@@ -138,7 +138,8 @@ pub fn submit(
             source_id: None,
         })
     };
-    match self_reportable(&ctx.catalogue, item) {
+    let catalogue = ctx.catalogue_now()?;
+    match self_reportable(&catalogue, item) {
         None => {
             return Err(invalid(
                 "unknown_item",
@@ -158,7 +159,7 @@ pub fn submit(
         "fields": fields,
     });
     let validator = Validator::for_unit(
-        ctx.catalogue.clone(),
+        std::sync::Arc::clone(&catalogue),
         RESIDENT_SOURCE,
         reportable_items(ctx),
     );
@@ -199,6 +200,7 @@ pub fn submit(
             std::slice::from_ref(&record),
             &change,
             &versions(&scorers),
+            catalogue.number,
         )?;
         let r = stored
             .results

@@ -72,7 +72,7 @@ pub fn add_unit(
         ));
     }
     for i in items {
-        if ctx.catalogue.item(i).is_none() {
+        if ctx.catalogue().item(i).is_none() {
             return Err(JobError::Invalid(format!(
                 "there is no catalogue item `{i}`"
             )));

@@ -113,6 +113,8 @@ error_table! {
         "The self-report or objection has no evidence file with this SHA-256.";
     CommitmentAlreadyActive = "commitment_already_active", CONFLICT, "Commitment already active",
         "The resident already has an active commitment to this template; it can be signed again once that one is fulfilled, breached or expired.";
+    TemplateRetired = "template_retired", CONFLICT, "Commitment template retired",
+        "The agency retired this commitment template: it takes no new signatures (commitments already signed stay valid to the end of their term).";
     SelfReportAlreadyDecided = "self_report_already_decided", CONFLICT, "Self-report already decided",
         "The self-report was already verified or rejected; a decision is final.";
     ObjectionNotFound = "objection_not_found", NOT_FOUND, "Objection not found",

@@ -74,6 +74,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::me_data::access_log))
         .routes(routes!(routes::me_data::export))
         .routes(routes!(routes::me_commitments::list_templates))
+        .routes(routes!(routes::catalogue::get_catalogue))
         .routes(routes!(
             routes::me_commitments::sign,
             routes::me_commitments::list

@@ -41,6 +41,7 @@ fn openapi_lists_every_endpoint() {
         "GET /api/v1/audit/checkpoint",
         "GET /api/v1/me",
         "GET /api/v1/commitment-templates",
+        "GET /api/v1/catalogue",
         "POST /api/v1/me/commitments",
         "GET /api/v1/me/commitments",
         "POST /api/v1/me/self-reports",

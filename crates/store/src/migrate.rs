@@ -65,6 +65,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0014_daily.sql"),
     },
     Migration {
+        version: 15,
+        sql: include_str!("../migrations/sqlite/0015_catalogue_versions.sql"),
+    },
+    Migration {
         version: 16,
         sql: include_str!("../migrations/sqlite/0016_parties_authorisations.sql"),
     },
@@ -135,6 +139,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 14,
         sql: include_str!("../migrations/postgres/0014_daily.sql"),
+    },
+    Migration {
+        version: 15,
+        sql: include_str!("../migrations/postgres/0015_catalogue_versions.sql"),
     },
     Migration {
         version: 16,

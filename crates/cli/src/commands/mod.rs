@@ -12,12 +12,14 @@ mod scenario;
 mod score;
 mod serve;
 mod staff;
+mod versions;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use chengxin_domain::Model;
+use chengxin_jobs::catalogue::Kind;
 use chengxin_jobs::Context;
 
 use crate::args::{Cli, Command};
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Daily(a) => daily::run(&open(&cli.db)?, &a),
         Command::Score(a) => score::run(&open(&cli.db)?, &a),
         Command::Model(m) => model::run(&open(&cli.db)?, m),
+        Command::Catalogue(c) => versions::run(&open(&cli.db)?, Kind::Catalogue, c),
+        Command::Templates(c) => versions::run(&open(&cli.db)?, Kind::Templates, c),
         Command::Serve(a) => serve::run(
             Arc::new(open(&cli.db)?),
             serve::ServeOptions {

@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ModelCommand::Validate { file } => {
             let text = read(&file)?;
-            match Model::parse(&text, &ctx.catalogue) {
+            match Model::parse(&text, &*ctx.catalogue_now()?) {
                 Ok(m) => {
                     println!(
                         "ok: model {} ({} indicators, hash {})",
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             movers,
             json,
         } => {
-            let model = Model::parse(&read(&file)?, &ctx.catalogue)?;
+            let model = Model::parse(&read(&file)?, &*ctx.catalogue_now()?)?;
             let as_of = as_of.unwrap_or_else(chengxin_jobs::today);
             let sim = chengxin_jobs::simulate(ctx, &model, as_of, movers)?;
             if json {
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             let as_of = as_of.unwrap_or_else(chengxin_jobs::today);
             let s = chengxin_jobs::publish(ctx, &text, effective, as_of, &bar)?;
             bar.finish();
-            let m = Model::parse(&text, &ctx.catalogue)?;
+            let m = Model::parse(&text, &*ctx.catalogue_now()?)?;
             println!(
                 "published model {} effective {effective}: {} people rescored in {:.1} s ({} changed)",
                 m.version(),

@@ -180,11 +180,9 @@ mod tests {
 
     #[test]
     fn a_not_before_must_name_an_earlier_date() {
-        let bad = include_str!("../../data/catalogue-2026.1.json").replace(
-            r#""not_before": "listed_on""#,
-            r#""not_before": "list_type""#,
-        );
-        let templates = include_str!("../../data/templates-2026.1.json");
-        assert!(Catalogue::from_json(&bad, templates).is_err());
+        let bad = include_str!("../../data/catalogue/2026.1.toml")
+            .replace(r#"not_before = "listed_on""#, r#"not_before = "list_type""#);
+        let e = super::super::versions::CatalogueDoc::parse(&bad).unwrap_err();
+        assert!(e.0.iter().any(|i| i.message.contains("not_before")), "{e}");
     }
 }

@@ -17,7 +17,7 @@ pub(super) fn check_header(doc: &ModelDoc, catalogue: &Catalogue, issues: &mut V
             message: "must not be empty".into(),
         });
     }
-    if doc.catalogue != catalogue.version {
+    if doc.catalogue != catalogue.version && !catalogue.lineage.contains(&doc.catalogue) {
         issues.push(ModelIssue {
             path: "catalogue".into(),
             message: format!(

@@ -9,7 +9,7 @@ use super::ModelIssue;
 ///
 /// Optional keys the document leaves out are absent from `known` too, which
 /// is right: such a key is absent from `input` as well, or it would have been read.
-pub(super) fn unknown_keys(
+pub(crate) fn unknown_keys(
     path: &str,
     input: &toml::Value,
     known: &serde_json::Value,

@@ -72,7 +72,7 @@ pub(crate) fn build(ctx: &Context, x: &Explained, as_of: Date) -> Result<Vec<Own
         .records
         .iter()
         .map(|r| {
-            let item = ctx.catalogue.item(&r.item);
+            let item = x.catalogue.item(&r.item);
             let basic = item.is_some_and(|i| i.category == Category::Basic);
             OwnRecord {
                 id: r.id,

@@ -123,13 +123,13 @@ pub fn evaluate(
 
 /// The what-if lines of an explanation: repair of each counting record
 /// repair can reach, then fulfilment of each running commitment.
-pub fn what_if(ctx: &Context, x: &Explained) -> Vec<WhatIf> {
+pub fn what_if(_ctx: &Context, x: &Explained) -> Vec<WhatIf> {
     let as_of = x.as_of;
     let commitments = x.engine.commitments(&x.input, as_of);
     let mut out = Vec::new();
     for r in x.input.records.iter().filter(|r| r.status.counts()) {
         // The repair workflow's own rule (what an application would meet).
-        let Some(a) = repair::assess(&ctx.catalogue, r, &x.input.records, as_of) else {
+        let Some(a) = repair::assess(&x.catalogue, r, &x.input.records, as_of) else {
             continue;
         };
         let mut input = x.input.clone();

@@ -169,7 +169,7 @@ fn reads_are_audited_and_name_the_operator() {
         let stranger = id_number("330602", "19900101", 99);
         assert!(explain(&c, &stranger, AS_OF).unwrap().is_none());
         audit::record_not_found(&c, c.actor(), &stranger, None, "score explanation").unwrap();
-        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue).unwrap();
+        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue()).unwrap();
         let sim = simulate(&c, &model, AS_OF, 3).unwrap();
         let log = entries(&c);
         let index = c.store.keys().blind_index(stranger.as_str().as_bytes());

@@ -202,7 +202,7 @@ fn simulate_then_publish_switches_model_and_rescoring() {
     for db in backends() {
         let c = ctx(&db);
         run_import(&c, &data, Format::Jsonl);
-        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue).unwrap();
+        let model = chengxin_domain::Model::parse(&candidate_model(), &c.catalogue()).unwrap();
         let sim = simulate(&c, &model, AS_OF, 5).unwrap();
         let (old, new): (u64, u64) = sim
             .grades

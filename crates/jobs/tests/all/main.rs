@@ -6,6 +6,7 @@ mod audit;
 mod authorisations;
 mod batches;
 mod calendar;
+mod catalogue;
 mod certificates;
 mod daily;
 mod input;

@@ -104,7 +104,7 @@ fn signing_a_commitment_scores_it_and_a_penalty_breaches_it() {
         let (a, b) = (person(1), person(2));
         assert_eq!(score(&ctx, &a), 600, "{}", db.url);
 
-        let templates = commitments::templates(&ctx);
+        let templates = commitments::templates(&ctx).unwrap();
         assert_eq!(
             templates
                 .iter()

@@ -127,15 +127,15 @@ impl ToSchema for SignInput {}
     get,
     path = "/api/v1/commitment-templates",
     tag = super::RESIDENTS_TAG,
-    responses((status = 200, description = "Every template in force, by code.", body = [TemplateBody])),
+    responses((status = 200, description = "Every template of the templates version in force that takes signatures (retired ones are left out), by code.", body = [TemplateBody])),
 )]
-pub async fn list_templates(State(state): State<AppState>) -> Json<Vec<TemplateBody>> {
-    Json(
-        commitments::templates(&state.ctx)
-            .into_iter()
-            .map(TemplateBody::from)
-            .collect(),
-    )
+pub async fn list_templates(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<TemplateBody>>, ApiError> {
+    let templates = super::read_own(&state, commitments::templates).await?;
+    Ok(Json(
+        templates.into_iter().map(TemplateBody::from).collect(),
+    ))
 }
 
 /// Signs a commitment today; the resident is rescored before the answer.
@@ -150,7 +150,7 @@ pub async fn list_templates(State(state): State<AppState>) -> Json<Vec<TemplateB
         (status = 401, description = RESIDENT_401, body = Problem, content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"chengxin\"`, with `error=\"invalid_token\"` when a token was refused"))),
         (status = 400, description = "`unreadable_input`: the body could not be read.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`commitment_already_active`: a signature of this template is still active.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`commitment_already_active`: a signature of this template is still active; `template_retired`: the template takes no new signatures.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`unknown_template`: no such template; `malformed_json`, `invalid_utf8`, `missing_field`, `invalid_field`, `unknown_field`: the body is not `{\"template\": \"…\"}`.", body = Problem, content_type = "application/problem+json"),
@@ -174,6 +174,7 @@ pub async fn sign(
                 ErrorCode::UnknownTemplate,
                 format!("there is no commitment template `{t}` (GET /api/v1/commitment-templates lists them)"),
             ),
+            e @ SignError::Retired(_) => ApiError::new(ErrorCode::TemplateRetired, e.to_string()),
             e @ SignError::AlreadyActive { .. } => {
                 ApiError::new(ErrorCode::CommitmentAlreadyActive, e.to_string())
             }

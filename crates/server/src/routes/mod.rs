@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod batches;
+pub mod catalogue;
 pub mod certificates;
 pub mod health;
 pub mod me;

@@ -5,6 +5,7 @@ mod auth;
 mod authorisations;
 mod batches;
 mod bounded;
+mod catalogue;
 mod certificates;
 mod commitments;
 mod demo_idp;

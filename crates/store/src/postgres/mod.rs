@@ -22,6 +22,7 @@
 
 mod audit;
 mod calendar;
+mod catalogue;
 mod certificates;
 mod conn;
 mod copy;

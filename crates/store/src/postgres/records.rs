@@ -163,11 +163,12 @@ pub(super) fn insert(conn: &mut Conn, rows: &[NewVersion<'_>]) -> Result<Vec<i64
             Some(n) => copy.plain(n),
             None => copy.null(),
         };
+        copy.plain(v.catalogue_version);
         copy.end_row();
     }
     copy.send(
         conn,
-        "records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version)",
+        "records (id, person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version, catalogue_version)",
     )?;
     Ok(ids)
 }
@@ -189,14 +190,15 @@ fn insert_small(conn: &mut Conn, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
     let hash: Vec<&[u8]> = rows.iter().map(|r| r.content_hash).collect();
     let status: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
     let sv: Vec<Option<i64>> = rows.iter().map(|r| r.source_version).collect();
+    let cv: Vec<i64> = rows.iter().map(|r| r.catalogue_version).collect();
     let mut ids: Vec<i64> = conn
         .query(
-            "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version)
-             SELECT p, u, s, v, i, d::date, f, h, st, sv
+            "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, source_version, catalogue_version)
+             SELECT p, u, s, v, i, d::date, f, h, st, sv, cv
              FROM unnest($1::int8[], $2::text[], $3::text[], $4::int4[], $5::text[], $6::text[],
-                         $7::text[], $8::bytea[], $9::text[], $10::int8[]) WITH ORDINALITY AS x(p, u, s, v, i, d, f, h, st, sv, o)
+                         $7::text[], $8::bytea[], $9::text[], $10::int8[], $11::int8[]) WITH ORDINALITY AS x(p, u, s, v, i, d, f, h, st, sv, cv, o)
              ORDER BY o RETURNING id",
-            &[&person, &unit, &source, &version, &item, &date, &fields, &hash, &status, &sv],
+            &[&person, &unit, &source, &version, &item, &date, &fields, &hash, &status, &sv, &cv],
         )?
         .iter()
         .map(|r| r.try_get(0))

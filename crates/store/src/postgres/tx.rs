@@ -7,8 +7,8 @@ use chengxin_domain::publication::ModelStatus;
 
 use super::conn::Manager;
 use super::{
-    audit, calendar, certificates, daily, models, objections, parties, people, read, records,
-    repairs, rotation, scenarios, scores, staff, submissions, units,
+    audit, calendar, catalogue, certificates, daily, models, objections, parties, people, read,
+    records, repairs, rotation, scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -554,6 +554,29 @@ impl CertificatesWrite for PgTx<'_> {
     }
     fn put_partner(&mut self, partner: &PartnerRow) -> Result<bool> {
         certificates::put_partner(&mut self.conn, partner)
+    }
+}
+impl CatalogueRead for PgTx<'_> {
+    fn data_versions(&mut self, kind: DataKind) -> Result<Vec<DataVersionRow>> {
+        catalogue::versions(&mut self.conn, kind)
+    }
+    fn data_in_force(&mut self, kind: DataKind) -> Result<Option<DataVersionRow>> {
+        catalogue::in_force(&mut self.conn, kind)
+    }
+    fn data_numbers(&mut self) -> Result<(i64, i64)> {
+        catalogue::numbers(&mut self.conn)
+    }
+    fn record_fields_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<RecordFieldsRow>> {
+        catalogue::fields_after(&mut self.conn, after_id, limit)
+    }
+}
+
+impl CatalogueWrite for PgTx<'_> {
+    fn lock_data_versions(&mut self) -> Result<()> {
+        catalogue::lock(&mut self.conn)
+    }
+    fn insert_data_version(&mut self, row: &DataVersionRow) -> Result<bool> {
+        catalogue::insert(&mut self.conn, row)
     }
 }
 

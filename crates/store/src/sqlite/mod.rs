@@ -15,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 mod audit;
 mod calendar;
+mod catalogue;
 mod certificates;
 mod daily;
 mod models;

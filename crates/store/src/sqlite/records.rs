@@ -74,8 +74,8 @@ pub(super) fn of_person(conn: &Connection, person_id: i64) -> Result<Vec<StoredR
 
 pub(super) fn insert(conn: &Connection, rows: &[NewVersion<'_>]) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at, source_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO records (person_id, unit, source_id, version, item, record_date, fields, content_hash, status, received_at, source_version, catalogue_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let now = now_text();
     let mut ids = Vec::with_capacity(rows.len());
@@ -91,7 +91,8 @@ pub(super) fn insert(conn: &Connection, rows: &[NewVersion<'_>]) -> Result<Vec<i
             v.content_hash,
             v.status.as_str(),
             now,
-            v.source_version
+            v.source_version,
+            v.catalogue_version
         ])?;
         ids.push(conn.last_insert_rowid());
     }

@@ -12,8 +12,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
-    audit, calendar, certificates, daily, models, objections, parties, people, records, repairs,
-    rotation, scenarios, scores, staff, submissions, units,
+    audit, calendar, catalogue, certificates, daily, models, objections, parties, people, records,
+    repairs, rotation, scenarios, scores, staff, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -567,6 +567,29 @@ impl CertificatesWrite for SqliteTx<'_> {
     }
     fn put_partner(&mut self, partner: &PartnerRow) -> Result<bool> {
         certificates::put_partner(&self.conn, partner)
+    }
+}
+impl CatalogueRead for SqliteTx<'_> {
+    fn data_versions(&mut self, kind: DataKind) -> Result<Vec<DataVersionRow>> {
+        catalogue::versions(&self.conn, kind)
+    }
+    fn data_in_force(&mut self, kind: DataKind) -> Result<Option<DataVersionRow>> {
+        catalogue::in_force(&self.conn, kind)
+    }
+    fn data_numbers(&mut self) -> Result<(i64, i64)> {
+        catalogue::numbers(&self.conn)
+    }
+    fn record_fields_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<RecordFieldsRow>> {
+        catalogue::fields_after(&self.conn, after_id, limit)
+    }
+}
+
+impl CatalogueWrite for SqliteTx<'_> {
+    fn lock_data_versions(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn insert_data_version(&mut self, row: &DataVersionRow) -> Result<bool> {
+        catalogue::insert(&self.conn, row)
     }
 }
 

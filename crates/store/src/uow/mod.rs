@@ -15,6 +15,7 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 
 mod calendar;
+mod catalogue;
 mod certificates;
 mod daily;
 mod keys;
@@ -26,6 +27,7 @@ mod staff;
 mod submissions;
 
 pub use calendar::*;
+pub use catalogue::*;
 pub use certificates::*;
 pub use daily::*;
 pub use keys::*;
@@ -120,6 +122,8 @@ pub struct NewVersion<'a> {
     pub status: RecordStatus,
     /// The unit's own version number, if it sent one.
     pub source_version: Option<i64>,
+    /// The catalogue version the record was validated against.
+    pub catalogue_version: i64,
 }
 
 /// A record version moving to another state.
@@ -328,6 +332,7 @@ pub trait ReadTx:
     + PartiesRead
     + ScenariosRead
     + CertificatesRead
+    + CatalogueRead
 {
 }
 
@@ -346,6 +351,7 @@ pub trait WriteTx:
     + CalendarWrite
     + DailyWrite
     + StaffWrite
+    + CatalogueWrite
     + KeysWrite
     + ObjectionsWrite
     + RepairsWrite
