@@ -413,33 +413,19 @@ pub fn result(
     now: Timestamp,
 ) -> Result<Answer, AuthError> {
     let today = civil_day(now);
-    let actor = party.actor();
+    let used = Use {
+        party,
+        id,
+        request_id,
+        now,
+        what: "result",
+    };
     write(&*ctx.store, |tx| {
-        let row = match tx.authorisation(id)? {
-            Some(a) if a.party_id == party.id => a,
-            _ => return Ok(Err(Refusal::NotFound.into())),
+        let (row, wanted) = match checked_use(tx, &used, |grant| Ok(wanted.unwrap_or(grant.scope)))?
+        {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
         };
-        let grant = grant_of(&row)?;
-        let wanted = wanted.unwrap_or(grant.scope);
-        let purpose = purpose_label(&row.purpose);
-        if let Err(r) = grant.check_use(wanted, now.as_second(), today) {
-            if r != Refusal::NotFound {
-                let index = index_of(tx, row.person_id)?;
-                tx.append_audit(vec![event(
-                    &actor,
-                    "authorisation.use_refused",
-                    Some(row.id),
-                    &index,
-                    request_id,
-                    serde_json::json!({"purpose": purpose, "scope": wanted.to_string(), "refusal": format!("{r:?}")}),
-                )]);
-                return Ok(Err(r.into()));
-            }
-            return Ok(Err(r.into()));
-        }
-        if !tx.count_authorisation_use(row.id, row.uses)? {
-            return Ok(Err(Refusal::Exhausted.into()));
-        }
         let scorer = ctx
             .in_play(tx)?
             .into_iter()
@@ -458,15 +444,6 @@ pub fn result(
             Scope::Threshold(n) => meets(score, n),
             _ => false,
         };
-        let index = index_of(tx, row.person_id)?;
-        tx.append_audit(vec![event(
-            &actor,
-            "authorisation.used",
-            Some(row.id),
-            &index,
-            request_id,
-            serde_json::json!({"purpose": purpose, "scope": wanted.to_string(), "use": row.uses + 1}),
-        )]);
         Ok(Ok(Answer {
             scope: wanted,
             as_of: today,
@@ -478,6 +455,70 @@ pub fn result(
             met,
         }))
     })?
+}
+
+/// One use of an authorisation by its party: which, when, and what for
+/// (`result`, `certificate`, `scenario`: named in the audit entry).
+pub(crate) struct Use<'a> {
+    pub party: &'a Party,
+    pub id: i64,
+    pub request_id: Option<&'a str>,
+    pub now: Timestamp,
+    pub what: &'a str,
+}
+
+/// Checks and counts one use inside the caller's unit of work: another
+/// party's (or no) authorisation is not found; a refusal is audited; the
+/// count moves only while `uses` is what was read, so it never passes
+/// `max_uses`; the use is audited with the party's purpose. `wanted` says
+/// which answer the use gives (from the grant, or an error of its own).
+/// On success: the authorisation and the scope answered.
+pub(crate) fn checked_use(
+    tx: &mut dyn WriteTx,
+    used: &Use<'_>,
+    wanted: impl FnOnce(&Grant) -> Result<Scope, AuthError>,
+) -> Result<Result<(AuthorisationRow, Scope), AuthError>, JobError> {
+    let today = civil_day(used.now);
+    let actor = used.party.actor();
+    let row = match tx.authorisation(used.id)? {
+        Some(a) if a.party_id == used.party.id => a,
+        _ => return Ok(Err(Refusal::NotFound.into())),
+    };
+    let grant = grant_of(&row)?;
+    let wanted = match wanted(&grant) {
+        Ok(w) => w,
+        Err(AuthError::Job(e)) => return Err(e),
+        Err(e) => return Ok(Err(e)),
+    };
+    let purpose = purpose_label(&row.purpose);
+    if let Err(r) = grant.check_use(wanted, used.now.as_second(), today) {
+        if r == Refusal::NotFound {
+            return Ok(Err(r.into()));
+        }
+        let index = index_of(tx, row.person_id)?;
+        tx.append_audit(vec![event(
+            &actor,
+            "authorisation.use_refused",
+            Some(row.id),
+            &index,
+            used.request_id,
+            serde_json::json!({"purpose": purpose, "scope": wanted.to_string(), "use_for": used.what, "refusal": format!("{r:?}")}),
+        )]);
+        return Ok(Err(r.into()));
+    }
+    if !tx.count_authorisation_use(row.id, row.uses)? {
+        return Ok(Err(Refusal::Exhausted.into()));
+    }
+    let index = index_of(tx, row.person_id)?;
+    tx.append_audit(vec![event(
+        &actor,
+        "authorisation.used",
+        Some(row.id),
+        &index,
+        used.request_id,
+        serde_json::json!({"purpose": purpose, "scope": wanted.to_string(), "use_for": used.what, "use": row.uses + 1}),
+    )]);
+    Ok(Ok((row, wanted)))
 }
 
 /// Where an authorisation stands (for tests and the CLI).

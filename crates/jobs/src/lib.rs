@@ -65,6 +65,7 @@ pub mod keys;
 pub mod me;
 pub mod objections;
 pub mod parties;
+pub mod party_uses;
 pub mod push;
 pub mod repairs;
 pub mod resident;

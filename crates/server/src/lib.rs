@@ -104,6 +104,8 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::me_authorisations::revoke))
         .routes(routes!(routes::party::redeem))
         .routes(routes!(routes::party::result))
+        .routes(routes!(routes::party_uses::certificate))
+        .routes(routes!(routes::party_uses::scenario))
         .routes(routes!(routes::scenarios::list))
         .routes(routes!(routes::scenarios::mine))
         .routes(routes!(

@@ -70,6 +70,8 @@ fn openapi_lists_every_endpoint() {
         "DELETE /api/v1/me/authorisations/{id}",
         "POST /api/v1/party/authorisations/redeem",
         "GET /api/v1/party/authorisations/{id}/result",
+        "POST /api/v1/party/authorisations/{id}/certificate",
+        "GET /api/v1/party/authorisations/{id}/scenarios/{code}",
         "GET /api/v1/scenarios",
         "GET /api/v1/me/scenarios",
         "POST /api/v1/staff/scenarios",

@@ -14,6 +14,7 @@ pub mod me_objections;
 pub mod me_repairs;
 pub mod me_self_reports;
 pub mod party;
+pub mod party_uses;
 pub mod records;
 pub mod scenarios;
 pub mod staff;

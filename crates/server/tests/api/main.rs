@@ -15,6 +15,7 @@ mod input;
 mod me;
 mod me_data;
 mod objections;
+mod party_uses;
 mod records;
 mod repairs;
 mod scenarios;
