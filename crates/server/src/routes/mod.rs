@@ -21,6 +21,7 @@ pub mod staff;
 pub mod staff_objections;
 pub mod staff_repairs;
 pub mod staff_scenarios;
+pub mod staff_self_reports;
 pub mod unit_objections;
 pub mod unit_self_reports;
 

@@ -115,14 +115,42 @@ pub async fn queue(
     RequestId(request_id): RequestId,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<ReportBody>>, ApiError> {
+    queue_for(state, Decider::Unit(unit), request_id, query).await
+}
+
+/// Who decides, owned (a handler hands it to a blocking task).
+pub(crate) enum Decider {
+    Unit(chengxin_jobs::units::Unit),
+    /// A reviewer, as the audit log names them.
+    Staff(String),
+}
+
+impl Decider {
+    fn verifier<'a>(&'a self, request_id: &'a str) -> Verifier<'a> {
+        match self {
+            Decider::Unit(unit) => Verifier::Unit {
+                unit,
+                request_id: Some(request_id),
+            },
+            Decider::Staff(actor) => Verifier::Staff {
+                actor,
+                request_id: Some(request_id),
+            },
+        }
+    }
+}
+
+/// The queue `who` may see, as `query` narrows it.
+pub(crate) async fn queue_for(
+    state: AppState,
+    who: Decider,
+    request_id: String,
+    query: Option<String>,
+) -> Result<Json<Vec<ReportBody>>, ApiError> {
     let (status, after) = parse_query(query.as_deref().unwrap_or_default())?;
     let reports = state
         .blocking(move |ctx| {
-            let v = Verifier::Unit {
-                unit: &unit,
-                request_id: Some(&request_id),
-            };
-            self_reports::queue(ctx, v, status, after, PAGE)
+            self_reports::queue(ctx, who.verifier(&request_id), status, after, PAGE)
         })
         .await?
         .map_err(ApiError::internal)?;
@@ -154,15 +182,28 @@ pub async fn decide(
     PathParam(id): PathParam,
     JsonBody(body): JsonBody,
 ) -> Result<Json<DecidedBody>, ApiError> {
+    decide_for(state, Decider::Unit(unit), request_id, id, body).await
+}
+
+/// `who` decides report `id` as `body` says.
+pub(crate) async fn decide_for(
+    state: AppState,
+    who: Decider,
+    request_id: String,
+    id: String,
+    body: bytes::Bytes,
+) -> Result<Json<DecidedBody>, ApiError> {
     let (decision, reason) = parse_decision(&body)?;
     let id = report_id(&id)?;
     let decided = state
         .blocking(move |ctx| {
-            let v = Verifier::Unit {
-                unit: &unit,
-                request_id: Some(&request_id),
-            };
-            self_reports::decide(ctx, v, id, decision, reason.as_deref())
+            self_reports::decide(
+                ctx,
+                who.verifier(&request_id),
+                id,
+                decision,
+                reason.as_deref(),
+            )
         })
         .await?
         .map_err(|e| match e {
@@ -204,23 +245,29 @@ pub async fn evidence(
     RequestId(request_id): RequestId,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    evidence_for(state, Decider::Unit(unit), request_id, path).await
+}
+
+/// One evidence file of a report `who` may see.
+pub(crate) async fn evidence_for(
+    state: AppState,
+    who: Decider,
+    request_id: String,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<impl IntoResponse, ApiError> {
     let Path((id, sha256)) =
         path.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     let id = report_id(&id)?;
     let file = state
         .blocking(move |ctx| {
-            let v = Verifier::Unit {
-                unit: &unit,
-                request_id: Some(&request_id),
-            };
-            self_reports::evidence_file(ctx, v, id, &sha256)
+            self_reports::evidence_file(ctx, who.verifier(&request_id), id, &sha256)
         })
         .await?
         .map_err(ApiError::internal)?;
     let Some((media_type, content)) = file else {
         return Err(ApiError::new(
             ErrorCode::EvidenceNotFound,
-            "no such evidence file of a report among this unit's items",
+            "no such evidence file of a report the caller may see",
         ));
     };
     Ok((

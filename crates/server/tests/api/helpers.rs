@@ -220,6 +220,37 @@ impl TestApp {
     }
 
     /// `GET path` with a key.
+    /// Adds a staff member `name` with `role` and signs them in: their
+    /// session token.
+    pub async fn staff_token(&self, name: &str, role: chengxin_domain::staff::Role) -> String {
+        const PW: &str = "correct horse battery";
+        let n = name.to_owned();
+        self.run(move |ctx| {
+            chengxin_jobs::staff::add_staff(
+                ctx,
+                &n,
+                role,
+                PW,
+                "operator:test",
+                chengxin_jobs::staff::now(),
+            )
+        })
+        .await
+        .unwrap();
+        let res = self
+            .client
+            .post(self.url("/api/v1/staff/sessions"))
+            .json(&serde_json::json!({"name": name, "password": PW}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        res.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn get(&self, key: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

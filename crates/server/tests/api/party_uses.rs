@@ -6,7 +6,7 @@
 //! unknown scenario are not found; each use is in the resident's access log.
 
 use chengxin_domain::staff::Role;
-use chengxin_jobs::{certificates, parties, staff};
+use chengxin_jobs::{certificates, parties};
 use jiff::ToSpan;
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
@@ -14,30 +14,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_json, assert_problem, b03, id, TestApp};
 
-const PW: &str = "correct horse battery";
-
 fn day(n: i64) -> String {
     chengxin_jobs::today()
         .checked_add(n.days())
         .unwrap()
         .to_string()
-}
-
-async fn admin_token(app: &TestApp) -> String {
-    app.run(|ctx| staff::add_staff(ctx, "admin", Role::Admin, PW, "operator:test", staff::now()))
-        .await
-        .unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/v1/staff/sessions"))
-        .json(&json!({"name": "admin", "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_json(res, StatusCode::CREATED).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn post(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Response {
@@ -131,7 +112,7 @@ async fn certificates_and_scenarios_within_the_grant() {
         assert_json(app.push(&psb, &b03("a", &a)).await, StatusCode::CREATED).await;
         let token = app.resident_token(&a);
         let bank = party(&app, "SX-BANK").await;
-        let admin = admin_token(&app).await;
+        let admin = app.staff_token("admin", Role::Admin).await;
         for (code, minimum) in [
             ("HOTEL-A", json!({"min_grade": "A"})),
             ("BUS-600", json!({"min_score": 600})),

@@ -474,3 +474,100 @@ async fn bad_self_reports_are_refused_with_their_codes_and_store_nothing() {
     })
     .await;
 }
+
+/// The agency's side: a reviewer sees every reportable item's queue, reads
+/// the evidence and decides (audited with their name), and the report
+/// counts at once; an admin and an auditor are refused on each operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_decides_self_reports_and_other_roles_may_not() {
+    use chengxin_domain::staff::Role;
+    on_each_backend(|app| async move {
+        let a = id(73);
+        let (_, gov) = app.unit("SX-GOV", &["B03"]).await;
+        assert_json(app.push(&gov, &b03("h1", &a)).await, StatusCode::CREATED).await;
+        let ta = app.resident_token(&a);
+        let parts = [
+            text("item", "O02"),
+            text("fields", DONATION),
+            file("receipt.pdf", "application/pdf", PDF),
+        ];
+        let r = assert_json(submit(&app, &ta, &parts).await, StatusCode::CREATED).await;
+        let rid = r["id"].clone();
+        let reviewer = app.staff_token("zhao", Role::Reviewer).await;
+        let decide_as = |token: String, body: Value| {
+            let app = &app;
+            let rid = rid.clone();
+            async move {
+                app.client
+                    .post(app.url(&format!("/api/v1/staff/self-reports/{rid}/decision")))
+                    .header(AUTHORIZATION, format!("Bearer {token}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        for role in [Role::Admin, Role::Auditor] {
+            let t = app.staff_token(role.as_str(), role).await;
+            let q = app.get(&t, "/api/v1/staff/self-reports").await;
+            assert_problem(q, StatusCode::FORBIDDEN, "role_forbidden").await;
+            let d = decide_as(t.clone(), json!({"decision": "verified"})).await;
+            assert_problem(d, StatusCode::FORBIDDEN, "role_forbidden").await;
+        }
+        let q = assert_json(
+            app.get(&reviewer, "/api/v1/staff/self-reports").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(q.as_array().unwrap().len(), 1, "{q}");
+        assert_eq!(q[0]["id"], rid);
+        let sha = q[0]["evidence"][0]["sha256"].as_str().unwrap().to_owned();
+        let f = app
+            .get(
+                &reviewer,
+                &format!("/api/v1/staff/self-reports/{rid}/evidence/{sha}"),
+            )
+            .await;
+        assert_eq!(f.status(), StatusCode::OK);
+        assert_eq!(f.bytes().await.unwrap().as_ref(), PDF);
+        // A unit's key is no staff session.
+        let d = decide_as(gov.clone(), json!({"decision": "verified"})).await;
+        assert_eq!(d.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.stored_score(&a).await, Some(600));
+        let d = assert_json(
+            decide_as(reviewer.clone(), json!({"decision": "verified"})).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(d["status"], "verified");
+        assert!(
+            app.stored_score(&a).await > Some(600),
+            "{}: counts at once",
+            app.backend
+        );
+        let again = decide_as(
+            reviewer.clone(),
+            json!({"decision": "rejected", "reason": "重复"}),
+        )
+        .await;
+        assert_problem(again, StatusCode::CONFLICT, "self_report_already_decided").await;
+        let log = app
+            .run(|ctx| {
+                // Entries still pending are sealed into the chain first.
+                ctx.store.seal_audit().unwrap();
+                let mut tx = ctx.store.read().unwrap();
+                tx.audit_entries(0, 100_000).unwrap()
+            })
+            .await;
+        assert!(
+            log.iter()
+                .any(|e| e.event.actor == "staff:zhao" && e.event.action == "record.verified"),
+            "{}: the decision is audited with the reviewer: {:?}",
+            app.backend,
+            log.iter()
+                .map(|e| (&e.event.actor, &e.event.action))
+                .collect::<Vec<_>>()
+        );
+    })
+    .await;
+}
