@@ -18,6 +18,7 @@ mod objections;
 mod party_uses;
 mod records;
 mod repairs;
+mod role_matrix;
 mod scenarios;
 mod self_reports;
 mod service;
