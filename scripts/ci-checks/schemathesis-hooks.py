@@ -17,6 +17,7 @@ Schema can only name, not compute, so the fuzzer is taught them here:
 
 import datetime
 import json
+import tomllib
 import pathlib
 import re
 import uuid
@@ -58,7 +59,8 @@ schemathesis.openapi.format(
 )
 
 # Each item's own date field (its first date field), from the catalogue.
-CATALOGUE = json.load(open(pathlib.Path(__file__).resolve().parents[2] / "crates/domain/data/catalogue-2026.1.json"))
+with open(pathlib.Path(__file__).resolve().parents[2] / "crates/domain/data/catalogue/2026.1.toml", "rb") as f:
+    CATALOGUE = tomllib.load(f)
 RECORD_DATE = {
     item["code"]: next((f["name"] for f in item["fields"] if f["type"] == "date"), None)
     for item in CATALOGUE["items"]

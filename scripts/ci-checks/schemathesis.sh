@@ -51,8 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-items=$(python3 -c 'import json, sys; print(",".join(i["code"] for i in json.load(open(sys.argv[1]))["items"]))' \
-    crates/domain/data/catalogue-2026.1.json)
+items=$(python3 -c 'import tomllib, sys; print(",".join(i["code"] for i in tomllib.load(open(sys.argv[1], "rb"))["items"]))' \
+    crates/domain/data/catalogue/2026.1.toml)
 
 fuzz() { # database URL
     local db=$1 addr="" status=0
