@@ -21,6 +21,7 @@ pub const CERTIFICATES_TAG: &str = "certificates";
 
 /// A certificate to verify.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The certificate: a compact JWS.
     #[schema(

@@ -22,11 +22,24 @@ use crate::state::AppState;
 #[allow(dead_code)] // documents the body `parse_reply` reads
 pub struct ReplyRequest {
     /// Not blank, at most 2000 characters; seen by the agency's reviewer.
-    #[schema(
-        example = "经复核，该处罚决定已于2026年3月撤销，已撤回该信息",
-        max_length = 2000
-    )]
+    #[schema(schema_with = reply_text)]
     pub text: String,
+}
+
+/// The reply's text as the server checks it: not blank, no U+0000, at most
+/// 2000 characters.
+fn reply_text() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .description(Some(
+            "Not blank, at most 2000 characters; seen by the agency's reviewer.",
+        ))
+        .max_length(Some(2000))
+        .pattern(Some(crate::openapi::schema::non_blank_without_nul(Some(
+            2000,
+        ))))
+        .examples(["经复核，该处罚决定已于2026年3月撤销，已撤回该信息"])
+        .build()
 }
 
 /// The objections routed to the caller.
