@@ -243,6 +243,8 @@ error_table! {
         "The record is invalid for a reason without a more specific code.";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "Idempotency-Key reused",
         "The `Idempotency-Key` was already used by this unit with a different body.";
+    CatalogueChanged = "catalogue_changed", CONFLICT, "Catalogue changed",
+        "The agency published a new catalogue version while the records were being checked against the one before; nothing was stored. Send them again (after the seconds in `Retry-After`): they are checked against the version now in force.";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Internal error",
         "An unexpected failure. Details are logged under the `request_id`, never returned.";
     ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "Service unavailable",
@@ -404,6 +406,17 @@ impl ApiError {
         self
     }
 
+    /// A use case's failure: a catalogue published mid-request is 409
+    /// `catalogue_changed` (send again), anything else [`ApiError::internal`].
+    pub fn job(e: chengxin_jobs::JobError) -> ApiError {
+        match e {
+            e @ chengxin_jobs::JobError::CatalogueChanged { .. } => {
+                ApiError::new(ErrorCode::CatalogueChanged, e.to_string()).retry_after(1)
+            }
+            e => ApiError::internal(e),
+        }
+    }
+
     /// An unexpected failure: `cause` is logged (in the request's span, so with
     /// its id) and replaced by a generic detail.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
@@ -492,6 +505,20 @@ pub fn errors_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::response::IntoResponse;
+
+    #[test]
+    fn a_catalogue_published_mid_request_is_a_conflict_to_retry_not_a_500() {
+        let e = ApiError::job(chengxin_jobs::JobError::CatalogueChanged {
+            validated: 1,
+            in_force: 2,
+        });
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(res.headers()["retry-after"], "1");
+        let other = ApiError::job(chengxin_jobs::JobError::Invalid("x".into())).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 
     #[test]
     fn codes_serialize_as_their_names_and_round_trip() {

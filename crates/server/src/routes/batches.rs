@@ -422,7 +422,7 @@ fn batch_error(e: BatchError) -> ApiError {
             "this request's claim on the batch lapsed and another request took it over",
         )
         .retry_after(1),
-        BatchError::Job(e) => ApiError::internal(e),
+        BatchError::Job(e) => ApiError::job(e),
     }
 }
 

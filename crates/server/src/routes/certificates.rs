@@ -108,6 +108,6 @@ pub fn cert_error(e: CertError) -> ApiError {
             )
         }
         CertError::Invalid(msg) => ApiError::new(ErrorCode::InvalidField, msg),
-        CertError::Job(e) => ApiError::internal(e),
+        CertError::Job(e) => ApiError::job(e),
     }
 }

@@ -178,7 +178,7 @@ pub async fn sign(
             e @ SignError::AlreadyActive { .. } => {
                 ApiError::new(ErrorCode::CommitmentAlreadyActive, e.to_string())
             }
-            SignError::Job(e) => ApiError::internal(e),
+            SignError::Job(e) => ApiError::job(e),
         })?;
     Ok((StatusCode::CREATED, Json(signed.into())))
 }

@@ -249,7 +249,7 @@ pub async fn apply(
                 format!("{e} (该信息已有待审核的信用修复申请)"),
             ),
             ApplyError::InvalidStatement(m) => ApiError::new(ErrorCode::InvalidField, m),
-            ApplyError::Job(e) => ApiError::internal(e),
+            ApplyError::Job(e) => ApiError::job(e),
         })?;
     Ok((
         StatusCode::CREATED,

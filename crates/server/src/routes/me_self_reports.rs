@@ -244,7 +244,7 @@ pub async fn submit(
                 ApiError::new(ErrorCode::ItemNotSelfReportable, e.to_string())
             }
             ReportError::Evidence(e) => ApiError::from_row_code(e.code(), e.to_string()),
-            ReportError::Job(e) => ApiError::internal(e),
+            ReportError::Job(e) => ApiError::job(e),
         })?;
     Ok((
         StatusCode::CREATED,

@@ -215,7 +215,7 @@ fn push_error(e: PushError) -> ApiError {
         e @ PushError::NotWithdrawable { .. } => {
             ApiError::new(ErrorCode::RecordNotWithdrawable, e.to_string())
         }
-        PushError::Job(e) => ApiError::internal(e),
+        PushError::Job(e) => ApiError::job(e),
     }
 }
 

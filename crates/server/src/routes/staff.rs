@@ -129,7 +129,7 @@ pub async fn sign_in(
                 format!("too many failed sign-ins; try again in {retry_after} s (登录失败次数过多，请稍后再试)"),
             )
             .retry_after(retry_after),
-            SignInError::Job(e) => ApiError::internal(e),
+            SignInError::Job(e) => ApiError::job(e),
         })?;
     Ok((
         StatusCode::CREATED,

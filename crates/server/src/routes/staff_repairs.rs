@@ -190,7 +190,7 @@ pub async fn decide(
                 ApiError::new(ErrorCode::RepairRecordChanged, e.to_string())
             }
             DecideError::InvalidReason(m) => ApiError::new(ErrorCode::InvalidField, m),
-            DecideError::Job(e) => ApiError::internal(e),
+            DecideError::Job(e) => ApiError::job(e),
         })?;
     Ok(Json(RepairDecidedBody {
         id: decided.id,

@@ -130,7 +130,7 @@ fn created_error(e: CreateError) -> ApiError {
             ApiError::new(code, errors.to_string())
         }
         e @ CreateError::Exists(_) => ApiError::new(ErrorCode::ScenarioExists, e.to_string()),
-        CreateError::Job(e) => ApiError::internal(e),
+        CreateError::Job(e) => ApiError::job(e),
     }
 }
 
@@ -246,7 +246,7 @@ pub async fn retire(
             e @ ScenarioError::AlreadyRetired(_) => {
                 ApiError::new(ErrorCode::ScenarioRetired, e.to_string())
             }
-            ScenarioError::Job(e) => ApiError::internal(e),
+            ScenarioError::Job(e) => ApiError::job(e),
         })?;
     Ok(Json(StaffScenarioBody::from(&retired)))
 }

@@ -214,7 +214,7 @@ pub(crate) async fn decide_for(
                 ApiError::new(ErrorCode::SelfReportAlreadyDecided, e.to_string())
             }
             DecideError::InvalidReason(m) => ApiError::new(ErrorCode::InvalidField, m),
-            DecideError::Job(e) => ApiError::internal(e),
+            DecideError::Job(e) => ApiError::job(e),
         })?;
     Ok(Json(DecidedBody {
         id: decided.id,
