@@ -170,13 +170,16 @@ PY
             db="${CHENGXIN_TEST_POSTGRES_URL%/*}/chengxin_me?sslmode=disable"; export CHENGXIN_DATA_KEY=0000000000000000000000000000000000000000000000000000000000000004
         fi
         $bin --db "$db" import "$data/p50k.jsonl" --as-of 2026-11-01 >/dev/null
-        rm -f "$data/tokens.txt"
+        rm -f "$data/tokens.txt" "$data/tokens.txt.party"
         target/release/examples/read_bench_server "$db" 127.0.0.1:18182 "$data/ids50k.txt" "$data/tokens.txt" 2000 2>/dev/null & pid=$!
-        for _ in $(seq 50); do [[ -s $data/tokens.txt ]] && curl -sf -o /dev/null http://127.0.0.1:18182/api/v1/health && break; sleep 0.2; done
+        for _ in $(seq 600); do [[ -s $data/tokens.txt.party ]] && curl -sf -o /dev/null http://127.0.0.1:18182/api/v1/health && break; sleep 0.2; done
         say "$backend: 32 connections, 15 s each, one server process"
         for path in /bench/bare /bench/me/score-unaudited /api/v1/me/score; do
             target/release/examples/read_load 127.0.0.1:18182 "$path" "$data/tokens.txt" 15 32
         done
+        # A party's answers under 2,000 redeemed score authorisations: each
+        # request checks the consent, counts the use and audits it.
+        target/release/examples/read_load 127.0.0.1:18182 '/api/v1/party/authorisations/{id}/result' "$data/tokens.txt.party" 15 32
         kill $pid; wait $pid 2>/dev/null || true
         $bin --db "$db" serve --demo --listen 127.0.0.1:18183 2>/dev/null & pid=$!
         for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18183/api/v1/health && break; sleep 0.2; done

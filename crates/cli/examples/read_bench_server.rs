@@ -8,8 +8,11 @@
 //!
 //! `read_bench_server DB_URL LISTEN IDS_FILE TOKENS_OUT [N]`: mints ID tokens
 //! from an in-process demo identity provider for the first N (default 2,000)
-//! ID numbers of IDS_FILE, writes them to TOKENS_OUT, then serves until
-//! killed. Keys as for every command (`CHENGXIN_DATA_KEY…`,
+//! ID numbers of IDS_FILE, writes them to TOKENS_OUT; registers a party and
+//! has each of those residents grant it a `score` authorisation, which it
+//! redeems, and writes `KEY AUTHORISATION_ID` lines to TOKENS_OUT.party (for
+//! `read_load` on `/api/v1/party/authorisations/{id}/result`); then serves
+//! until killed. Keys as for every command (`CHENGXIN_DATA_KEY…`,
 //! `CHENGXIN_AUDIT_KEY_FILE`). Never part of the product: only the
 //! benchmark script starts it.
 
@@ -42,6 +45,44 @@ async fn unaudited(
     Ok(Json(own.0.into_json()))
 }
 
+/// A party and one redeemed `score` authorisation per resident of `ids`:
+/// `KEY AUTHORISATION_ID` lines.
+fn party_grants(ctx: &Context, ids: &[IdNumber]) -> anyhow::Result<String> {
+    use chengxin_domain::authorisation::Scope;
+    use chengxin_jobs::authorisations::{grant, redeem, GrantRequest};
+    use chengxin_jobs::resident::Resident;
+    let code = format!("BENCH-P{}", std::process::id());
+    let (party, key) = chengxin_jobs::parties::add_party(
+        ctx,
+        &code,
+        "基准测试银行",
+        "bank",
+        &["loan_discount".into()],
+        "operator:bench",
+    )?;
+    let now = jiff::Timestamp::now();
+    let valid_until = chengxin_jobs::today().saturating_add(jiff::Span::new().days(300));
+    let req = GrantRequest {
+        party: code,
+        purpose: "loan_discount".into(),
+        scope: Scope::Score,
+        valid_until,
+        max_uses: None,
+    };
+    let mut out = String::new();
+    for id in ids {
+        let resident = Resident {
+            id_number: id,
+            name: None,
+            request_id: None,
+        };
+        let g = grant(ctx, resident, &req, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let r = redeem(ctx, &party, &g.code, None, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.push_str(&format!("{key} {}\n", r.authorisation_id));
+    }
+    Ok(out)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
@@ -58,12 +99,19 @@ fn main() -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let idp = Arc::new(DemoIdp::new(&format!("http://{addr}")));
         let mut tokens = String::new();
+        let mut ids = Vec::new();
         for line in std::fs::read_to_string(&args[3])?.lines().take(n) {
             let id = IdNumber::parse(line.trim()).map_err(|e| anyhow::anyhow!("{e}"))?;
             tokens.push_str(&idp.id_token(&id, None, None));
             tokens.push('\n');
+            ids.push(id);
         }
         std::fs::write(&args[4], tokens)?;
+        let grants = {
+            let ctx = Arc::clone(&ctx);
+            tokio::task::spawn_blocking(move || party_grants(&ctx, &ids)).await??
+        };
+        std::fs::write(format!("{}.party", args[4]), grants)?;
         let verifier = Verifier::new(vec![idp.trusted()], MIN_REFETCH).await?;
         let state = AppState::new(ctx).with_oidc(Arc::new(verifier));
         let bench = Router::new()

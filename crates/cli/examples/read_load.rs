@@ -1,7 +1,8 @@
 //! Load generator for read benchmarks: `CONNECTIONS` keep-alive connections
 //! each sending `GET PATH` back to back (closed loop) for `SECONDS`, with
 //! `Authorization: Bearer TOKEN` taken in turn from TOKEN_FILE (one token per
-//! line; `-` sends none). Prints requests/s and latency percentiles. No HTTP
+//! line; `-` sends none). Prints requests/s and latency percentiles. A PATH
+//! with `{id}` takes it from each line's second word (`TOKEN ID` lines). No HTTP
 //! library: plain HTTP/1.1 over TCP, as `push_load`.
 //!
 //! `read_load ADDR PATH TOKEN_FILE SECONDS [CONNECTIONS]`
@@ -54,7 +55,9 @@ fn main() {
                 let mut mine = Vec::new();
                 let mut stream = http::connect(&addr);
                 while !stop.load(Ordering::Relaxed) {
-                    let token = &tokens[next.fetch_add(1, Ordering::Relaxed) % tokens.len()];
+                    let line = &tokens[next.fetch_add(1, Ordering::Relaxed) % tokens.len()];
+                    let (token, id) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+                    let path = path.replace("{id}", id);
                     let t0 = Instant::now();
                     let auth = if token.is_empty() {
                         String::new()
