@@ -5,6 +5,7 @@ pub mod audit;
 pub mod batches;
 pub mod catalogue;
 pub mod certificates;
+pub(crate) mod decision;
 pub mod health;
 pub mod me;
 pub mod me_authorisations;

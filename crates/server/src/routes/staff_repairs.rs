@@ -121,7 +121,13 @@ pub async fn queue(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<RepairBody>>, ApiError> {
     let actor = me.require(Right::DecideRepairs)?.actor();
-    let (status, after) = parse_query(query.as_deref().unwrap_or_default())?;
+    let (status, after) = super::decision::queue_query(
+        query.as_deref().unwrap_or_default(),
+        ApplicationStatus::Pending,
+        ApplicationStatus::parse,
+        "pending, approved or rejected",
+        "an application id",
+    )?;
     let list = state
         .blocking(move |ctx| {
             let r = Reviewer {
@@ -171,7 +177,15 @@ pub async fn decide(
             format!("no repair application `{id}`"),
         )
     })?;
-    let (decision, reason) = parse_decision(&body)?;
+    let (decision, reason) = super::decision::decision_body(
+        &body,
+        &[
+            ("approved", RepairDecision::Approved),
+            ("rejected", RepairDecision::Rejected),
+        ],
+        RepairDecision::Rejected,
+        MAX_REASON_CHARS,
+    )?;
     let decided = state
         .blocking(move |ctx| {
             let r = Reviewer {
@@ -196,83 +210,4 @@ pub async fn decide(
         id: decided.id,
         status: decided.status.into(),
     }))
-}
-
-fn parse_query(query: &str) -> Result<(ApplicationStatus, i64), ApiError> {
-    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
-    let (mut status, mut after) = (ApplicationStatus::Pending, 0);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "status" => {
-                status = ApplicationStatus::parse(v).ok_or_else(|| {
-                    bad(format!(
-                        "`status` must be pending, approved or rejected, not `{v}`"
-                    ))
-                })?;
-            }
-            "after" => {
-                after = v
-                    .parse()
-                    .map_err(|_| bad(format!("`after` must be an application id, not `{v}`")))?;
-            }
-            other => return Err(bad(format!("unknown query parameter `{other}`"))),
-        }
-    }
-    Ok((status, after))
-}
-
-fn parse_decision(body: &[u8]) -> Result<(RepairDecision, Option<String>), ApiError> {
-    let obj = super::strict_object(body, &["decision", "reason"])?;
-    let decision = match obj.get("decision") {
-        None | Some(serde_json::Value::Null) => {
-            return Err(ApiError::new(
-                ErrorCode::MissingField,
-                "`decision` is required",
-            ))
-        }
-        Some(serde_json::Value::String(s)) if s == "approved" => RepairDecision::Approved,
-        Some(serde_json::Value::String(s)) if s == "rejected" => RepairDecision::Rejected,
-        Some(serde_json::Value::String(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidEnum,
-                "`decision` must be `approved` or `rejected`",
-            ))
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`decision` must be a string",
-            ))
-        }
-    };
-    let reason = match obj.get("reason") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) if s.contains('\0') => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`reason` must not contain U+0000",
-            ))
-        }
-        Some(serde_json::Value::String(s)) if s.trim().chars().count() > MAX_REASON_CHARS => {
-            return Err(ApiError::new(
-                ErrorCode::OutOfRange,
-                format!("`reason` is longer than {MAX_REASON_CHARS} characters"),
-            ))
-        }
-        Some(serde_json::Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`reason` must be a string",
-            ))
-        }
-    };
-    if decision == RepairDecision::Rejected && reason.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::MissingField,
-            "a rejection needs a `reason` (shown to the resident)",
-        ));
-    }
-    Ok((decision, reason))
 }

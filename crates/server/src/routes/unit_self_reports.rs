@@ -147,7 +147,13 @@ pub(crate) async fn queue_for(
     request_id: String,
     query: Option<String>,
 ) -> Result<Json<Vec<ReportBody>>, ApiError> {
-    let (status, after) = parse_query(query.as_deref().unwrap_or_default())?;
+    let (status, after) = super::decision::queue_query(
+        query.as_deref().unwrap_or_default(),
+        ReportStatus::Pending,
+        ReportStatus::parse,
+        "pending, verified or rejected",
+        "a report id",
+    )?;
     let reports = state
         .blocking(move |ctx| {
             self_reports::queue(ctx, who.verifier(&request_id), status, after, PAGE)
@@ -193,7 +199,15 @@ pub(crate) async fn decide_for(
     id: String,
     body: bytes::Bytes,
 ) -> Result<Json<DecidedBody>, ApiError> {
-    let (decision, reason) = parse_decision(&body)?;
+    let (decision, reason) = super::decision::decision_body(
+        &body,
+        &[
+            ("verified", Decision::Verified),
+            ("rejected", Decision::Rejected),
+        ],
+        Decision::Rejected,
+        MAX_REASON_CHARS,
+    )?;
     let id = report_id(&id)?;
     let decided = state
         .blocking(move |ctx| {
@@ -288,83 +302,4 @@ fn report_id(text: &str) -> Result<i64, ApiError> {
             format!("no self-report `{text}`"),
         )
     })
-}
-
-fn parse_query(query: &str) -> Result<(ReportStatus, i64), ApiError> {
-    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
-    let (mut status, mut after) = (ReportStatus::Pending, 0);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "status" => {
-                status = ReportStatus::parse(v).ok_or_else(|| {
-                    bad(format!(
-                        "`status` must be pending, verified or rejected, not `{v}`"
-                    ))
-                })?;
-            }
-            "after" => {
-                after = v
-                    .parse()
-                    .map_err(|_| bad(format!("`after` must be a report id, not `{v}`")))?;
-            }
-            other => return Err(bad(format!("unknown query parameter `{other}`"))),
-        }
-    }
-    Ok((status, after))
-}
-
-fn parse_decision(body: &[u8]) -> Result<(Decision, Option<String>), ApiError> {
-    let obj = super::strict_object(body, &["decision", "reason"])?;
-    let decision = match obj.get("decision") {
-        None | Some(serde_json::Value::Null) => {
-            return Err(ApiError::new(
-                ErrorCode::MissingField,
-                "`decision` is required",
-            ))
-        }
-        Some(serde_json::Value::String(s)) if s == "verified" => Decision::Verified,
-        Some(serde_json::Value::String(s)) if s == "rejected" => Decision::Rejected,
-        Some(serde_json::Value::String(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidEnum,
-                "`decision` must be `verified` or `rejected`",
-            ))
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`decision` must be a string",
-            ))
-        }
-    };
-    let reason = match obj.get("reason") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) if s.contains('\0') => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`reason` must not contain U+0000",
-            ))
-        }
-        Some(serde_json::Value::String(s)) if s.trim().chars().count() > MAX_REASON_CHARS => {
-            return Err(ApiError::new(
-                ErrorCode::OutOfRange,
-                format!("`reason` is longer than {MAX_REASON_CHARS} characters"),
-            ))
-        }
-        Some(serde_json::Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidField,
-                "`reason` must be a string",
-            ))
-        }
-    };
-    if decision == Decision::Rejected && reason.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::MissingField,
-            "a rejection needs a `reason` (shown to the resident)",
-        ));
-    }
-    Ok((decision, reason))
 }
