@@ -2,7 +2,62 @@
 //! a `{"decision", "reason"}` body (self-reports by units and reviewers,
 //! credit repairs by reviewers).
 
+use serde_json::json;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema};
+use utoipa::openapi::{RefOr, Type};
+
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::schema;
+
+/// The schema of a decision body: `{"decision": accept, "reason"?}` (a
+/// reason optional, no U+0000) or `{"decision": "rejected", "reason"}` (not
+/// blank; `example` is its example), at most `max_reason` characters, no
+/// other property.
+pub(crate) fn decision_schema(
+    description: &str,
+    accept: &str,
+    example: &str,
+    max_reason: usize,
+) -> RefOr<Schema> {
+    let branch = |decision: &str, reason: serde_json::Value, required: &[&str]| {
+        let mut b = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "decision",
+                schema::leaf(json!({"type": "string", "enum": [decision]})),
+            )
+            .property("reason", schema::leaf(reason))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for r in required {
+            b = b.required(*r);
+        }
+        Schema::Object(b.build())
+    };
+    OneOfBuilder::new()
+        .description(Some(description))
+        .item(branch(
+            accept,
+            json!({
+                "type": ["string", "null"],
+                "maxLength": max_reason,
+                "pattern": "^[^\\u0000]*$",
+                "description": "Optional; no U+0000.",
+            }),
+            &["decision"],
+        ))
+        .item(branch(
+            "rejected",
+            json!({
+                "type": "string",
+                "maxLength": max_reason,
+                "pattern": schema::non_blank_without_nul(Some(max_reason)),
+                "description": "Required, not blank; shown to the resident.",
+                "example": example,
+            }),
+            &["decision", "reason"],
+        ))
+        .into()
+}
 
 /// `status` (default `default`, parsed by `parse`; `statuses` names the
 /// accepted values in messages) and `after` (an id; `what` names it) of a

@@ -12,9 +12,8 @@ use chengxin_domain::self_report::MAX_REASON_CHARS;
 use chengxin_domain::staff::Right;
 use chengxin_jobs::repairs::{self, DecideError, Reviewer};
 use serde::Serialize;
-use serde_json::json;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
-use utoipa::openapi::{RefOr, Type};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use super::me_repairs::{RepairBody, RepairStatusBody};
@@ -23,7 +22,6 @@ use crate::auth::AuthStaff;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{JsonBody, PathParam};
 use crate::middleware::RequestId;
-use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The most applications one listing returns; page on with `after`.
@@ -44,46 +42,12 @@ pub struct RepairDecisionInput;
 
 impl utoipa::PartialSchema for RepairDecisionInput {
     fn schema() -> RefOr<Schema> {
-        let branch = |decision: &str, reason: serde_json::Value, required: &[&str]| {
-            let mut b = ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property(
-                    "decision",
-                    schema::leaf(json!({"type": "string", "enum": [decision]})),
-                )
-                .property("reason", schema::leaf(reason))
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-            for r in required {
-                b = b.required(*r);
-            }
-            Schema::Object(b.build())
-        };
-        utoipa::openapi::schema::OneOfBuilder::new()
-            .description(Some(
-                "A decision on a pending credit-repair application; a rejection needs a reason (shown to the resident).",
-            ))
-            .item(branch(
-                "approved",
-                json!({
-                    "type": ["string", "null"],
-                    "maxLength": MAX_REASON_CHARS,
-                    "pattern": "^[^\\u0000]*$",
-                    "description": "Optional; no U+0000.",
-                }),
-                &["decision"],
-            ))
-            .item(branch(
-                "rejected",
-                json!({
-                    "type": "string",
-                    "maxLength": MAX_REASON_CHARS,
-                    "pattern": schema::non_blank_without_nul(Some(MAX_REASON_CHARS)),
-                    "description": "Required, not blank; shown to the resident.",
-                    "example": "整改材料不全，请补充缴款凭证",
-                }),
-                &["decision", "reason"],
-            ))
-            .into()
+        super::decision::decision_schema(
+            "A decision on a pending credit-repair application; a rejection needs a reason (shown to the resident).",
+            "approved",
+            "整改材料不全，请补充缴款凭证",
+            MAX_REASON_CHARS,
+        )
     }
 }
 

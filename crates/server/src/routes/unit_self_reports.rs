@@ -11,9 +11,8 @@ use axum::Json;
 use chengxin_domain::self_report::{Decision, ReportStatus, MAX_REASON_CHARS};
 use chengxin_jobs::self_reports::{self, DecideError, Verifier};
 use serde::Serialize;
-use serde_json::json;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
-use utoipa::openapi::{RefOr, Type};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use super::me_self_reports::{ReportBody, ReportStatusBody};
@@ -21,7 +20,6 @@ use crate::auth::AuthUnit;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{JsonBody, PathParam};
 use crate::middleware::RequestId;
-use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The most reports one listing returns; page on with `after`.
@@ -42,46 +40,12 @@ pub struct DecisionInput;
 
 impl utoipa::PartialSchema for DecisionInput {
     fn schema() -> RefOr<Schema> {
-        let branch = |decision: &str, reason: serde_json::Value, required: &[&str]| {
-            let mut b = ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property(
-                    "decision",
-                    schema::leaf(json!({"type": "string", "enum": [decision]})),
-                )
-                .property("reason", schema::leaf(reason))
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-            for r in required {
-                b = b.required(*r);
-            }
-            Schema::Object(b.build())
-        };
-        utoipa::openapi::schema::OneOfBuilder::new()
-            .description(Some(
-                "A decision on a pending self-report; a rejection needs a reason (shown to the resident).",
-            ))
-            .item(branch(
-                "verified",
-                json!({
-                    "type": ["string", "null"],
-                    "maxLength": MAX_REASON_CHARS,
-                    "pattern": "^[^\\u0000]*$",
-                    "description": "Optional; no U+0000.",
-                }),
-                &["decision"],
-            ))
-            .item(branch(
-                "rejected",
-                json!({
-                    "type": "string",
-                    "maxLength": MAX_REASON_CHARS,
-                    "pattern": schema::non_blank_without_nul(Some(MAX_REASON_CHARS)),
-                    "description": "Required, not blank; shown to the resident.",
-                    "example": "证明材料与申报金额不符",
-                }),
-                &["decision", "reason"],
-            ))
-            .into()
+        super::decision::decision_schema(
+            "A decision on a pending self-report; a rejection needs a reason (shown to the resident).",
+            "verified",
+            "证明材料与申报金额不符",
+            MAX_REASON_CHARS,
+        )
     }
 }
 
