@@ -130,7 +130,7 @@ pub(crate) fn parse_query(query: &str, with_status: bool) -> Result<QueueFilter,
             "overdue" => {
                 f.overdue = match v {
                     "true" => true,
-                    "false" | "" => false,
+                    "false" => false,
                     _ => return Err(bad(format!("`overdue` must be true or false, not `{v}`"))),
                 };
             }
