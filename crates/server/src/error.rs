@@ -89,6 +89,8 @@ error_table! {
         "Too many failed staff sign-ins for this account (5) or from this address (20) in the last 15 minutes; try again after the seconds in `Retry-After`. Counted per server process.";
     RoleForbidden = "role_forbidden", FORBIDDEN, "Role forbidden",
         "The signed-in staff member's role (admin, reviewer, auditor) does not have the right this operation needs.";
+    CrossSiteRequest = "cross_site_request", FORBIDDEN, "Cross-site request",
+        "A web form was posted from another site (its `Origin` or `Referer` is not this site's), or without either header; the pages' forms only accept posts from their own pages.";
     ItemNotPermitted = "item_not_permitted", FORBIDDEN, "Item not permitted",
         "The record is for a catalogue item the unit is not responsible for.";
     NotFound = "not_found", NOT_FOUND, "Not found",

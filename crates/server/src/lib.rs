@@ -15,6 +15,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     if state.demo.is_some() {
         router = router.merge(demo_idp::routes());
     }
+    router = router.merge(web::routes());
     let router = router
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn_with_state(

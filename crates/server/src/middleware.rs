@@ -162,7 +162,12 @@ async fn problems(req: Request, next: Next) -> Response {
         .headers
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // The web pages render their own error pages (`crate::web::page`).
+    let is_page = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return Response::from_parts(parts, body);
     }
     let code = ErrorCode::for_status(status);

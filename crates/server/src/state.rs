@@ -100,6 +100,8 @@ pub struct AppState {
     pub(crate) in_flight: Arc<crate::limit::InFlight>,
     /// Failed staff sign-ins, per account and per address (in this process).
     pub staff_sign_ins: Arc<chengxin_jobs::staff::SignInLimiter>,
+    /// The web portal's view of the identity provider (its endpoints).
+    pub(crate) rp: Arc<crate::web::rp::RelyingParty>,
 }
 
 impl AppState {
@@ -117,6 +119,7 @@ impl AppState {
             batches: Arc::default(),
             in_flight: Arc::default(),
             staff_sign_ins: Arc::default(),
+            rp: Arc::default(),
             limits: Arc::new(limits),
             oidc: None,
             demo: None,

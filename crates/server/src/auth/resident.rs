@@ -42,12 +42,20 @@ impl FromRequestParts<AppState> for AuthResident {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts, "the resident's ID token", MAX_TOKEN_LEN)?;
+        AuthResident::from_token(state, &token).await
+    }
+}
+
+impl AuthResident {
+    /// The resident `token` (an ID token) names, verified as any API
+    /// request's is; the web portal's session cookie holds such a token.
+    pub async fn from_token(state: &AppState, token: &str) -> Result<AuthResident, ApiError> {
         let Some(verifier) = state.oidc.as_deref() else {
             return Err(unauthenticated(
                 "resident sign-in is not configured on this server (--oidc-issuer)",
             ));
         };
-        let claims = verifier.verify(&token).await?;
+        let claims = verifier.verify(token).await?;
         let actor = chengxin_jobs::me::resident_actor(&state.ctx, &claims.id_number);
         Ok(AuthResident {
             id_number: claims.id_number,

@@ -45,6 +45,17 @@ impl FromRequestParts<AppState> for AuthStaff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts, "the staff session token", MAX_TOKEN_LEN)?;
+        AuthStaff::from_token(state, token).await
+    }
+}
+
+impl AuthStaff {
+    /// The staff member whose open session `token` is; the console's
+    /// session cookie holds such a token.
+    pub async fn from_token(state: &AppState, token: String) -> Result<AuthStaff, ApiError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(unauthenticated("the staff session token is too long"));
+        }
         let t = token.clone();
         let found = state
             .blocking(move |ctx| staff::authenticate(ctx, &t, staff::now()))

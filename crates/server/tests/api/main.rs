@@ -24,3 +24,4 @@ mod self_reports;
 mod service;
 mod staff;
 mod tokens;
+mod web;

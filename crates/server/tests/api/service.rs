@@ -48,7 +48,7 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
         let body = assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
         assert!(body["detail"].as_str().unwrap().contains("/api/v1/nope"));
 
-        let res = app.client.get(app.url("/")).send().await.unwrap();
+        let res = app.client.get(app.url("/nope")).send().await.unwrap();
         assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 
         let res = app

@@ -1,0 +1,89 @@
+//! The web pages, served by the same binary as the API: server-rendered
+//! HTML from askama templates (`crates/server/templates/`, checked and
+//! escaped at compile time), Chinese first with an English switch
+//! ([`lang`]), one stylesheet and one small script shipped inside the binary
+//! ([`assets`]; nothing is fetched from elsewhere). Three areas:
+//! - `/portal…`: the resident's portal, signed in through the OIDC code flow
+//!   with PKCE ([`rp`]);
+//! - `/console…`: the agency console, signed in with a staff account;
+//! - `/`, `/rules…`, `/verify`: public pages, no sign-in.
+//!
+//! Page handlers call the same `chengxin-jobs` use cases as the API (every
+//! read of a resident's data audited the same way) and never a second copy
+//! of a rule. They take [`session::Portal`] or [`session::Console`] (which
+//! send the browser to sign in when needed) and [`lang::Lang`], render a
+//! template whose struct has a `chrome: Chrome` field (the frame,
+//! `base.html`), and return [`page::WebError`] on failure. Pages carry a
+//! strict Content-Security-Policy: no inline script or style (use classes
+//! and SVG presentation attributes), nothing from other origins.
+
+pub mod assets;
+pub mod csrf;
+pub mod home;
+pub mod lang;
+pub mod page;
+pub mod portal_score;
+pub mod qr;
+pub mod rp;
+pub mod session;
+pub mod svg;
+
+use std::fmt::Write as _;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+
+/// The pages' Content-Security-Policy.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                       object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Every page route.
+pub fn routes() -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(home::index))
+        .route("/lang", get(lang::switch))
+        .route("/portal", get(portal_score::page))
+        .route("/portal/login", get(rp::login))
+        .route("/portal/callback", get(rp::callback))
+        .route("/portal/logout", post(rp::logout))
+        .route("/console", get(home::console))
+        .route(
+            "/console/login",
+            get(session::console_login_page).post(session::console_login),
+        )
+        .route("/console/logout", post(session::console_logout))
+        .layer(axum::middleware::from_fn(csrf::same_origin))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    pages.merge(assets::routes())
+}
+
+/// Percent-encodes `s` for a query parameter.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char);
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
