@@ -18,6 +18,7 @@
 //! and SVG presentation attributes), nothing from other origins.
 
 pub mod assets;
+pub mod console_models;
 pub mod csrf;
 pub mod home;
 pub mod lang;
@@ -56,6 +57,10 @@ pub fn routes() -> Router<AppState> {
             get(session::console_login_page).post(session::console_login),
         )
         .route("/console/logout", post(session::console_logout))
+        .route(
+            "/console/models",
+            get(console_models::page).post(console_models::act),
+        )
         .layer(axum::middleware::from_fn(csrf::same_origin))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
