@@ -200,7 +200,7 @@ pub async fn act(
                     chengxin_jobs::publish(&as_staff, &text, effective, chengxin_jobs::today(), &())
                 })
                 .await
-                .and_then(|r| r.map_err(ApiError::job))
+                .and_then(|r| r.map_err(super::page::operator_error))
                 .map_err(|e| c.fail(e))?;
             Ok(Redirect::to(&format!(
                 "/console/models?done={}",

@@ -19,6 +19,7 @@
 
 pub mod assets;
 pub mod console_models;
+pub mod console_registry;
 pub mod csrf;
 pub mod home;
 pub mod lang;
@@ -57,6 +58,18 @@ pub fn routes() -> Router<AppState> {
             get(session::console_login_page).post(session::console_login),
         )
         .route("/console/logout", post(session::console_logout))
+        .route(
+            "/console/units",
+            get(console_registry::units).post(console_registry::units_act),
+        )
+        .route(
+            "/console/parties",
+            get(console_registry::parties).post(console_registry::parties_act),
+        )
+        .route(
+            "/console/partners",
+            get(console_registry::partners).post(console_registry::partners_act),
+        )
         .route(
             "/console/models",
             get(console_models::page).post(console_models::act),

@@ -3,6 +3,7 @@
 //! journeys are in `crate::browser`.
 
 mod console_models;
+mod console_registry;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
