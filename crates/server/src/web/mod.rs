@@ -20,6 +20,7 @@
 pub mod assets;
 pub mod console_models;
 pub mod console_registry;
+pub mod console_scenarios;
 pub mod csrf;
 pub mod home;
 pub mod lang;
@@ -69,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/partners",
             get(console_registry::partners).post(console_registry::partners_act),
+        )
+        .route(
+            "/console/scenarios",
+            get(console_scenarios::page).post(console_scenarios::act),
         )
         .route(
             "/console/models",

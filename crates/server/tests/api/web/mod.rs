@@ -4,6 +4,7 @@
 
 mod console_models;
 mod console_registry;
+mod console_scenarios;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
