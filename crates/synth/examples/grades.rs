@@ -15,11 +15,9 @@ fn main() -> std::io::Result<()> {
         args.get(i)
             .map_or(default, |a| a.parse().expect("a whole number"))
     };
-    let as_of = args
-        .get(2)
-        .map_or(jiff::civil::date(2026, 11, 1), |a| {
-            a.parse().expect("a date YYYY-MM-DD")
-        });
+    let as_of = args.get(2).map_or(jiff::civil::date(2026, 11, 1), |a| {
+        a.parse().expect("a date YYYY-MM-DD")
+    });
     let opts = GenerateOptions {
         residents: number(0, 20_000),
         seed: number(1, 1),

@@ -28,10 +28,7 @@ impl Grades {
 
     /// The count of one grade (0 if the model has no such grade).
     pub fn count(&self, grade: &str) -> u64 {
-        self.counts
-            .iter()
-            .find(|c| c.0 == grade)
-            .map_or(0, |c| c.1)
+        self.counts.iter().find(|c| c.0 == grade).map_or(0, |c| c.1)
     }
 
     /// A grade's share of the graded residents.
