@@ -92,17 +92,28 @@ async fn run<T: Send + 'static>(
         .map_err(|e| c.fail(e))
 }
 
-fn outcome<T>(r: Result<T, ApiError>, ok: impl FnOnce(T) -> Outcome) -> (StatusCode, Outcome) {
+fn outcome<T>(
+    l: Lang,
+    r: Result<T, ApiError>,
+    ok: impl FnOnce(T) -> Outcome,
+) -> (StatusCode, Outcome) {
     match r {
         Ok(v) => (StatusCode::OK, ok(v)),
-        Err(e) => (
-            e.code().status(),
-            Outcome {
-                ok: false,
-                text: e.detail().to_owned(),
-                key: None,
-            },
+        Err(e) => (e.code().status(), refused(l, &e)),
+    }
+}
+
+/// A refusal: what was not done, the use case's own message and its code.
+pub fn refused(l: Lang, e: &ApiError) -> Outcome {
+    Outcome {
+        ok: false,
+        text: format!(
+            "{}{}（{}）",
+            l.t("未完成：", "Not done: "),
+            e.detail(),
+            e.code().as_str()
         ),
+        key: None,
     }
 }
 
@@ -168,7 +179,7 @@ pub async fn units_act(
                 chengxin_jobs::units::add_unit(ctx, &c2, &name, &items, &actor)
             })
             .await?;
-            outcome(r, |(u, key)| Outcome {
+            outcome(l, r, |(u, key)| Outcome {
                 ok: true,
                 text: format!("{} {}", l.t("已添加单位", "Unit added:"), u.code),
                 key: Some(key),
@@ -180,7 +191,7 @@ pub async fn units_act(
                 chengxin_jobs::units::rotate_key(ctx, &c2, &actor)
             })
             .await?;
-            outcome(r, |key| Outcome {
+            outcome(l, r, |key| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已更换密钥：", "New key for")),
                 key: Some(key),
@@ -192,7 +203,7 @@ pub async fn units_act(
                 chengxin_jobs::units::disable_unit(ctx, &c2, &actor)
             })
             .await?;
-            outcome(r, |()| Outcome {
+            outcome(l, r, |()| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已停用", "Disabled")),
                 key: None,
@@ -277,7 +288,7 @@ pub async fn parties_act(
                 chengxin_jobs::parties::add_party(ctx, &c2, &name, &kind, &purposes, &actor)
             })
             .await?;
-            outcome(r, |(p, key)| Outcome {
+            outcome(l, r, |(p, key)| Outcome {
                 ok: true,
                 text: format!("{} {}", l.t("已添加查询方", "Party added:"), p.code),
                 key: Some(key),
@@ -289,7 +300,7 @@ pub async fn parties_act(
                 chengxin_jobs::parties::rotate_key(ctx, &c2, &actor)
             })
             .await?;
-            outcome(r, |key| Outcome {
+            outcome(l, r, |key| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已更换密钥：", "New key for")),
                 key: Some(key),
@@ -301,7 +312,7 @@ pub async fn parties_act(
                 chengxin_jobs::parties::disable_party(ctx, &c2, &actor)
             })
             .await?;
-            outcome(r, |()| Outcome {
+            outcome(l, r, |()| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已停用", "Disabled")),
                 key: None,
@@ -360,7 +371,7 @@ pub async fn partners_act(
         )
     })
     .await?;
-    let (status, out) = outcome(r, |(p, created)| Outcome {
+    let (status, out) = outcome(l, r, |(p, created)| Outcome {
         ok: true,
         text: format!(
             "{} {}",

@@ -199,11 +199,7 @@ pub async fn act(
 ) -> Result<Response, WebError> {
     let actor = c.require(Right::ManageScenarios)?.actor();
     let l = c.l;
-    let refused = |e: ApiError| Outcome {
-        ok: false,
-        text: format!("{} ({})", e.detail(), e.code().as_str()),
-        key: None,
-    };
+    let refused = |e: ApiError| super::console_registry::refused(l, &e);
     let (status, out, keep) = match f.action.as_str() {
         "add" => match scenarios::parse_input(&body(&f)) {
             Err(e) => {

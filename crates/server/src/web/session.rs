@@ -117,7 +117,7 @@ impl Console {
         Chrome::console(
             self.l,
             &self.path,
-            format!("{} ({})", m.name, m.role),
+            format!("{}（{}）", m.name, role_label(self.l, m.role)),
             m.role.rights(),
         )
     }
@@ -160,6 +160,16 @@ impl FromRequestParts<AppState> for Console {
             l,
             path: parts.uri.path().to_owned(),
         })
+    }
+}
+
+/// A role's name in the page's language.
+pub fn role_label(l: Lang, role: chengxin_domain::staff::Role) -> &'static str {
+    use chengxin_domain::staff::Role;
+    match role {
+        Role::Admin => l.t("管理员", "admin"),
+        Role::Reviewer => l.t("审核员", "reviewer"),
+        Role::Auditor => l.t("审计员", "auditor"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! languages. Helpers here give page tests a signed-in client; the browser
 //! journeys are in `crate::browser`.
 
+mod checks;
 mod console_models;
 mod console_registry;
 mod console_scenarios;
