@@ -23,4 +23,5 @@ mod scenarios;
 mod self_reports;
 mod service;
 mod staff;
+mod statistics;
 mod tokens;

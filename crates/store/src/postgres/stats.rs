@@ -19,7 +19,10 @@ pub(super) fn score_buckets(
     let rows = conn.query(
         "SELECT grade, score / $2 AS b, count(*) FROM scores WHERE model_version = $1
          GROUP BY grade, b ORDER BY grade COLLATE \"C\" NULLS FIRST, b NULLS FIRST",
-        &[&model_version, &i32::try_from(width.max(1)).unwrap_or(i32::MAX)],
+        &[
+            &model_version,
+            &i32::try_from(width.max(1)).unwrap_or(i32::MAX),
+        ],
     )?;
     rows.iter()
         .map(|r| {
@@ -81,8 +84,7 @@ pub(super) fn people_without_region(
     )?;
     rows.iter()
         .map(|r| {
-            let (number, _) =
-                crate::decrypt_identity(keys, r.try_get(2)?, r.try_get(1)?, None)?;
+            let (number, _) = crate::decrypt_identity(keys, r.try_get(2)?, r.try_get(1)?, None)?;
             Ok((r.try_get(0)?, number))
         })
         .collect()

@@ -81,7 +81,13 @@ pub(super) fn people_without_region(
     let rows = stmt
         .query_map(
             params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            },
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
