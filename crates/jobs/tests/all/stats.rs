@@ -22,6 +22,9 @@ use jiff::civil::Date;
 use jiff::ToSpan;
 use serde_json::json;
 
+/// A unit, its total and its days with records.
+type UnitLine<'a> = (&'a str, u64, Vec<(Date, u64)>);
+
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
 fn member(role: Role) -> StaffMember {
@@ -241,7 +244,7 @@ fn the_dashboard_counts_a_known_population_exactly() {
         assert_eq!(s.districts[0].name_zh, "越城区");
 
         assert_eq!((s.received.from, s.received.to), (ago(t, 13), t));
-        let got: Vec<(&str, u64, Vec<(Date, u64)>)> = s
+        let got: Vec<UnitLine<'_>> = s
             .received
             .units
             .iter()
