@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod certificate;
 pub mod commitment;
 pub mod dates;
+pub mod district;
 pub mod eligibility;
 pub mod engine;
 pub mod id;

@@ -4,7 +4,9 @@
 //! The roles are separate duties, none a superset of another: an admin
 //! manages the agency's data and accounts but decides no case, a reviewer
 //! decides cases but changes no configuration, an auditor only reads the
-//! audit log.
+//! audit log. One right is shared by all three: the aggregate statistics
+//! of the dashboard (counts, never a person), which every duty needs to see
+//! the platform's state.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,9 @@ pub enum Right {
     ManageStaff,
     /// Read the audit log.
     ReadAuditLog,
+    /// Read the dashboard's aggregate statistics (`/staff/statistics`):
+    /// counts only, never a person (第十八条).
+    ViewStatistics,
 }
 
 impl Role {
@@ -71,7 +76,10 @@ impl Role {
     pub fn may(self, right: Right) -> bool {
         use Right::*;
         match self {
-            Role::Reviewer => matches!(right, DecideSelfReports | DecideObjections | DecideRepairs),
+            Role::Reviewer => matches!(
+                right,
+                DecideSelfReports | DecideObjections | DecideRepairs | ViewStatistics
+            ),
             Role::Admin => matches!(
                 right,
                 ManageCatalogue
@@ -81,8 +89,9 @@ impl Role {
                     | ManagePartnerCities
                     | ManageCalendar
                     | ManageStaff
+                    | ViewStatistics
             ),
-            Role::Auditor => matches!(right, ReadAuditLog),
+            Role::Auditor => matches!(right, ReadAuditLog | ViewStatistics),
         }
     }
 
@@ -100,7 +109,7 @@ impl std::fmt::Display for Role {
 
 impl Right {
     /// Every right.
-    pub const ALL: [Right; 11] = [
+    pub const ALL: [Right; 12] = [
         Right::DecideSelfReports,
         Right::DecideObjections,
         Right::DecideRepairs,
@@ -112,6 +121,7 @@ impl Right {
         Right::ManageCalendar,
         Right::ManageStaff,
         Right::ReadAuditLog,
+        Right::ViewStatistics,
     ];
 
     /// The right's name in API answers and audit entries.
@@ -128,6 +138,7 @@ impl Right {
             Right::ManageCalendar => "manage_calendar",
             Right::ManageStaff => "manage_staff",
             Right::ReadAuditLog => "read_audit_log",
+            Right::ViewStatistics => "view_statistics",
         }
     }
 }
@@ -229,6 +240,7 @@ mod tests {
             (ManageCalendar, [true, false, false]),
             (ManageStaff, [true, false, false]),
             (ReadAuditLog, [false, false, true]),
+            (ViewStatistics, [true, true, true]),
         ];
         assert_eq!(expected.len(), Right::ALL.len());
         for (right, row) in expected {
@@ -239,10 +251,11 @@ mod tests {
     }
 
     #[test]
-    fn every_right_belongs_to_exactly_one_role() {
+    fn every_right_but_statistics_belongs_to_exactly_one_role() {
         for right in Right::ALL {
             let holders = Role::ALL.iter().filter(|r| r.may(right)).count();
-            assert_eq!(holders, 1, "{right}");
+            let want = if right == Right::ViewStatistics { 3 } else { 1 };
+            assert_eq!(holders, want, "{right}");
         }
     }
 
@@ -254,7 +267,10 @@ mod tests {
                 assert_eq!(listed.contains(&right), role.may(right));
             }
         }
-        assert_eq!(Role::Auditor.rights(), vec![Right::ReadAuditLog]);
+        assert_eq!(
+            Role::Auditor.rights(),
+            vec![Right::ReadAuditLog, Right::ViewStatistics]
+        );
     }
 
     #[test]

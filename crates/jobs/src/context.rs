@@ -77,7 +77,9 @@ impl Scorer {
 }
 
 impl Context {
-    /// Binds to a store; installs the built-in model `2026.1` on first use.
+    /// Binds to a store; installs the built-in model `2026.1` on first use
+    /// and fills the region code of people stored before it existed
+    /// ([`crate::stats::backfill_regions`]).
     pub fn new(store: Arc<dyn Store>) -> Result<Context, JobError> {
         let ctx = Context {
             store,
@@ -104,6 +106,7 @@ impl Context {
                 Ok(())
             })?;
         }
+        crate::stats::backfill_regions(&ctx)?;
         Ok(ctx)
     }
 

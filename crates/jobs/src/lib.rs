@@ -72,6 +72,7 @@ pub mod resident;
 pub mod scenarios;
 pub mod self_reports;
 pub mod staff;
+pub mod stats;
 pub mod units;
 
 /// The audit actor of a context nobody named (see [`Context::with_actor`]).

@@ -118,6 +118,7 @@ fn api(limits: &Limits) -> OpenApiRouter<AppState> {
             routes::staff_scenarios::list
         ))
         .routes(routes!(routes::staff_scenarios::retire))
+        .routes(routes!(routes::staff_statistics::statistics))
         .routes(routes!(routes::certificates::jwks))
         .routes(routes!(routes::certificates::verify))
         .layer(RequestBodyLimitLayer::new(limits.body))

@@ -80,6 +80,7 @@ fn openapi_lists_every_endpoint() {
         "POST /api/v1/staff/scenarios",
         "GET /api/v1/staff/scenarios",
         "POST /api/v1/staff/scenarios/{code}/retire",
+        "GET /api/v1/staff/statistics",
         "GET /.well-known/jwks.json",
         "POST /api/v1/certificates/verify",
     ]

@@ -80,6 +80,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 18,
         sql: include_str!("../migrations/sqlite/0018_scenarios.sql"),
     },
+    Migration {
+        version: 19,
+        sql: include_str!("../migrations/sqlite/0019_statistics.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -155,5 +159,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 18,
         sql: include_str!("../migrations/postgres/0018_scenarios.sql"),
+    },
+    Migration {
+        version: 19,
+        sql: include_str!("../migrations/postgres/0019_statistics.sql"),
     },
 ];

@@ -1,7 +1,11 @@
 //! Places and institutions: Shaoxing's districts, where outsiders come from,
 //! and the enforcement authorities that issue penalties.
 
-/// A district or county of Shaoxing (绍兴市).
+use chengxin_domain::district::SHAOXING;
+
+/// A district or county of Shaoxing (绍兴市): its code and name come from
+/// the domain's table ([`chengxin_domain::district::SHAOXING`]), the one
+/// source of truth the dashboard reads too.
 #[derive(Debug)]
 pub(crate) struct District {
     pub(crate) code: &'static str,
@@ -16,48 +20,52 @@ pub(crate) struct District {
 
 pub(crate) const DISTRICTS: &[District] = &[
     District {
-        code: "330602",
-        name: "越城区",
+        code: SHAOXING[0].code,
+        name: SHAOXING[0].name_zh,
         short: "越城",
         abbr: "越",
         weight: 19,
     },
     District {
-        code: "330603",
-        name: "柯桥区",
+        code: SHAOXING[1].code,
+        name: SHAOXING[1].name_zh,
         short: "柯桥",
         abbr: "柯",
         weight: 21,
     },
     District {
-        code: "330604",
-        name: "上虞区",
+        code: SHAOXING[2].code,
+        name: SHAOXING[2].name_zh,
         short: "上虞",
         abbr: "虞",
         weight: 15,
     },
     District {
-        code: "330624",
-        name: "新昌县",
+        code: SHAOXING[3].code,
+        name: SHAOXING[3].name_zh,
         short: "新昌",
         abbr: "新",
         weight: 8,
     },
     District {
-        code: "330681",
-        name: "诸暨市",
+        code: SHAOXING[4].code,
+        name: SHAOXING[4].name_zh,
         short: "诸暨",
         abbr: "暨",
         weight: 23,
     },
     District {
-        code: "330683",
-        name: "嵊州市",
+        code: SHAOXING[5].code,
+        name: SHAOXING[5].name_zh,
         short: "嵊州",
         abbr: "嵊",
         weight: 14,
     },
 ];
+
+// Every district of the domain's table, each once (the entries above take
+// them by index).
+const _: () = assert!(DISTRICTS.len() == SHAOXING.len());
 
 /// Address codes of places outside Shaoxing that people move in from, with
 /// relative weights (neighbouring cities and the big sending provinces).

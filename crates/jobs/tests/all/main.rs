@@ -23,5 +23,6 @@ mod residents;
 mod rotation;
 mod scenarios;
 mod staff;
+mod stats;
 mod transit;
 mod versions;

@@ -257,9 +257,12 @@ fn every_role_gets_exactly_its_rights_once_signed_in() {
                     ),
                     Role::Reviewer => matches!(
                         right,
-                        Right::DecideSelfReports | Right::DecideObjections | Right::DecideRepairs
+                        Right::DecideSelfReports
+                            | Right::DecideObjections
+                            | Right::DecideRepairs
+                            | Right::ViewStatistics
                     ),
-                    Role::Auditor => right == Right::ReadAuditLog,
+                    Role::Auditor => matches!(right, Right::ReadAuditLog | Right::ViewStatistics),
                 };
                 assert_eq!(me.may(right), want, "{role} × {right}");
             }

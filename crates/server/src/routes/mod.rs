@@ -23,6 +23,7 @@ pub mod staff_objections;
 pub mod staff_repairs;
 pub mod staff_scenarios;
 pub mod staff_self_reports;
+pub mod staff_statistics;
 pub mod unit_objections;
 pub mod unit_self_reports;
 

@@ -49,7 +49,7 @@ pub struct StaffMeBody {
     #[schema(example = "reviewer")]
     pub role: String,
     /// The rights the role holds.
-    #[schema(example = json!(["decide_self_reports", "decide_objections", "decide_repairs"]))]
+    #[schema(example = json!(["decide_self_reports", "decide_objections", "decide_repairs", "view_statistics"]))]
     pub rights: Vec<String>,
 }
 

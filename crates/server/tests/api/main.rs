@@ -25,5 +25,6 @@ mod scenarios;
 mod self_reports;
 mod service;
 mod staff;
+mod statistics;
 mod tokens;
 mod web;

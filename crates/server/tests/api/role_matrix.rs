@@ -53,6 +53,7 @@ fn rights() -> BTreeMap<&'static str, Option<Right>> {
             "POST /api/v1/staff/scenarios/{code}/retire",
             Some(ManageScenarios),
         ),
+        ("GET /api/v1/staff/statistics", Some(ViewStatistics)),
     ])
 }
 

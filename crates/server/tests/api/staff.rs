@@ -46,11 +46,12 @@ async fn sign_in_me_and_sign_out() {
         assert_eq!(
             me,
             json!({"name": "wang", "role": "reviewer",
-                   "rights": ["decide_self_reports", "decide_objections", "decide_repairs"]})
+                   "rights": ["decide_self_reports", "decide_objections", "decide_repairs",
+                              "view_statistics"]})
         );
         let t2 = token(&app, "li").await;
         let me = assert_json(app.get(&t2, "/api/v1/staff/me").await, StatusCode::OK).await;
-        assert_eq!(me["rights"], json!(["read_audit_log"]));
+        assert_eq!(me["rights"], json!(["read_audit_log", "view_statistics"]));
 
         let res = app
             .client

@@ -41,6 +41,7 @@ mod scenarios;
 mod scores;
 mod sqltypes;
 mod staff;
+mod stats;
 mod submissions;
 mod tls;
 mod tx;

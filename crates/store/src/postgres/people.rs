@@ -83,8 +83,8 @@ pub(super) fn resolve(
         .collect();
     missing.sort_unstable();
     if !missing.is_empty() {
-        let (mut index, mut id_cipher, mut name_cipher, mut birth) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut index, mut id_cipher, mut name_cipher, mut birth, mut region) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for &i in &missing {
             let p = &people[i];
             index.push(p.index.to_vec());
@@ -94,15 +94,17 @@ pub(super) fn resolve(
                     .map(|n| keys.encrypt(Kind::Name, &p.index, n.as_bytes())),
             );
             birth.push(p.id_number.birth_date().to_string());
+            region.push(p.id_number.region_code());
         }
         let inserted = conn.query(
-            "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date)
-             SELECT i, c, n, b::date FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text[])
-                  WITH ORDINALITY AS u(i, c, n, b, o)
+            "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date, region)
+             SELECT i, c, n, b::date, r
+             FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])
+                  WITH ORDINALITY AS u(i, c, n, b, r, o)
              ORDER BY o
              ON CONFLICT (id_index) DO NOTHING
              RETURNING id_index, id",
-            &[&index, &id_cipher, &name_cipher, &birth],
+            &[&index, &id_cipher, &name_cipher, &birth, &region],
         )?;
         for r in &inserted {
             ids.insert(blind_index(r.try_get(0)?)?, r.try_get(1)?);

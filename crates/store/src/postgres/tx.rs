@@ -8,7 +8,7 @@ use chengxin_domain::publication::ModelStatus;
 use super::conn::Manager;
 use super::{
     audit, calendar, catalogue, certificates, daily, models, objections, parties, people, read,
-    records, repairs, rotation, scenarios, scores, staff, submissions, units,
+    records, repairs, rotation, scenarios, scores, staff, stats, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -577,6 +577,31 @@ impl CatalogueWrite for PgTx<'_> {
     }
     fn insert_data_version(&mut self, row: &DataVersionRow) -> Result<bool> {
         catalogue::insert(&mut self.conn, row)
+    }
+}
+
+impl StatsRead for PgTx<'_> {
+    fn score_buckets(&mut self, model_version: &str, width: u32) -> Result<Vec<ScoreBucket>> {
+        stats::score_buckets(&mut self.conn, model_version, width)
+    }
+    fn region_counts(&mut self) -> Result<Vec<(Option<String>, u64)>> {
+        stats::region_counts(&mut self.conn)
+    }
+    fn received_per_unit_day(&mut self, window: ReceivedWindow) -> Result<Vec<UnitDay>> {
+        stats::received_per_unit_day(&mut self.conn, window)
+    }
+    fn people_without_region(
+        &mut self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, chengxin_domain::IdNumber)>> {
+        stats::people_without_region(&mut self.conn, self.keys, after, limit)
+    }
+}
+
+impl StatsWrite for PgTx<'_> {
+    fn set_regions(&mut self, regions: &[(i64, &str)]) -> Result<()> {
+        stats::set_regions(&mut self.conn, regions)
     }
 }
 

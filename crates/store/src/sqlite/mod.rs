@@ -29,6 +29,7 @@ mod rotation;
 mod scenarios;
 mod scores;
 mod staff;
+mod stats;
 mod submissions;
 mod tx;
 mod units;

@@ -46,8 +46,8 @@ pub(super) fn resolve(
     people: &[PersonKey<'_>],
 ) -> Result<Vec<i64>> {
     let mut insert = conn.prepare_cached(
-        "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date, dirty, rev, created_at)
-         VALUES (?1, ?2, ?3, ?4, 0, 1, ?5)",
+        "INSERT INTO persons (id_index, id_cipher, name_cipher, birth_date, dirty, rev, created_at, region)
+         VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?6)",
     )?;
     let mut known: HashMap<[u8; 32], i64> = HashMap::with_capacity(people.len());
     let now = now_text();
@@ -68,7 +68,8 @@ pub(super) fn resolve(
                     keys.encrypt(Kind::IdNumber, &p.index, p.id_number.as_str().as_bytes()),
                     name,
                     p.id_number.birth_date().to_string(),
-                    now
+                    now,
+                    p.id_number.region_code()
                 ])?;
                 let id = conn.last_insert_rowid();
                 if let Some(next) = keys.next() {

@@ -13,7 +13,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::{
     audit, calendar, catalogue, certificates, daily, models, objections, parties, people, records,
-    repairs, rotation, scenarios, scores, staff, submissions, units,
+    repairs, rotation, scenarios, scores, staff, stats, submissions, units,
 };
 use crate::crypto::DataKeys;
 use crate::uow::*;
@@ -590,6 +590,31 @@ impl CatalogueWrite for SqliteTx<'_> {
     }
     fn insert_data_version(&mut self, row: &DataVersionRow) -> Result<bool> {
         catalogue::insert(&self.conn, row)
+    }
+}
+
+impl StatsRead for SqliteTx<'_> {
+    fn score_buckets(&mut self, model_version: &str, width: u32) -> Result<Vec<ScoreBucket>> {
+        stats::score_buckets(&self.conn, model_version, width)
+    }
+    fn region_counts(&mut self) -> Result<Vec<(Option<String>, u64)>> {
+        stats::region_counts(&self.conn)
+    }
+    fn received_per_unit_day(&mut self, window: ReceivedWindow) -> Result<Vec<UnitDay>> {
+        stats::received_per_unit_day(&self.conn, window)
+    }
+    fn people_without_region(
+        &mut self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, chengxin_domain::IdNumber)>> {
+        stats::people_without_region(&self.conn, self.keys, after, limit)
+    }
+}
+
+impl StatsWrite for SqliteTx<'_> {
+    fn set_regions(&mut self, regions: &[(i64, &str)]) -> Result<()> {
+        stats::set_regions(&self.conn, regions)
     }
 }
 

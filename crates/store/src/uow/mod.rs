@@ -24,6 +24,7 @@ mod parties;
 mod repairs;
 mod scenarios;
 mod staff;
+mod stats;
 mod submissions;
 
 pub use calendar::*;
@@ -36,6 +37,7 @@ pub use parties::*;
 pub use repairs::*;
 pub use scenarios::*;
 pub use staff::*;
+pub use stats::*;
 pub use submissions::*;
 
 use crate::{
@@ -333,6 +335,7 @@ pub trait ReadTx:
     + ScenariosRead
     + CertificatesRead
     + CatalogueRead
+    + StatsRead
 {
 }
 
@@ -358,6 +361,7 @@ pub trait WriteTx:
     + PartiesWrite
     + ScenariosWrite
     + CertificatesWrite
+    + StatsWrite
 {
     /// Chains the audit entries and commits.
     fn commit(self: Box<Self>) -> Result<()>;
