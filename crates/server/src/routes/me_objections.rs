@@ -14,8 +14,8 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder,
 use utoipa::openapi::{RefOr, Type};
 use utoipa::ToSchema;
 
-use super::me::RESIDENT_401;
 use super::evidence_form::{self, EvidenceForm};
+use super::me::RESIDENT_401;
 use super::me_self_reports::EvidenceBody;
 use crate::auth::AuthResident;
 use crate::error::{ApiError, ErrorCode, Problem};

@@ -175,7 +175,10 @@ pub async fn submit(
     .await?;
     let missing = |what| ApiError::new(ErrorCode::MissingField, format!("`{what}` is required"));
     let item = form.text("item").ok_or_else(|| missing("item"))?.to_owned();
-    let fields = form.raw("fields").ok_or_else(|| missing("fields"))?.to_owned();
+    let fields = form
+        .raw("fields")
+        .ok_or_else(|| missing("fields"))?
+        .to_owned();
     let evidence = form.evidence;
     let stored = state
         .blocking(move |ctx| {

@@ -65,11 +65,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/portal/self-reports",
-            get(portal_self_reports::page).post(portal_self_reports::submit).layer(evidence_limit()),
+            get(portal_self_reports::page)
+                .post(portal_self_reports::submit)
+                .layer(evidence_limit()),
         )
         .route(
             "/portal/objections",
-            get(portal_objections::page).post(portal_objections::file).layer(evidence_limit()),
+            get(portal_objections::page)
+                .post(portal_objections::file)
+                .layer(evidence_limit()),
         )
         .route(
             "/portal/repairs",

@@ -67,11 +67,7 @@ pub async fn history(
     let chart = if points.is_empty() {
         String::new()
     } else {
-        svg::line(
-            &points,
-            1000.0,
-            l.t("诚信分历史走势", "Score history"),
-        )
+        svg::line(&points, 1000.0, l.t("诚信分历史走势", "Score history"))
     };
     let mut rows = rows;
     rows.reverse();

@@ -25,8 +25,11 @@ impl Refusal {
         Refusal {
             code: e.code().as_str(),
             text: if l.is_zh() || e.code().status().is_server_error() {
-                l.t(zh(e.code()), "Something went wrong on our side; please try again later.")
-                    .to_owned()
+                l.t(
+                    zh(e.code()),
+                    "Something went wrong on our side; please try again later.",
+                )
+                .to_owned()
             } else {
                 e.detail().to_owned()
             },
@@ -84,7 +87,10 @@ pub struct Done {
 /// The notice for `done`, if it names something the page did.
 pub fn done_text(l: Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "signed" => l.t("承诺已签署，诚信分已更新。", "Signed; your score is updated."),
+        "signed" => l.t(
+            "承诺已签署，诚信分已更新。",
+            "Signed; your score is updated.",
+        ),
         "submitted" => l.t(
             "申报已提交，待核实后计分。",
             "Submitted; it counts once verified.",
@@ -107,7 +113,10 @@ mod tests {
 
     #[test]
     fn a_refusal_speaks_the_page_language_and_keeps_its_code() {
-        let e = ApiError::new(ErrorCode::RepairTooEarly, "the record may be repaired from 2027-01-01");
+        let e = ApiError::new(
+            ErrorCode::RepairTooEarly,
+            "the record may be repaired from 2027-01-01",
+        );
         let zh = Refusal::of(Lang::Zh, &e);
         assert_eq!(zh.code, "repair_too_early");
         assert!(zh.text.contains("信用修复"));

@@ -49,7 +49,10 @@ pub fn cause(l: Lang, c: &str) -> String {
         "recompute" => Some(("重新计算", "recomputed")),
         "decision" => Some(("审核决定", "a decision on a record")),
         "commitment" => Some(("签署信用承诺", "a credit commitment signed")),
-        "window" => Some(("信息进入或超出有效期", "a record entered or left its window")),
+        "window" => Some((
+            "信息进入或超出有效期",
+            "a record entered or left its window",
+        )),
         "self_report" => Some(("自主申报", "a self-report")),
         "objection" => Some(("异议处理", "an objection decided")),
         "repaired" => Some(("信用修复", "credit repair approved")),
@@ -236,7 +239,9 @@ pub fn fields(l: Lang, fields: &serde_json::Value) -> Vec<String> {
         .map(|(k, v)| {
             let shown = match v {
                 serde_json::Value::String(s) => value(l, s),
-                serde_json::Value::Bool(b) => l.t(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_owned(),
+                serde_json::Value::Bool(b) => l
+                    .t(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" })
+                    .to_owned(),
                 serde_json::Value::Null => "—".to_owned(),
                 other => other.to_string(),
             };
@@ -268,12 +273,16 @@ mod tests {
 
     #[test]
     fn fields_are_labelled_in_the_page_language() {
-        let f = serde_json::json!({"level": "general", "authority": "绍兴市税务局", "active": true});
+        let f =
+            serde_json::json!({"level": "general", "authority": "绍兴市税务局", "active": true});
         let zh = fields(Lang::Zh, &f);
         assert!(zh.contains(&"级别：一般".to_owned()), "{zh:?}");
         assert!(zh.contains(&"有效：是".to_owned()), "{zh:?}");
         let en = fields(Lang::En, &f);
         assert!(en.contains(&"level: general".to_owned()), "{en:?}");
-        assert_eq!(purpose(Lang::En, "查询您的信息 / read your data"), "read your data");
+        assert_eq!(
+            purpose(Lang::En, "查询您的信息 / read your data"),
+            "read your data"
+        );
     }
 }

@@ -139,7 +139,11 @@ pub async fn file(
         // The page's one `target` select is the API's `record_id` or `about`.
         let target = form.text("target").unwrap_or_default().to_owned();
         form.texts.retain(|(n, _)| n != "target");
-        let key = if target == "score" { "about" } else { "record_id" };
+        let key = if target == "score" {
+            "about"
+        } else {
+            "record_id"
+        };
         form.texts.push((key.to_owned(), target));
         let (target, reason) = form_target(&form)?;
         Ok::<_, ApiError>((target, reason, form.evidence))

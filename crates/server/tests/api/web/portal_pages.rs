@@ -113,7 +113,9 @@ async fn post_form(
 /// The score shown on `/portal`.
 fn shown_score(html: &str) -> i64 {
     let at = html.find("<span class=\"score-value\">").expect("a score") + 26;
-    html[at..at + html[at..].find('<').unwrap()].parse().unwrap()
+    html[at..at + html[at..].find('<').unwrap()]
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,14 +298,23 @@ async fn an_objection_filed_from_the_records_page_shows_its_deadlines() {
             &[("decision.pdf", PDF)],
         )
         .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
         assert_eq!(location(&res), "/portal/objections?done=filed");
 
         let mine = api(&app, &person, "/api/v1/me/objections").await;
         assert_eq!(mine.as_array().unwrap().len(), 1);
         let o = &mine[0];
         assert_eq!(o["record_id"], penalty);
-        assert_eq!(o["evidence"].as_array().unwrap().len(), 1, "the empty file input left out");
+        assert_eq!(
+            o["evidence"].as_array().unwrap().len(),
+            1,
+            "the empty file input left out"
+        );
         let html = page(&c, &app, "/portal/objections?done=filed").await;
         assert!(html.contains("异议已提交"));
         assert!(html.contains("class=\"steps\""));
@@ -370,7 +381,14 @@ async fn a_self_report_with_a_pdf_that_is_html_is_refused_in_place() {
         );
         // In English, the API's words.
         let en = resident(&app, &person, true);
-        let res = post_multipart(&en, &app, "/portal/self-reports", &fields, &[("proof.pdf", html_file)]).await;
+        let res = post_multipart(
+            &en,
+            &app,
+            "/portal/self-reports",
+            &fields,
+            &[("proof.pdf", html_file)],
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
         assert!(html.contains("evidence_type_not_allowed"));
@@ -382,7 +400,14 @@ async fn a_self_report_with_a_pdf_that_is_html_is_refused_in_place() {
         assert!(res.text().await.unwrap().contains("evidence_required"));
 
         // A real PDF: stored, pending.
-        let res = post_multipart(&c, &app, "/portal/self-reports", &fields, &[("proof.pdf", PDF)]).await;
+        let res = post_multipart(
+            &c,
+            &app,
+            "/portal/self-reports",
+            &fields,
+            &[("proof.pdf", PDF)],
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/portal/self-reports?done=submitted");
         let mine = api(&app, &person, "/api/v1/me/self-reports").await;
@@ -406,20 +431,32 @@ async fn a_repair_applied_too_early_is_refused_in_the_page_language() {
         let html = page(&c, &app, "/portal/repairs").await;
         assert!(html.contains(&from));
         let rid = penalty.to_string();
-        let form = [("record_id", rid.as_str()), ("statement", "已缴清罚款并完成整改")];
+        let form = [
+            ("record_id", rid.as_str()),
+            ("statement", "已缴清罚款并完成整改"),
+        ];
         let res = post_form(&c, &app, "/portal/repairs", &form).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
         assert!(html.contains("repair_too_early"), "{html}");
-        assert!(html.contains(&format!("该信息自 {from} 起方可申请信用修复")), "{html}");
-        assert!(html.contains(">已缴清罚款并完成整改</textarea>"), "the statement is kept");
+        assert!(
+            html.contains(&format!("该信息自 {from} 起方可申请信用修复")),
+            "{html}"
+        );
+        assert!(
+            html.contains(">已缴清罚款并完成整改</textarea>"),
+            "the statement is kept"
+        );
 
         let en = resident(&app, &person, true);
         let res = post_form(&en, &app, "/portal/repairs", &form).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
         assert!(html.contains("repair_too_early"));
-        assert!(html.contains(&format!("may be repaired from {from}")), "{html}");
+        assert!(
+            html.contains(&format!("may be repaired from {from}")),
+            "{html}"
+        );
         assert_eq!(
             api(&app, &person, "/api/v1/me/repairs").await,
             Value::Array(Vec::new())
@@ -445,7 +482,10 @@ async fn another_residents_record_is_a_404_page_and_nothing_is_written() {
         )
         .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        assert!(res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(res.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
         let html = res.text().await.unwrap();
         assert!(html.contains("objection_record_not_found"), "{html}");
         assert!(!html.contains(&a), "nothing about the other person");
@@ -460,11 +500,22 @@ async fn another_residents_record_is_a_404_page_and_nothing_is_written() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
         for p in [&a, &b] {
-            assert_eq!(api(&app, p, "/api/v1/me/objections").await, Value::Array(Vec::new()));
-            assert_eq!(api(&app, p, "/api/v1/me/repairs").await, Value::Array(Vec::new()));
+            assert_eq!(
+                api(&app, p, "/api/v1/me/objections").await,
+                Value::Array(Vec::new())
+            );
+            assert_eq!(
+                api(&app, p, "/api/v1/me/repairs").await,
+                Value::Array(Vec::new())
+            );
         }
         let records = api(&app, &a, "/api/v1/me/records").await;
-        let r = records.as_array().unwrap().iter().find(|r| r["id"] == theirs).unwrap();
+        let r = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == theirs)
+            .unwrap();
         assert_eq!(r["state"], "active", "not disputed");
     })
     .await;
