@@ -48,6 +48,9 @@ pub struct ItemForm {
     pub fields: Vec<FieldInput>,
 }
 
+/// A refused form: the refusal, the item and the `(field, value)` pairs sent.
+type Failed = (Refusal, String, Vec<(String, String)>);
+
 /// `GET /portal/self-reports`.
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/self_reports.html")]
@@ -127,7 +130,7 @@ async fn render(
     p: &Portal,
     request_id: String,
     done: Option<&str>,
-    failed: Option<(Refusal, String, Vec<(String, String)>)>,
+    failed: Option<Failed>,
 ) -> Result<Response, WebError> {
     let resident = p.resident.clone();
     let (mine, catalogue) = read(state, p, move |ctx| {

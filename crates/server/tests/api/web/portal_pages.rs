@@ -32,14 +32,13 @@ async fn resident_with_penalty(app: &TestApp, person: &str, n: u32) -> i64 {
         StatusCode::CREATED,
     )
     .await;
-    let p = assert_json(
+    assert_json(
         app.push(&gov, &p01(&format!("p-{n}"), person, "general"))
             .await,
         StatusCode::CREATED,
     )
     .await;
     let records = api(app, person, "/api/v1/me/records").await;
-    let _ = p;
     records
         .as_array()
         .unwrap()
