@@ -169,17 +169,7 @@ pub async fn sign(
             commitments::sign(ctx, me, &template)
         })
         .await?
-        .map_err(|e| match e {
-            SignError::UnknownTemplate(t) => ApiError::new(
-                ErrorCode::UnknownTemplate,
-                format!("there is no commitment template `{t}` (GET /api/v1/commitment-templates lists them)"),
-            ),
-            e @ SignError::Retired(_) => ApiError::new(ErrorCode::TemplateRetired, e.to_string()),
-            e @ SignError::AlreadyActive { .. } => {
-                ApiError::new(ErrorCode::CommitmentAlreadyActive, e.to_string())
-            }
-            SignError::Job(e) => ApiError::job(e),
-        })?;
+        .map_err(sign_problem)?;
     Ok((StatusCode::CREATED, Json(signed.into())))
 }
 
@@ -221,5 +211,20 @@ fn parse_template(body: &[u8]) -> Result<String, ApiError> {
             ErrorCode::InvalidField,
             "`template` must be a string",
         )),
+    }
+}
+
+/// Maps a refused signature to its problem.
+pub(crate) fn sign_problem(e: SignError) -> ApiError {
+    match e {
+        SignError::UnknownTemplate(t) => ApiError::new(
+            ErrorCode::UnknownTemplate,
+            format!("there is no commitment template `{t}` (GET /api/v1/commitment-templates lists them)"),
+        ),
+        e @ SignError::Retired(_) => ApiError::new(ErrorCode::TemplateRetired, e.to_string()),
+        e @ SignError::AlreadyActive { .. } => {
+            ApiError::new(ErrorCode::CommitmentAlreadyActive, e.to_string())
+        }
+        SignError::Job(e) => ApiError::job(e),
     }
 }

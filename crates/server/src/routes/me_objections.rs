@@ -7,7 +7,6 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chengxin_domain::objection::{ObjectionStatus, MAX_TEXT_CHARS};
-use chengxin_domain::self_report::{MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES};
 use chengxin_jobs::objections::{self, Objection, ObjectionError, Target};
 use serde::Serialize;
 use serde_json::json;
@@ -15,8 +14,9 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder,
 use utoipa::openapi::{RefOr, Type};
 use utoipa::ToSchema;
 
+use super::evidence_form::{self, EvidenceForm};
 use super::me::RESIDENT_401;
-use super::me_self_reports::{multipart_error, read_part, EvidenceBody};
+use super::me_self_reports::EvidenceBody;
 use crate::auth::AuthResident;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::media_type;
@@ -26,8 +26,6 @@ use crate::state::AppState;
 
 /// The largest JSON objection body.
 const JSON_LIMIT: usize = 64 * 1024;
-/// The largest text part of the form.
-const MAX_TEXT_PART: usize = 64 * 1024;
 
 /// The JSON body: `{"record_id", "reason"}` or `{"about": "score", "reason"}`.
 pub struct ObjectionInput;
@@ -292,68 +290,21 @@ fn about(v: &str) -> Result<Target, ApiError> {
 }
 
 /// The target, reason and evidence of a form.
-async fn parse_form(mut form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>), ApiError> {
-    let (mut texts, mut evidence): (Vec<(String, String)>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
-    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "record_id" | "about" | "reason" => {
-                if texts.iter().any(|(n, _)| *n == name) {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidField,
-                        format!("the form has more than one `{name}` part"),
-                    ));
-                }
-                let bytes = read_part(field, MAX_TEXT_PART, || {
-                    ApiError::new(
-                        ErrorCode::OutOfRange,
-                        format!("`{name}` is longer than {MAX_TEXT_PART} bytes"),
-                    )
-                })
-                .await?;
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    ApiError::new(ErrorCode::InvalidUtf8, format!("`{name}` is not UTF-8"))
-                })?;
-                texts.push((name, text));
-            }
-            "evidence" => {
-                if evidence.len() == MAX_EVIDENCE_FILES {
-                    return Err(ApiError::new(
-                        ErrorCode::TooManyEvidenceFiles,
-                        format!("at most {MAX_EVIDENCE_FILES} evidence files may be sent"),
-                    ));
-                }
-                let n = evidence.len() + 1;
-                evidence.push(
-                    read_part(field, MAX_EVIDENCE_BYTES, || {
-                        ApiError::new(
-                            ErrorCode::EvidenceTooLarge,
-                            format!(
-                                "evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"
-                            ),
-                        )
-                    })
-                    .await?,
-                );
-            }
-            "" => {
-                return Err(ApiError::new(
-                    ErrorCode::MalformedMultipart,
-                    "a part has no name",
-                ))
-            }
-            other => {
-                return Err(ApiError::new(
-                    ErrorCode::UnknownField,
-                    format!(
-                    "unknown part `{other}`: send `record_id` or `about`, `reason` and `evidence`"
-                ),
-                ))
-            }
-        }
-    }
-    let get = |k: &str| texts.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
-    let target = match (get("record_id"), get("about")) {
+async fn parse_form(form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>), ApiError> {
+    let form = evidence_form::read(
+        form,
+        |n| matches!(n, "record_id" | "about" | "reason"),
+        "`record_id` or `about`, `reason` and `evidence`",
+        false,
+    )
+    .await?;
+    let (target, reason) = form_target(&form)?;
+    Ok((target, reason, form.evidence))
+}
+
+/// The target and reason of a form's text parts (the API's and the page's).
+pub(crate) fn form_target(form: &EvidenceForm) -> Result<(Target, String), ApiError> {
+    let target = match (form.text("record_id"), form.text("about")) {
         (Some(r), None) => Target::Record(r.parse().map_err(|_| {
             ApiError::new(ErrorCode::InvalidField, "`record_id` must be an integer")
         })?),
@@ -371,12 +322,11 @@ async fn parse_form(mut form: Multipart) -> Result<(Target, String, Vec<Vec<u8>>
             ))
         }
     };
-    let reason = texts
-        .iter()
-        .find(|(n, _)| n == "reason")
-        .map(|(_, v)| v.clone())
+    let reason = form
+        .raw("reason")
+        .map(str::to_owned)
         .ok_or_else(|| ApiError::new(ErrorCode::MissingField, "`reason` is required"))?;
-    Ok((target, reason, evidence))
+    Ok((target, reason))
 }
 
 /// Files an objection to one of the caller's records or to their score.

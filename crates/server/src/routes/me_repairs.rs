@@ -227,30 +227,7 @@ pub async fn apply(
             repairs::apply(ctx, resident.acting(&request_id), record_id, &statement)
         })
         .await?
-        .map_err(|e| match e {
-            ApplyError::NotFound(id) => ApiError::new(
-                ErrorCode::RecordNotFound,
-                format!("you have no record {id} (没有该信息记录)"),
-            ),
-            e @ ApplyError::NotRepairable(_) => ApiError::new(
-                ErrorCode::RecordNotRepairable,
-                format!("{e} (该信息不适用信用修复)"),
-            ),
-            ApplyError::TooEarly { from, .. } => ApiError::new(
-                ErrorCode::RepairTooEarly,
-                format!("the record may be repaired from {from} (该信息自{from}起方可申请信用修复)"),
-            ),
-            ApplyError::NeedsCommitment => ApiError::new(
-                ErrorCode::RepairNeedsCommitment,
-                "credit repair needs an active credit commitment: sign one first (申请信用修复须先作出信用承诺)",
-            ),
-            e @ ApplyError::AlreadyPending { .. } => ApiError::new(
-                ErrorCode::RepairAlreadyPending,
-                format!("{e} (该信息已有待审核的信用修复申请)"),
-            ),
-            ApplyError::InvalidStatement(m) => ApiError::new(ErrorCode::InvalidField, m),
-            ApplyError::Job(e) => ApiError::job(e),
-        })?;
+        .map_err(apply_problem)?;
     Ok((
         StatusCode::CREATED,
         Json(AppliedBody {
@@ -311,4 +288,32 @@ fn parse_apply(body: &[u8]) -> Result<(i64, String), ApiError> {
         }
     };
     Ok((record_id, statement))
+}
+
+/// Maps a refused application to its problem.
+pub(crate) fn apply_problem(e: ApplyError) -> ApiError {
+    match e {
+        ApplyError::NotFound(id) => ApiError::new(
+            ErrorCode::RecordNotFound,
+            format!("you have no record {id} (没有该信息记录)"),
+        ),
+        e @ ApplyError::NotRepairable(_) => ApiError::new(
+            ErrorCode::RecordNotRepairable,
+            format!("{e} (该信息不适用信用修复)"),
+        ),
+        ApplyError::TooEarly { from, .. } => ApiError::new(
+            ErrorCode::RepairTooEarly,
+            format!("the record may be repaired from {from} (该信息自{from}起方可申请信用修复)"),
+        ),
+        ApplyError::NeedsCommitment => ApiError::new(
+            ErrorCode::RepairNeedsCommitment,
+            "credit repair needs an active credit commitment: sign one first (申请信用修复须先作出信用承诺)",
+        ),
+        e @ ApplyError::AlreadyPending { .. } => ApiError::new(
+            ErrorCode::RepairAlreadyPending,
+            format!("{e} (该信息已有待审核的信用修复申请)"),
+        ),
+        ApplyError::InvalidStatement(m) => ApiError::new(ErrorCode::InvalidField, m),
+        ApplyError::Job(e) => ApiError::job(e),
+    }
 }

@@ -4,15 +4,16 @@
 //! evidence file over the limit, or one too many, is refused as soon as it
 //! arrives, and each file's type is judged from its content by the domain.
 
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use chengxin_domain::self_report::{ReportStatus, MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES};
+use chengxin_domain::self_report::ReportStatus;
 use chengxin_jobs::self_reports::{self, Report, ReportError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::evidence_form;
 use super::me::RESIDENT_401;
 use crate::auth::AuthResident;
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -22,9 +23,7 @@ use crate::state::AppState;
 
 /// The largest self-report body: five files of 10 MiB and 1 MiB for the
 /// rest (the item, the fields, the parts' headers).
-pub const BODY_LIMIT: usize = MAX_EVIDENCE_FILES * MAX_EVIDENCE_BYTES + 1024 * 1024;
-/// The largest `item` or `fields` part.
-const MAX_TEXT_PART: usize = 64 * 1024;
+pub const BODY_LIMIT: usize = evidence_form::BODY_LIMIT;
 
 /// The form of `POST /me/self-reports`.
 #[derive(ToSchema)]
@@ -165,87 +164,29 @@ pub async fn submit(
             "a self-report is sent as `Content-Type: multipart/form-data`",
         ));
     }
-    let mut form =
+    let form =
         multipart.map_err(|e| ApiError::new(ErrorCode::MalformedMultipart, e.body_text()))?;
-    let (mut item, mut fields, mut evidence) = (None, None, Vec::new());
-    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "item" | "fields" => {
-                let slot = if name == "item" {
-                    &mut item
-                } else {
-                    &mut fields
-                };
-                if slot.is_some() {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidField,
-                        format!("the form has more than one `{name}` part"),
-                    ));
-                }
-                let bytes = read_part(field, MAX_TEXT_PART, || {
-                    ApiError::new(
-                        ErrorCode::OutOfRange,
-                        format!("`{name}` is longer than {MAX_TEXT_PART} bytes"),
-                    )
-                })
-                .await?;
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    ApiError::new(ErrorCode::InvalidUtf8, format!("`{name}` is not UTF-8"))
-                })?;
-                *slot = Some(text);
-            }
-            "evidence" => {
-                if evidence.len() == MAX_EVIDENCE_FILES {
-                    return Err(ApiError::new(
-                        ErrorCode::TooManyEvidenceFiles,
-                        format!("at most {MAX_EVIDENCE_FILES} evidence files may be sent"),
-                    ));
-                }
-                let n = evidence.len() + 1;
-                evidence.push(
-                    read_part(field, MAX_EVIDENCE_BYTES, || {
-                        ApiError::new(
-                            ErrorCode::EvidenceTooLarge,
-                            format!(
-                                "evidence file {n} is over {MAX_EVIDENCE_BYTES} bytes (10 MiB)"
-                            ),
-                        )
-                    })
-                    .await?,
-                );
-            }
-            "" => {
-                return Err(ApiError::new(
-                    ErrorCode::MalformedMultipart,
-                    "a part has no name",
-                ))
-            }
-            other => {
-                return Err(ApiError::new(
-                    ErrorCode::UnknownField,
-                    format!("unknown part `{other}`: send `item`, `fields` and `evidence`"),
-                ))
-            }
-        }
-    }
+    let form = evidence_form::read(
+        form,
+        |n| n == "item" || n == "fields",
+        "`item`, `fields` and `evidence`",
+        false,
+    )
+    .await?;
     let missing = |what| ApiError::new(ErrorCode::MissingField, format!("`{what}` is required"));
-    let item = item.ok_or_else(|| missing("item"))?;
-    let fields = fields.ok_or_else(|| missing("fields"))?;
+    let item = form.text("item").ok_or_else(|| missing("item"))?.to_owned();
+    let fields = form
+        .raw("fields")
+        .ok_or_else(|| missing("fields"))?
+        .to_owned();
+    let evidence = form.evidence;
     let stored = state
         .blocking(move |ctx| {
             let me = resident.acting(&request_id);
-            self_reports::submit(ctx, me, item.trim(), &fields, &evidence)
+            self_reports::submit(ctx, me, &item, &fields, &evidence)
         })
         .await?
-        .map_err(|e| match e {
-            ReportError::Invalid(row) => ApiError::from_row_code(row.code, row.message),
-            e @ ReportError::NotSelfReportable(_) => {
-                ApiError::new(ErrorCode::ItemNotSelfReportable, e.to_string())
-            }
-            ReportError::Evidence(e) => ApiError::from_row_code(e.code(), e.to_string()),
-            ReportError::Job(e) => ApiError::job(e),
-        })?;
+        .map_err(problem)?;
     Ok((
         StatusCode::CREATED,
         Json(SubmittedBody {
@@ -280,29 +221,14 @@ pub async fn list(
     Ok(Json(reports.into_iter().map(ReportBody::from).collect()))
 }
 
-/// A part's bytes; `too_long` as soon as more than `max` have arrived.
-pub(crate) async fn read_part(
-    mut field: Field<'_>,
-    max: usize,
-    too_long: impl Fn() -> ApiError,
-) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if out.len() + chunk.len() > max {
-            return Err(too_long());
+/// Maps a refusal of a report to its problem.
+pub(crate) fn problem(e: ReportError) -> ApiError {
+    match e {
+        ReportError::Invalid(row) => ApiError::from_row_code(row.code, row.message),
+        e @ ReportError::NotSelfReportable(_) => {
+            ApiError::new(ErrorCode::ItemNotSelfReportable, e.to_string())
         }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-pub(crate) fn multipart_error(e: MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("a self-report body may be at most {BODY_LIMIT} bytes"),
-        )
-    } else {
-        ApiError::new(ErrorCode::MalformedMultipart, e.body_text())
+        ReportError::Evidence(e) => ApiError::from_row_code(e.code(), e.to_string()),
+        ReportError::Job(e) => ApiError::job(e),
     }
 }

@@ -6,6 +6,7 @@ pub mod batches;
 pub mod catalogue;
 pub mod certificates;
 pub(crate) mod decision;
+pub mod evidence_form;
 pub mod health;
 pub mod me;
 pub mod me_authorisations;

@@ -25,7 +25,14 @@ pub mod csrf;
 pub mod home;
 pub mod lang;
 pub mod page;
+pub mod portal_commitments;
+pub mod portal_data;
+pub mod portal_forms;
+pub mod portal_labels;
+pub mod portal_objections;
+pub mod portal_repairs;
 pub mod portal_score;
+pub mod portal_self_reports;
 pub mod qr;
 pub mod rp;
 pub mod session;
@@ -50,6 +57,31 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home::index))
         .route("/lang", get(lang::switch))
         .route("/portal", get(portal_score::page))
+        .route("/portal/history", get(portal_data::history))
+        .route("/portal/records", get(portal_data::records))
+        .route("/portal/notifications", get(portal_data::notifications))
+        .route("/portal/access-log", get(portal_data::access_log))
+        .route("/portal/export", get(portal_data::export))
+        .route(
+            "/portal/commitments",
+            get(portal_commitments::page).post(portal_commitments::sign),
+        )
+        .route(
+            "/portal/self-reports",
+            get(portal_self_reports::page)
+                .post(portal_self_reports::submit)
+                .layer(evidence_limit()),
+        )
+        .route(
+            "/portal/objections",
+            get(portal_objections::page)
+                .post(portal_objections::file)
+                .layer(evidence_limit()),
+        )
+        .route(
+            "/portal/repairs",
+            get(portal_repairs::page).post(portal_repairs::apply),
+        )
         .route("/portal/login", get(rp::login))
         .route("/portal/callback", get(rp::callback))
         .route("/portal/logout", post(rp::logout))
@@ -93,6 +125,11 @@ pub fn routes() -> Router<AppState> {
             HeaderValue::from_static("no-store"),
         ));
     pages.merge(assets::routes())
+}
+
+/// Forms with evidence files take the API's limit for them.
+fn evidence_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(crate::routes::evidence_form::BODY_LIMIT)
 }
 
 /// Percent-encodes `s` for a query parameter.
