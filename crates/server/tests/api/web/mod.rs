@@ -2,6 +2,8 @@
 //! languages. Helpers here give page tests a signed-in client; the browser
 //! journeys are in `crate::browser`.
 
+mod portal_parties;
+mod public_pages;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
