@@ -164,13 +164,25 @@ fn parts(before: &Indicator, after: &Indicator) -> Vec<PartChange> {
     };
     part(
         "name",
-        Some(Value::from(format!("{} / {}", before.name_zh, before.name_en))),
-        Some(Value::from(format!("{} / {}", after.name_zh, after.name_en))),
+        Some(Value::from(format!(
+            "{} / {}",
+            before.name_zh, before.name_en
+        ))),
+        Some(Value::from(format!(
+            "{} / {}",
+            after.name_zh, after.name_en
+        ))),
     );
     part(
         "factor",
-        Some(Value::from(format!("{} / {}", before.factor.zh, before.factor.en))),
-        Some(Value::from(format!("{} / {}", after.factor.zh, after.factor.en))),
+        Some(Value::from(format!(
+            "{} / {}",
+            before.factor.zh, before.factor.en
+        ))),
+        Some(Value::from(format!(
+            "{} / {}",
+            after.factor.zh, after.factor.en
+        ))),
     );
     part(
         "category",
@@ -236,7 +248,10 @@ mod tests {
         assert!(!d.is_empty());
         assert_eq!(d.indicators.len(), 3, "{:#?}", d.indicators);
         let c = &d.indicators[0];
-        assert_eq!((c.code.as_str(), c.change), (changed.as_str(), Change::Changed));
+        assert_eq!(
+            (c.code.as_str(), c.change),
+            (changed.as_str(), Change::Changed)
+        );
         assert_eq!(c.parts.len(), 1, "{:?}", c.parts);
         assert_eq!(c.parts[0].part, key);
         assert_eq!(c.parts[0].before, Some(Value::from(old)));

@@ -20,8 +20,8 @@ use chengxin_domain::certificate::{Answer, Claims};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub use own::{issue_own, REPORT_AUDIENCE};
 pub use keys::{published_keys, rotate, Jwk, Jwks, Rotated};
+pub use own::{issue_own, REPORT_AUDIENCE};
 pub use partners::{add_partner, list_partners, Partner};
 pub use verify::{verify, verify_offline, KeySet, Verdict};
 

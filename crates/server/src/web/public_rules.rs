@@ -78,11 +78,19 @@ impl CataloguePage {
     fn fields(&self, i: &Item) -> String {
         let l = self.chrome.l;
         let list: Vec<String> = i.fields.iter().map(|f| field_text(l, f)).collect();
-        format!("{}{}", l.t("字段：", "Fields: "), list.join(l.t("；", "; ")))
+        format!(
+            "{}{}",
+            l.t("字段：", "Fields: "),
+            list.join(l.t("；", "; "))
+        )
     }
     fn units(&self, i: &Item) -> String {
         let l = self.chrome.l;
-        format!("{}{}", l.t("报送单位：", "Pushed by: "), i.responsible.join(", "))
+        format!(
+            "{}{}",
+            l.t("报送单位：", "Pushed by: "),
+            i.responsible.join(", ")
+        )
     }
     fn yes(&self, b: bool) -> &'static str {
         if b {
@@ -141,48 +149,167 @@ fn rule_text(l: Lang, r: &Rule) -> String {
             ..
         } => {
             if zh {
-                format!("按{}最新一条 {item} 记录的 {field} 分档计分；无记录得 {missing_points} 分", window(l, *window_years))
+                format!(
+                    "按{}最新一条 {item} 记录的 {field} 分档计分；无记录得 {missing_points} 分",
+                    window(l, *window_years)
+                )
             } else {
                 format!("the latest {item} record's {field} {}, by band; {missing_points} points without one", window(l, *window_years))
             }
         }
-        Rule::CommitmentsActive { item, points_each, cap } => {
-            if zh { format!("每项履约中的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分") }
-            else { format!("{points_each} points per {item} commitment in its term, at most {cap}") }
+        Rule::CommitmentsActive {
+            item,
+            points_each,
+            cap,
+        } => {
+            if zh {
+                format!("每项履约中的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分")
+            } else {
+                format!("{points_each} points per {item} commitment in its term, at most {cap}")
+            }
         }
-        Rule::CommitmentsFulfilled { item, window_years, points_each, cap } => {
-            if zh { format!("{}每项履约完成的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分", window(l, *window_years)) }
-            else { format!("{points_each} points per {item} commitment fulfilled {}, at most {cap}", window(l, *window_years)) }
+        Rule::CommitmentsFulfilled {
+            item,
+            window_years,
+            points_each,
+            cap,
+        } => {
+            if zh {
+                format!(
+                    "{}每项履约完成的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分",
+                    window(l, *window_years)
+                )
+            } else {
+                format!(
+                    "{points_each} points per {item} commitment fulfilled {}, at most {cap}",
+                    window(l, *window_years)
+                )
+            }
         }
-        Rule::CommitmentBreaches { item, window_years, points_each, cap } => {
-            if zh { format!("{}每项违背的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分", window(l, *window_years)) }
-            else { format!("{points_each} points per {item} commitment breached {}, at most {cap}", window(l, *window_years)) }
+        Rule::CommitmentBreaches {
+            item,
+            window_years,
+            points_each,
+            cap,
+        } => {
+            if zh {
+                format!(
+                    "{}每项违背的 {item} 承诺 {points_each} 分，合计不超过 {cap} 分",
+                    window(l, *window_years)
+                )
+            } else {
+                format!(
+                    "{points_each} points per {item} commitment breached {}, at most {cap}",
+                    window(l, *window_years)
+                )
+            }
         }
-        Rule::InPublicity { item, field, cap, levels } => {
+        Rule::InPublicity {
+            item,
+            field,
+            cap,
+            levels,
+        } => {
             let lv: Vec<String> = levels
                 .iter()
-                .map(|(k, v)| if zh { format!("{k}：{} 分，公示 {} 个月", v.points, v.months) } else { format!("{k}: {} points for {} months", v.points, v.months) })
+                .map(|(k, v)| {
+                    if zh {
+                        format!("{k}：{} 分，公示 {} 个月", v.points, v.months)
+                    } else {
+                        format!("{k}: {} points for {} months", v.points, v.months)
+                    }
+                })
                 .collect();
-            if zh { format!("公示期内的 {item} 记录按 {field} 计分（{}），合计不超过 {cap} 分", lv.join("；")) }
-            else { format!("{item} records in publicity by {field} ({}), at most {cap}", lv.join("; ")) }
+            if zh {
+                format!(
+                    "公示期内的 {item} 记录按 {field} 计分（{}），合计不超过 {cap} 分",
+                    lv.join("；")
+                )
+            } else {
+                format!(
+                    "{item} records in publicity by {field} ({}), at most {cap}",
+                    lv.join("; ")
+                )
+            }
         }
-        Rule::Listed { item, points_each, cap, ceiling, .. } => {
-            let c = ceiling.map(|c| if zh { format!("；期间总分不超过 {c}") } else { format!("; the score is at most {c} meanwhile") }).unwrap_or_default();
-            if zh { format!("每项有效的 {item} 名单记录 {points_each} 分，合计不超过 {cap} 分{c}") }
-            else { format!("{points_each} points per active {item} listing, at most {cap}{c}") }
+        Rule::Listed {
+            item,
+            points_each,
+            cap,
+            ceiling,
+            ..
+        } => {
+            let c = ceiling
+                .map(|c| {
+                    if zh {
+                        format!("；期间总分不超过 {c}")
+                    } else {
+                        format!("; the score is at most {c} meanwhile")
+                    }
+                })
+                .unwrap_or_default();
+            if zh {
+                format!("每项有效的 {item} 名单记录 {points_each} 分，合计不超过 {cap} 分{c}")
+            } else {
+                format!("{points_each} points per active {item} listing, at most {cap}{c}")
+            }
         }
-        Rule::ByLevel { item, field, window_years, cap, points } => {
+        Rule::ByLevel {
+            item,
+            field,
+            window_years,
+            cap,
+            points,
+        } => {
             let p: Vec<String> = points.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            if zh { format!("{}的 {item} 记录按 {field} 计分（{}），合计不超过 {cap} 分", window(l, *window_years), p.join("，")) }
-            else { format!("{item} records {} by {field} ({}), at most {cap}", window(l, *window_years), p.join(", ")) }
+            if zh {
+                format!(
+                    "{}的 {item} 记录按 {field} 计分（{}），合计不超过 {cap} 分",
+                    window(l, *window_years),
+                    p.join("，")
+                )
+            } else {
+                format!(
+                    "{item} records {} by {field} ({}), at most {cap}",
+                    window(l, *window_years),
+                    p.join(", ")
+                )
+            }
         }
-        Rule::SumSteps { item, field, window_years, step, points_per_step, cap } => {
-            if zh { format!("{}的 {item} 记录 {field} 合计每满 {step} 得 {points_per_step} 分，合计不超过 {cap} 分", window(l, *window_years)) }
-            else { format!("{points_per_step} points per full {step} of {item} {field} {}, at most {cap}", window(l, *window_years)) }
+        Rule::SumSteps {
+            item,
+            field,
+            window_years,
+            step,
+            points_per_step,
+            cap,
+        } => {
+            if zh {
+                format!("{}的 {item} 记录 {field} 合计每满 {step} 得 {points_per_step} 分，合计不超过 {cap} 分", window(l, *window_years))
+            } else {
+                format!(
+                    "{points_per_step} points per full {step} of {item} {field} {}, at most {cap}",
+                    window(l, *window_years)
+                )
+            }
         }
-        Rule::Count { item, window_years, points_each, cap } => {
-            if zh { format!("{}每条 {item} 记录 {points_each} 分，合计不超过 {cap} 分", window(l, *window_years)) }
-            else { format!("{points_each} points per {item} record {}, at most {cap}", window(l, *window_years)) }
+        Rule::Count {
+            item,
+            window_years,
+            points_each,
+            cap,
+        } => {
+            if zh {
+                format!(
+                    "{}每条 {item} 记录 {points_each} 分，合计不超过 {cap} 分",
+                    window(l, *window_years)
+                )
+            } else {
+                format!(
+                    "{points_each} points per {item} record {}, at most {cap}",
+                    window(l, *window_years)
+                )
+            }
         }
     }
 }
@@ -191,7 +318,12 @@ fn indicator_row(l: Lang, i: &Indicator, best: i32) -> IndicatorRow {
     let bands = match &i.rule {
         Rule::LatestBanded { bands, .. } => bands
             .iter()
-            .map(|b| (format!("{}–{}", b.min.normalize(), b.max.normalize()), b.points))
+            .map(|b| {
+                (
+                    format!("{}–{}", b.min.normalize(), b.max.normalize()),
+                    b.points,
+                )
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -219,7 +351,12 @@ pub struct ModelPage {
 pub async fn model(State(state): State<AppState>, l: Lang) -> Result<ModelPage, WebError> {
     let chrome = Chrome::public(l, "/rules/model");
     let (m, versions) = state
-        .reading(|ctx| Ok::<_, chengxin_jobs::JobError>((rules::model_in_force(ctx)?, rules::published_models(ctx)?)))
+        .reading(|ctx| {
+            Ok::<_, chengxin_jobs::JobError>((
+                rules::model_in_force(ctx)?,
+                rules::published_models(ctx)?,
+            ))
+        })
         .await
         .and_then(|r| r.map_err(ApiError::internal))
         .map_err(failed(&chrome))?;
@@ -288,13 +425,25 @@ impl DiffPage {
             _ => l.t("其他参数", "another parameter"),
         };
         let v = |x: &Option<Value>| x.as_ref().map_or_else(|| "—".to_owned(), value_text);
-        format!("{label}{}{} → {}", l.t("：", ": "), v(&p.before), v(&p.after))
+        format!(
+            "{label}{}{} → {}",
+            l.t("：", ": "),
+            v(&p.before),
+            v(&p.after)
+        )
     }
 
     fn grade(&self, g: Option<&chengxin_domain::model::Grade>) -> String {
         g.map_or_else(
             || "—".to_owned(),
-            |g| format!("{}–{} {}", g.min, g.max, self.chrome.l.t(&g.name_zh, &g.name_en)),
+            |g| {
+                format!(
+                    "{}–{} {}",
+                    g.min,
+                    g.max,
+                    self.chrome.l.t(&g.name_zh, &g.name_en)
+                )
+            },
         )
     }
 }

@@ -45,11 +45,17 @@ impl VerifyPage {
             "alg_not_allowed" => l.t("签名算法不被接受", "signature algorithm not allowed"),
             "unknown_issuer" => l.t("签发城市未登记", "unknown issuing city"),
             "unknown_key" => l.t("签名密钥未知", "unknown signing key"),
-            "bad_signature" => l.t("签名无效，证书可能被篡改", "bad signature: the certificate may have been altered"),
+            "bad_signature" => l.t(
+                "签名无效，证书可能被篡改",
+                "bad signature: the certificate may have been altered",
+            ),
             "expired" => l.t("证书已过期", "the certificate has expired"),
             "not_yet_valid" => l.t("证书尚未生效", "the certificate is not yet valid"),
             "claims_invalid" => l.t("证书内容不合规", "the certificate's claims are invalid"),
-            "grade_unmapped" => l.t("该城市的等级无法对应本市等级", "the city's grade has no local equivalent"),
+            "grade_unmapped" => l.t(
+                "该城市的等级无法对应本市等级",
+                "the city's grade has no local equivalent",
+            ),
             _ => l.t("证书无效", "invalid"),
         };
         format!("{text}（{code}）")

@@ -49,7 +49,11 @@ async fn grant_redeem_list_and_revoke_an_authorisation() {
     on_each_backend(|app| async move {
         let person = id(401);
         let (_, psb) = app.unit("SX-PSB", &["B03"]).await;
-        assert_json(app.push(&psb, &b03("W-401", &person)).await, StatusCode::CREATED).await;
+        assert_json(
+            app.push(&psb, &b03("W-401", &person)).await,
+            StatusCode::CREATED,
+        )
+        .await;
         let key = bank(&app).await;
         let c = portal(&app, &person);
 
@@ -94,7 +98,10 @@ async fn grant_redeem_list_and_revoke_an_authorisation() {
             .to_owned();
         assert_eq!(code.len(), 8, "{code}");
         let qr = between(&html, "<div class=\"qr\">", "</div>").expect("a QR code");
-        assert!(qr.starts_with("<svg role=\"img\" aria-label=\"授权码二维码\""), "{qr}");
+        assert!(
+            qr.starts_with("<svg role=\"img\" aria-label=\"授权码二维码\""),
+            "{qr}"
+        );
 
         // The party redeems it and reads the result through the API.
         let res = app
@@ -127,7 +134,11 @@ async fn grant_redeem_list_and_revoke_an_authorisation() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        assert!(res.text().await.unwrap().contains("authorisation_not_found"));
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("authorisation_not_found"));
         let res = other
             .post(app.url("/portal/authorisations/x/revoke"))
             .send()
@@ -144,17 +155,29 @@ async fn grant_redeem_list_and_revoke_an_authorisation() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/portal/authorisations?done=revoked");
-        assert_problem(app.get(&key, &result).await, StatusCode::FORBIDDEN, "authorisation_revoked").await;
+        assert_problem(
+            app.get(&key, &result).await,
+            StatusCode::FORBIDDEN,
+            "authorisation_revoked",
+        )
+        .await;
         let html = page(&c, &app, "/portal/authorisations?done=revoked").await;
         assert!(html.contains("已撤销；对方的下一次查询将被拒绝。"));
-        assert!(html.contains("查询被拒绝"), "the refused use is listed: {html}");
+        assert!(
+            html.contains("查询被拒绝"),
+            "the refused use is listed: {html}"
+        );
         let api = assert_json(
-            app.get(&app.resident_token(&person), "/api/v1/me/authorisations").await,
+            app.get(&app.resident_token(&person), "/api/v1/me/authorisations")
+                .await,
             StatusCode::OK,
         )
         .await;
         assert_eq!(api[0]["status"], "revoked");
-        assert_eq!(api[0]["uses"], 2, "redeeming does not count; the result did, and again");
+        assert_eq!(
+            api[0]["uses"], 2,
+            "redeeming does not count; the result did, and again"
+        );
     })
     .await;
 }
@@ -210,7 +233,11 @@ async fn the_report_shows_the_score_and_a_certificate_that_verifies() {
         eprintln!("backend: {}", app.backend);
         let person = id(421);
         let (_, psb) = app.unit("SX-PSB", &["B03"]).await;
-        assert_json(app.push(&psb, &b03("W-421", &person)).await, StatusCode::CREATED).await;
+        assert_json(
+            app.push(&psb, &b03("W-421", &person)).await,
+            StatusCode::CREATED,
+        )
+        .await;
         let c = portal(&app, &person);
 
         // No signing key yet: the report says so instead of a QR code.
@@ -221,13 +248,17 @@ async fn the_report_shows_the_score_and_a_certificate_that_verifies() {
         app.run(|ctx| certificates::rotate(ctx, jiff::Timestamp::now().as_second()).unwrap())
             .await;
         let api = assert_json(
-            app.get(&app.resident_token(&person), "/api/v1/me/score").await,
+            app.get(&app.resident_token(&person), "/api/v1/me/score")
+                .await,
             StatusCode::OK,
         )
         .await;
         let html = page(&c, &app, "/portal/report").await;
         let score = api["score"].as_i64().unwrap();
-        assert!(html.contains(&format!("<strong class=\"score-value\">{score}</strong>")), "{html}");
+        assert!(
+            html.contains(&format!("<strong class=\"score-value\">{score}</strong>")),
+            "{html}"
+        );
         assert!(html.contains(api["model_version"].as_str().unwrap()));
         assert!(html.contains("data-print"));
         assert!(html.contains("分项明细"));
@@ -249,7 +280,13 @@ async fn the_report_shows_the_score_and_a_certificate_that_verifies() {
         assert_eq!(res.status(), StatusCode::OK);
         let v = res.text().await.unwrap();
         assert!(v.contains("verdict-valid"), "{v}");
-        assert!(v.contains(&format!("<dd class=\"grade\">{}</dd>", api["grade"].as_str().unwrap())), "{v}");
+        assert!(
+            v.contains(&format!(
+                "<dd class=\"grade\">{}</dd>",
+                api["grade"].as_str().unwrap()
+            )),
+            "{v}"
+        );
 
         // The report's certificate is the resident's own audited read.
         let actor = app.idp_actor(&person);

@@ -28,7 +28,10 @@ async fn public_page(app: &TestApp, path: &str, lang: &str) -> String {
     let code = if lang == "en" { "en" } else { "zh-CN" };
     assert!(html.contains(&format!("<html lang=\"{code}\">")), "{path}");
     assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
-    assert!(!html.contains("/portal/logout"), "{path}: nobody is signed in");
+    assert!(
+        !html.contains("/portal/logout"),
+        "{path}: nobody is signed in"
+    );
     html
 }
 
@@ -40,18 +43,38 @@ async fn public_pages_render_without_signing_in_in_both_languages() {
             let html = public_page(&app, "/rules/catalogue", lang).await;
             assert!(html.contains("id=\"item-P01\""), "{html}");
             assert!(html.contains("id=\"item-C01\""));
-            assert!(html.contains(if zh { "可自主申报" } else { "Self-reportable" }));
+            assert!(html.contains(if zh {
+                "可自主申报"
+            } else {
+                "Self-reportable"
+            }));
 
             let html = public_page(&app, "/rules/model", lang).await;
-            assert!(html.contains("<dd class=\"model-version\">2026.1</dd>"), "{html}");
+            assert!(
+                html.contains("<dd class=\"model-version\">2026.1</dd>"),
+                "{html}"
+            );
             assert!(html.contains("id=\"ind-commitments_signed\""), "{html}");
-            assert!(html.contains("<table class=\"bands\">"), "banded indicators show their bands");
-            assert!(html.contains(if zh { "等级与分数区间" } else { "Grades and their score ranges" }));
-            let hash = app.run(|ctx| chengxin_jobs::model_in_force(ctx).unwrap().hash).await;
+            assert!(
+                html.contains("<table class=\"bands\">"),
+                "banded indicators show their bands"
+            );
+            assert!(html.contains(if zh {
+                "等级与分数区间"
+            } else {
+                "Grades and their score ranges"
+            }));
+            let hash = app
+                .run(|ctx| chengxin_jobs::model_in_force(ctx).unwrap().hash)
+                .await;
             assert!(html.contains(&hash));
 
             let html = public_page(&app, "/rules/scenarios", lang).await;
-            assert!(html.contains(if zh { "信易+守信激励场景" } else { "benefits for trustworthy residents" }));
+            assert!(html.contains(if zh {
+                "信易+守信激励场景"
+            } else {
+                "benefits for trustworthy residents"
+            }));
 
             let html = public_page(&app, "/verify", lang).await;
             assert!(html.contains("<label for=\"jws\">"));
@@ -82,9 +105,16 @@ async fn the_model_diff_shows_a_changed_indicator_and_unknown_versions_are_404()
                 .split("</ul>")
                 .next()
                 .unwrap();
-            let expected = if lang == "zh" { "每项分值：5 → 6" } else { "points each: 5 → 6" };
+            let expected = if lang == "zh" {
+                "每项分值：5 → 6"
+            } else {
+                "points each: 5 → 6"
+            };
             assert!(item.contains(expected), "{item}");
-            assert!(!html.contains("id=\"change-provincial"), "unchanged indicators are not listed");
+            assert!(
+                !html.contains("id=\"change-provincial"),
+                "unchanged indicators are not listed"
+            );
         }
         let same = public_page(&app, "/rules/model/diff?from=2026.2&to=2026.2", "zh").await;
         assert!(same.contains("两个版本的计分规则相同。"));
