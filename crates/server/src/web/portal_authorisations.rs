@@ -120,7 +120,7 @@ impl AuthorisationsPage {
         }
     }
 
-    fn use_kind(&self, kind: &str, what: Option<&str>) -> String {
+    fn use_kind(&self, kind: &str, what: &Option<String>) -> String {
         let l = self.chrome.l;
         let k = match kind {
             "redeemed" => l.t("领取了授权码", "redeemed the code"),
@@ -128,7 +128,7 @@ impl AuthorisationsPage {
             "use_refused" => l.t("查询被拒绝", "a read was refused"),
             _ => l.t("其他", "other"),
         };
-        let w = match what {
+        let w = match what.as_deref() {
             Some("result") => l.t("（查询结果）", " (result)"),
             Some("certificate") => l.t("（信用证书）", " (certificate)"),
             Some("scenario") => l.t("（信易+场景）", " (benefit check)"),

@@ -72,8 +72,8 @@ pub struct CataloguePage {
 }
 
 impl CataloguePage {
-    fn category(&self, c: Category) -> &'static str {
-        category(self.chrome.l, c)
+    fn category(&self, c: &Category) -> &'static str {
+        category(self.chrome.l, *c)
     }
     fn fields(&self, i: &Item) -> String {
         let l = self.chrome.l;
@@ -92,8 +92,8 @@ impl CataloguePage {
             i.responsible.join(", ")
         )
     }
-    fn yes(&self, b: bool) -> &'static str {
-        if b {
+    fn yes(&self, b: &bool) -> &'static str {
+        if *b {
             self.chrome.l.t("是", "yes")
         } else {
             self.chrome.l.t("否", "no")
@@ -393,7 +393,7 @@ pub struct DiffPage {
 }
 
 impl DiffPage {
-    fn change(&self, c: Change) -> &'static str {
+    fn change(&self, c: &Change) -> &'static str {
         let l = self.chrome.l;
         match c {
             Change::Added => l.t("新增", "added"),
@@ -433,8 +433,8 @@ impl DiffPage {
         )
     }
 
-    fn grade(&self, g: Option<&chengxin_domain::model::Grade>) -> String {
-        g.map_or_else(
+    fn grade(&self, g: &Option<chengxin_domain::model::Grade>) -> String {
+        g.as_ref().map_or_else(
             || "—".to_owned(),
             |g| {
                 format!(
