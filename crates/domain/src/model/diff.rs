@@ -228,8 +228,7 @@ mod tests {
         to.version = "2026.2".into();
         // A changed parameter of one indicator, a removed and an added one.
         let changed = to.indicators[0].code.clone();
-        let before_rule = serde_json::to_value(&to.indicators[0].rule).unwrap();
-        let mut rule = before_rule.clone();
+        let mut rule = serde_json::to_value(&to.indicators[0].rule).unwrap();
         let key = if rule.get("cap").is_some() {
             "cap"
         } else {
