@@ -421,6 +421,12 @@ impl Engine {
         &self.model
     }
 
+    /// The most the indicator `code` can contribute (its `best` in every
+    /// explanation), if the model has it.
+    pub fn best(&self, code: &str) -> Option<i32> {
+        self.rules.iter().find(|r| r.code == code).map(|r| r.best)
+    }
+
     /// Scores one person as of `as_of`. Records dated after `as_of`, and
     /// records that do not count (withdrawn, repaired, corrected, pending,
     /// rejected), are ignored.

@@ -4,6 +4,7 @@
 
 mod bands;
 mod checks;
+pub mod diff;
 mod keys;
 pub(crate) use keys::unknown_keys;
 mod placeholders;

@@ -54,6 +54,7 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub mod audit;
+pub mod authorisation_uses;
 pub mod authorisations;
 pub mod batches;
 pub mod calendar;
@@ -69,6 +70,7 @@ pub mod party_uses;
 pub mod push;
 pub mod repairs;
 pub mod resident;
+pub mod rules;
 pub mod scenarios;
 pub mod self_reports;
 pub mod staff;

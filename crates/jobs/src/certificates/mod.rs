@@ -10,6 +10,7 @@
 //! file whose key is not the one recorded for its id is refused.
 
 mod keys;
+mod own;
 mod partners;
 mod verify;
 
@@ -20,6 +21,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub use keys::{published_keys, rotate, Jwk, Jwks, Rotated};
+pub use own::{issue_own, REPORT_AUDIENCE};
 pub use partners::{add_partner, list_partners, Partner};
 pub use verify::{verify, verify_offline, KeySet, Verdict};
 

@@ -25,14 +25,19 @@ pub mod csrf;
 pub mod home;
 pub mod lang;
 pub mod page;
+pub mod portal_authorisations;
 pub mod portal_commitments;
 pub mod portal_data;
 pub mod portal_forms;
 pub mod portal_labels;
 pub mod portal_objections;
 pub mod portal_repairs;
+pub mod portal_report;
 pub mod portal_score;
 pub mod portal_self_reports;
+pub mod public_rules;
+pub mod public_scenarios;
+pub mod public_verify;
 pub mod qr;
 pub mod rp;
 pub mod session;
@@ -82,6 +87,21 @@ pub fn routes() -> Router<AppState> {
             "/portal/repairs",
             get(portal_repairs::page).post(portal_repairs::apply),
         )
+        .route(
+            "/portal/authorisations",
+            get(portal_authorisations::page).post(portal_authorisations::grant),
+        )
+        .route(
+            "/portal/authorisations/{id}/revoke",
+            post(portal_authorisations::revoke),
+        )
+        .route("/portal/scenarios", get(public_scenarios::mine))
+        .route("/portal/report", get(portal_report::page))
+        .route("/rules/catalogue", get(public_rules::catalogue))
+        .route("/rules/model", get(public_rules::model))
+        .route("/rules/model/diff", get(public_rules::diff))
+        .route("/rules/scenarios", get(public_scenarios::public))
+        .route("/verify", get(public_verify::page))
         .route("/portal/login", get(rp::login))
         .route("/portal/callback", get(rp::callback))
         .route("/portal/logout", post(rp::logout))

@@ -7,6 +7,8 @@ mod console_models;
 mod console_registry;
 mod console_scenarios;
 mod portal_pages;
+mod portal_parties;
+mod public_pages;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
