@@ -52,6 +52,30 @@ fn prepared(
     Ok(st)
 }
 
+/// `text` as an SQL string literal, escaped as libpq's `PQescapeLiteral`
+/// does: quotes doubled; with a backslash, every backslash doubled in an
+/// `E'…'` literal (so the result reads the same whatever
+/// `standard_conforming_strings` is). `None` if `text` holds U+0000, which
+/// no PostgreSQL text can (nor the simple protocol's message carry).
+pub(super) fn literal(text: &str) -> Option<String> {
+    if text.contains('\0') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 3);
+    if text.contains('\\') {
+        out.push('E');
+    }
+    out.push('\'');
+    for c in text.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Some(out)
+}
+
 impl Conn {
     /// The client and the statement cache, after sending any deferred
     /// transaction control.
@@ -243,5 +267,21 @@ impl r2d2::ManageConnection for Manager {
             Manager::Plain(m) => m.has_broken(client),
             Manager::Tls(m) => m.has_broken(client),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn literals_are_escaped_as_libpq_does() {
+        assert_eq!(literal("abc").as_deref(), Some("'abc'"));
+        assert_eq!(literal("").as_deref(), Some("''"));
+        assert_eq!(literal("it's").as_deref(), Some("'it''s'"));
+        assert_eq!(literal("'); DROP TABLE x; --").as_deref(), Some("''''); DROP TABLE x; --'"));
+        assert_eq!(literal(r"a\'b").as_deref(), Some(r"E'a\\''b'"));
+        assert_eq!(literal("诚信").as_deref(), Some("'诚信'"));
+        assert_eq!(literal("a\0b"), None);
     }
 }

@@ -600,9 +600,10 @@ impl ReadTx for PgTx<'_> {}
 impl WriteTx for PgTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         let events = std::mem::take(&mut self.audit);
-        audit::stage(&mut self.conn, events)?;
-        // A unit of work that sent nothing has nothing to commit.
-        if !self.conn.discard_deferred() {
+        if !events.is_empty() {
+            audit::stage_and_commit(&mut self.conn, events)?;
+        } else if !self.conn.discard_deferred() {
+            // (A unit of work that sent nothing has nothing to commit.)
             self.conn.batch_execute("COMMIT")?;
         }
         self.open = false;
