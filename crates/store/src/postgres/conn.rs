@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row, SimpleQueryMessage, SimpleQueryRow, Statement, Transaction};
+use postgres::{
+    Client, GenericClient, NoTls, Row, SimpleQueryMessage, SimpleQueryRow, Statement, Transaction,
+};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::{Result, StoreError};
@@ -279,7 +281,10 @@ mod tests {
         assert_eq!(literal("abc").as_deref(), Some("'abc'"));
         assert_eq!(literal("").as_deref(), Some("''"));
         assert_eq!(literal("it's").as_deref(), Some("'it''s'"));
-        assert_eq!(literal("'); DROP TABLE x; --").as_deref(), Some("'''); DROP TABLE x; --'"));
+        assert_eq!(
+            literal("'); DROP TABLE x; --").as_deref(),
+            Some("'''); DROP TABLE x; --'")
+        );
         assert_eq!(literal(r"a\'b").as_deref(), Some(r"E'a\\''b'"));
         assert_eq!(literal("诚信").as_deref(), Some("'诚信'"));
         assert_eq!(literal("a\0b"), None);

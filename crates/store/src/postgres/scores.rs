@@ -412,11 +412,7 @@ fn write_few(conn: &mut Conn, stamp: &ModelStamp, cause: Cause, few: Few<'_>) ->
     let h_ids: Vec<i64> = few.history.iter().map(|c| c.person_id).collect();
     let h_eligible: Vec<bool> = few.history.iter().map(|c| c.new.eligible).collect();
     let h_score: Vec<Option<i32>> = few.history.iter().map(|c| c.new.score).collect();
-    let h_grade: Vec<Option<&str>> = few
-        .history
-        .iter()
-        .map(|c| c.new.grade.as_deref())
-        .collect();
+    let h_grade: Vec<Option<&str>> = few.history.iter().map(|c| c.new.grade.as_deref()).collect();
     let ins = Columns::of(few.new_rows);
     let upd = Columns::of(few.updates);
     conn.execute(
