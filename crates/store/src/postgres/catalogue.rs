@@ -69,16 +69,24 @@ pub(super) fn in_force(c: &mut Conn, kind: DataKind) -> Result<Option<DataVersio
 }
 
 pub(super) fn numbers(c: &mut Conn) -> Result<(i64, i64)> {
-    // Two statements: the read takes its snapshot after the lock is granted.
-    c.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&DATA_LOCK])?;
+    // Two statements, so that the read takes its snapshot after the lock is
+    // granted, sent in one round trip. Outside a transaction they run in one
+    // implicit transaction, which holds the lock until the read is done.
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "SELECT pg_advisory_xact_lock_shared({DATA_LOCK});
+             SELECT kind, max(number) FROM data_versions GROUP BY kind"
+        )
+    });
     let mut out = (0, 0);
-    for r in c.query(
-        "SELECT kind, max(number) FROM data_versions GROUP BY kind",
-        &[],
-    )? {
-        let kind: String = r.try_get(0)?;
-        let n: i64 = r.try_get(1)?;
-        match kind_of(&kind)? {
+    for r in c.simple_last(sql)? {
+        let kind = r.try_get(0)?.unwrap_or_default();
+        let n: i64 = r
+            .try_get(1)?
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("data version number of `{kind}`")))?;
+        match kind_of(kind)? {
             DataKind::Catalogue => out.0 = n,
             DataKind::Templates => out.1 = n,
         }

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use postgres::{
+    Client, GenericClient, NoTls, Row, SimpleQueryMessage, SimpleQueryRow, Statement, Transaction,
+};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::{Result, StoreError};
@@ -20,6 +22,9 @@ pub(super) struct Conn {
     /// Always present until the session is dropped.
     client: Option<Client>,
     cache: Cache,
+    /// Transaction control (`BEGIN …`) not sent yet: it goes out in the
+    /// same round trip as the next statement, or not at all if none follows.
+    deferred: Option<&'static str>,
 }
 
 impl Drop for Conn {
@@ -49,14 +54,79 @@ fn prepared(
     Ok(st)
 }
 
-impl Conn {
-    fn parts(&mut self) -> Result<(&mut Client, &mut Cache)> {
-        match &mut self.client {
-            Some(client) => Ok((client, &mut self.cache)),
-            None => Err(StoreError::Corrupt(
-                "database session already closed".into(),
-            )),
+/// `text` as an SQL string literal, escaped as libpq's `PQescapeLiteral`
+/// does: quotes doubled; with a backslash, every backslash doubled in an
+/// `E'…'` literal (so the result reads the same whatever
+/// `standard_conforming_strings` is). `None` if `text` holds U+0000, which
+/// no PostgreSQL text can (nor the simple protocol's message carry).
+pub(super) fn literal(text: &str) -> Option<String> {
+    if text.contains('\0') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 3);
+    if text.contains('\\') {
+        out.push('E');
+    }
+    out.push('\'');
+    for c in text.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
         }
+        out.push(c);
+    }
+    out.push('\'');
+    Some(out)
+}
+
+impl Conn {
+    /// The client and the statement cache, after sending any deferred
+    /// transaction control.
+    fn parts(&mut self) -> Result<(&mut Client, &mut Cache)> {
+        let Some(client) = &mut self.client else {
+            return Err(StoreError::Corrupt(
+                "database session already closed".into(),
+            ));
+        };
+        if let Some(sql) = self.deferred.take() {
+            client.batch_execute(sql)?;
+        }
+        Ok((client, &mut self.cache))
+    }
+
+    /// Sends `sql` (`BEGIN …`) with the next statement instead of on its own.
+    pub(super) fn defer(&mut self, sql: &'static str) {
+        self.deferred = Some(sql);
+    }
+
+    /// Forgets deferred transaction control; true if there was some (so the
+    /// transaction never started on the server).
+    pub(super) fn discard_deferred(&mut self) -> bool {
+        self.deferred.take().is_some()
+    }
+
+    /// Runs statements without parameters in one round trip (with any
+    /// deferred transaction control before them) and returns the rows of
+    /// the last one. For constant SQL only: nothing is bound.
+    pub(super) fn simple_last(&mut self, sql: &str) -> Result<Vec<SimpleQueryRow>> {
+        let Some(client) = &mut self.client else {
+            return Err(StoreError::Corrupt(
+                "database session already closed".into(),
+            ));
+        };
+        let messages = match self.deferred.take() {
+            Some(first) => client.simple_query(&format!("{first}; {sql}"))?,
+            None => client.simple_query(sql)?,
+        };
+        let mut last = Vec::new();
+        let mut current = Vec::new();
+        for m in messages {
+            match m {
+                SimpleQueryMessage::Row(r) => current.push(r),
+                SimpleQueryMessage::CommandComplete(_) => last = std::mem::take(&mut current),
+                _ => {}
+            }
+        }
+        Ok(last)
     }
 
     /// Runs a read outside any explicit transaction.
@@ -84,10 +154,18 @@ impl Conn {
         Ok(client.execute(&st, params)?)
     }
 
-    /// Runs statements without parameters (transaction control, migrations).
+    /// Runs statements without parameters (transaction control, migrations),
+    /// with any deferred transaction control in the same round trip.
     pub(super) fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        let (client, _) = self.parts()?;
-        Ok(client.batch_execute(sql)?)
+        let Some(client) = &mut self.client else {
+            return Err(StoreError::Corrupt(
+                "database session already closed".into(),
+            ));
+        };
+        match self.deferred.take() {
+            Some(first) => Ok(client.batch_execute(&format!("{first}; {sql}"))?),
+            None => Ok(client.batch_execute(sql)?),
+        }
     }
 
     /// The client, for COPY and portals.
@@ -171,6 +249,7 @@ impl r2d2::ManageConnection for Manager {
         Ok(Conn {
             client: Some(client),
             cache: HashMap::new(),
+            deferred: None,
         })
     }
 
@@ -183,9 +262,31 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
+        // A unit of work discards what it deferred when it ends; a session
+        // going back to the pool never carries a `BEGIN` to its next user.
+        conn.deferred = None;
         conn.client.as_mut().is_none_or(|client| match self {
             Manager::Plain(m) => m.has_broken(client),
             Manager::Tls(m) => m.has_broken(client),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn literals_are_escaped_as_libpq_does() {
+        assert_eq!(literal("abc").as_deref(), Some("'abc'"));
+        assert_eq!(literal("").as_deref(), Some("''"));
+        assert_eq!(literal("it's").as_deref(), Some("'it''s'"));
+        assert_eq!(
+            literal("'); DROP TABLE x; --").as_deref(),
+            Some("'''); DROP TABLE x; --'")
+        );
+        assert_eq!(literal(r"a\'b").as_deref(), Some(r"E'a\\''b'"));
+        assert_eq!(literal("诚信").as_deref(), Some("'诚信'"));
+        assert_eq!(literal("a\0b"), None);
     }
 }

@@ -16,6 +16,18 @@
 //!   pushes waited in (measured: 27 of 32 sessions waiting on it). The chain
 //!   stays gap-free; every committed change has its entry, pending or sealed.
 //!
+//! Round trips are what a unit of work pays for on a loaded machine (each
+//! one wakes the server and the client), so few are made: `BEGIN` goes out
+//! with the first statement, a shared lock and the read it guards go out
+//! together (simple protocol, constant SQL), a few scores are written in
+//! one statement, and the audit entries go out with the `COMMIT`. Every
+//! other statement is prepared once per session and cached (`conn`). A
+//! single push over HTTP makes 13 round trips (it made 21): the unit's
+//! key, the catalogue numbers, then in its unit of work `BEGIN` with the
+//! numbers, the models in play, people, case heads, insert, lock people,
+//! repack and mark, load, current scores, the score write, audit with
+//! `COMMIT`.
+//!
 //! Batches take a few set-wise statements each: new records are `COPY`ed in
 //! under ids drawn beforehand, and a scan streams one row per person with
 //! their counting records packed (see `packed`).

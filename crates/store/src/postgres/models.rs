@@ -62,17 +62,39 @@ pub(super) fn status(conn: &mut Conn, version: &str) -> Result<Option<ModelStatu
 /// The model in force first, then any staged one, under the shared lock.
 pub(super) fn in_play(conn: &mut Conn) -> Result<Vec<StoredModel>> {
     // Two statements: the read must take its snapshot after the lock is
-    // granted, or it could miss a model staged while it waited.
-    conn.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&MODELS_LOCK])?;
-    conn.query(in_play_sql(), &[])?.iter().map(model).collect()
+    // granted, or it could miss a model staged while it waited. Both go in
+    // one round trip (the simple protocol: no parameters, text values).
+    let field = |r: &postgres::SimpleQueryRow, i: usize| -> Result<String> {
+        r.try_get(i)?
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Corrupt(format!("model column {i} is null")))
+    };
+    conn.simple_last(in_play_sql())?
+        .iter()
+        .map(|r| {
+            let status = field(r, 4)?;
+            let from = field(r, 3)?;
+            Ok(StoredModel {
+                version: field(r, 0)?,
+                hash: field(r, 1)?,
+                content: field(r, 2)?,
+                effective_from: chengxin_domain::dates::parse_date(&from)
+                    .ok_or_else(|| StoreError::Corrupt(format!("model date `{from}`")))?,
+                status: ModelStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("model status `{status}`")))?,
+            })
+        })
+        .collect()
 }
 
-/// The models in play, by version; which states are in play is the domain's rule.
+/// Takes the shared lock, then reads the models in play, by version; which
+/// states are in play is the domain's rule.
 fn in_play_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         format!(
-            "SELECT version, hash, content, effective_from, status FROM models
+            "SELECT pg_advisory_xact_lock_shared({MODELS_LOCK});
+             SELECT version, hash, content, effective_from, status FROM models
              WHERE status IN {} ORDER BY version",
             crate::model_states_sql(ModelStatus::in_play)
         )

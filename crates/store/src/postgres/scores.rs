@@ -344,6 +344,20 @@ fn save_round(
         saved.push(row.person_id);
         saved_rev.push(row.rev);
     }
+    if rows.len() <= super::records::SMALL {
+        return write_few(
+            conn,
+            stamp,
+            cause,
+            Few {
+                history: &changes[changes_before..],
+                new_rows: &new_rows,
+                updates: &updates,
+                saved: &saved,
+                saved_rev: &saved_rev,
+            },
+        );
+    }
     if changes.len() - changes_before <= super::records::SMALL {
         insert_history(conn, &changes[changes_before..], stamp, cause)?;
     } else {
@@ -370,6 +384,89 @@ fn save_round(
             &[&stamp.version, &saved, &saved_rev],
         )?;
     }
+    Ok(())
+}
+
+/// What a save of a few rows (a push's) writes.
+struct Few<'a> {
+    history: &'a [ScoreChange],
+    new_rows: &'a [&'a ScoreRow],
+    updates: &'a [&'a ScoreRow],
+    saved: &'a [i64],
+    saved_rev: &'a [i64],
+}
+
+/// [`insert_history`], [`insert_scores`], [`update`] and the clearing of
+/// the marks of a few rows, as one statement (one round trip instead of up
+/// to four). The parts touch different rows (new scores are of people with
+/// none stored, updates of people with one), so they need not see each
+/// other's effects; empty parts change nothing.
+fn write_few(conn: &mut Conn, stamp: &ModelStamp, cause: Cause, few: Few<'_>) -> Result<()> {
+    if few.history.is_empty()
+        && few.new_rows.is_empty()
+        && few.updates.is_empty()
+        && few.saved.is_empty()
+    {
+        return Ok(());
+    }
+    let h_ids: Vec<i64> = few.history.iter().map(|c| c.person_id).collect();
+    let h_eligible: Vec<bool> = few.history.iter().map(|c| c.new.eligible).collect();
+    let h_score: Vec<Option<i32>> = few.history.iter().map(|c| c.new.score).collect();
+    let h_grade: Vec<Option<&str>> = few.history.iter().map(|c| c.new.grade.as_deref()).collect();
+    let ins = Columns::of(few.new_rows);
+    let upd = Columns::of(few.updates);
+    conn.execute(
+        "WITH h AS (
+             INSERT INTO score_history (person_id, model_version, model_hash, as_of, eligible, score, grade, cause)
+             SELECT p, $1, $2, $3::text::date, e, s, g, $4
+             FROM unnest($5::int8[], $6::bool[], $7::int4[], $8::text[]) WITH ORDINALITY AS x(p, e, s, g, o)
+             ORDER BY o
+         ), i AS (
+             INSERT INTO scores (person_id, model_version, model_hash, as_of, eligible, score, grade, reasons, rev, next_change)
+             SELECT p, $1, $2, $3::text::date, e, s, g, r, v, n::date
+             FROM unnest($9::int8[], $10::bool[], $11::int4[], $12::text[], $13::text[], $14::int8[],
+                         $15::text[])
+                  AS x(p, e, s, g, r, v, n)
+         ), u AS (
+             UPDATE scores s SET model_hash = $2, as_of = $3::text::date, eligible = u.eligible,
+                 score = u.score, grade = u.grade, reasons = u.reasons, computed_at = now(), rev = u.rev,
+                 next_change = u.next_change::date
+             FROM unnest($16::int8[], $17::bool[], $18::int4[], $19::text[], $20::text[], $21::int8[],
+                         $22::text[])
+                  AS u(person_id, eligible, score, grade, reasons, rev, next_change)
+             WHERE s.person_id = u.person_id AND s.model_version = $1 AND s.rev <= u.rev
+         ), d AS (
+             DELETE FROM rescore d USING unnest($23::int8[], $24::int8[]) AS u(id, rev)
+             WHERE d.model_version = $1 AND d.person_id = u.id AND d.rev <= u.rev
+         )
+         SELECT 1",
+        &[
+            &stamp.version,
+            &stamp.hash,
+            &stamp.as_of.to_string(),
+            &cause.as_str(),
+            &h_ids,
+            &h_eligible,
+            &h_score,
+            &h_grade,
+            &ins.ids,
+            &ins.eligible,
+            &ins.score,
+            &ins.grade,
+            &ins.reasons,
+            &ins.revs,
+            &ins.next,
+            &upd.ids,
+            &upd.eligible,
+            &upd.score,
+            &upd.grade,
+            &upd.reasons,
+            &upd.revs,
+            &upd.next,
+            &few.saved,
+            &few.saved_rev,
+        ],
+    )?;
     Ok(())
 }
 

@@ -25,6 +25,10 @@ pub(super) struct PgTx<'a> {
     /// A write unit of work (record heads are locked as they are read).
     writable: bool,
     open: bool,
+    /// The catalogue and template numbers in force, once a write unit of
+    /// work has read them: it holds the shared lock that publications take
+    /// exclusively until it ends, so they cannot change under it.
+    numbers: Option<(i64, i64)>,
 }
 
 /// What a unit of work may do and see.
@@ -45,12 +49,12 @@ impl<'a> PgTx<'a> {
         keys: &'a DataKeys,
         mode: Mode,
     ) -> Result<PgTx<'a>> {
+        // The transaction starts on the server with the first statement,
+        // in the same round trip.
         match mode {
             Mode::Read => {}
-            Mode::Snapshot => {
-                conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-            }
-            Mode::Write => conn.batch_execute("BEGIN")?,
+            Mode::Snapshot => conn.defer("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            Mode::Write => conn.defer("BEGIN"),
         }
         Ok(PgTx {
             conn,
@@ -58,13 +62,15 @@ impl<'a> PgTx<'a> {
             audit: Vec::new(),
             writable: mode == Mode::Write,
             open: mode != Mode::Read,
+            numbers: None,
         })
     }
 }
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
-        if self.open {
+        // Nothing to roll back if the transaction never reached the server.
+        if self.open && !self.conn.discard_deferred() {
             if let Err(e) = self.conn.batch_execute("ROLLBACK") {
                 tracing::debug!(error = %e, "rollback failed");
             }
@@ -564,7 +570,14 @@ impl CatalogueRead for PgTx<'_> {
         catalogue::in_force(&mut self.conn, kind)
     }
     fn data_numbers(&mut self) -> Result<(i64, i64)> {
-        catalogue::numbers(&mut self.conn)
+        if let Some(n) = self.numbers {
+            return Ok(n);
+        }
+        let n = catalogue::numbers(&mut self.conn)?;
+        if self.writable {
+            self.numbers = Some(n);
+        }
+        Ok(n)
     }
     fn record_fields_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<RecordFieldsRow>> {
         catalogue::fields_after(&mut self.conn, after_id, limit)
@@ -573,9 +586,11 @@ impl CatalogueRead for PgTx<'_> {
 
 impl CatalogueWrite for PgTx<'_> {
     fn lock_data_versions(&mut self) -> Result<()> {
+        self.numbers = None;
         catalogue::lock(&mut self.conn)
     }
     fn insert_data_version(&mut self, row: &DataVersionRow) -> Result<bool> {
+        self.numbers = None;
         catalogue::insert(&mut self.conn, row)
     }
 }
@@ -610,8 +625,12 @@ impl ReadTx for PgTx<'_> {}
 impl WriteTx for PgTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         let events = std::mem::take(&mut self.audit);
-        audit::stage(&mut self.conn, events)?;
-        self.conn.batch_execute("COMMIT")?;
+        if !events.is_empty() {
+            audit::stage_and_commit(&mut self.conn, events)?;
+        } else if !self.conn.discard_deferred() {
+            // (A unit of work that sent nothing has nothing to commit.)
+            self.conn.batch_execute("COMMIT")?;
+        }
         self.open = false;
         Ok(())
     }
