@@ -5,9 +5,10 @@
 //! `String` per field, all to be dropped again. This writes the same bytes
 //! in one pass. A `Value` map holds its keys sorted (serde_json without
 //! `preserve_order`), so every object here lists its fields in byte order of
-//! their names; `answer_tests` in `tests/all/own.rs` holds it equal to
-//! [`crate::score::Explained::json`] plus `what_if` over a synthetic
-//! population, so a field added to the evaluation and not here fails there.
+//! their names. `the_score_answer_is_byte_for_byte_the_explanation_plus_what_if`
+//! (`tests/all/own.rs`) holds it equal to [`crate::score::Explained::json`]
+//! plus `what_if` over a synthetic population, so a field added to the
+//! evaluation and not here fails there.
 
 use chengxin_domain::engine::{Contribution, Factor, Reason};
 use chengxin_domain::Evaluation;
