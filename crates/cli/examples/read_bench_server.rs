@@ -19,6 +19,9 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use chengxin_domain::IdNumber;
@@ -35,14 +38,17 @@ async fn bare() -> Json<serde_json::Value> {
 async fn unaudited(
     State(state): State<AppState>,
     resident: AuthResident,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let own = state
         .reading(move |ctx| {
             chengxin_jobs::own::evaluate(ctx, &resident.id_number, chengxin_jobs::today())
         })
         .await?
         .map_err(ApiError::internal)?;
-    Ok(Json(own.0.into_json()))
+    Ok((
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        own.0.into_body(),
+    ))
 }
 
 /// A party and one redeemed `score` authorisation per resident of `ids`:

@@ -28,10 +28,21 @@ struct State {
 }
 
 /// Queues entries and commits them in groups.
+///
+/// Waiters sleep on the condition variable of their group's parity: while
+/// group `g` commits, only `g` (committing) and `g + 1` (open) can have
+/// waiters, so a finished commit wakes exactly its own group's callers, and
+/// one caller of the open group to lead the next commit, rather than
+/// everyone (most of whom would only go back to sleep).
 #[derive(Default)]
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
-    wake: Condvar,
+    wake: [Condvar; 2],
+}
+
+/// The condition variable group `g`'s waiters sleep on.
+fn parity(g: u64) -> usize {
+    (g % 2) as usize
 }
 
 impl GroupCommit {
@@ -78,10 +89,14 @@ impl GroupCommit {
                 {
                     st.failed.pop_first();
                 }
-                self.wake.notify_all();
+                self.wake[parity(group)].notify_all();
+                if !st.pending.is_empty() {
+                    // The open group's entries need a leader.
+                    self.wake[parity(st.open)].notify_one();
+                }
                 continue;
             }
-            st = self.wake.wait(st).map_err(|_| poisoned())?;
+            st = self.wake[parity(mine)].wait(st).map_err(|_| poisoned())?;
         }
     }
 }

@@ -10,6 +10,7 @@
 //! engine says why there is no score.
 
 mod access;
+mod answer;
 mod export;
 mod history;
 mod records;
@@ -19,7 +20,7 @@ pub use access::{access_log, Access};
 pub use export::export;
 pub use history::{history, notifications, Notification, ScoreChange};
 pub use records::{records, OwnRecord};
-pub use what_if::{evaluate, score, OwnScore, WhatIf, WhatIfAction};
+pub use what_if::{evaluate, score, what_if, OwnScore, WhatIf, WhatIfAction};
 
 use chengxin_domain::IdNumber;
 

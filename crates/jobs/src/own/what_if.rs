@@ -9,6 +9,7 @@ use chengxin_domain::IdNumber;
 use jiff::civil::Date;
 use serde::Serialize;
 
+use super::answer::{self, Answer};
 use crate::score::{load, Explained};
 use crate::{Context, JobError};
 
@@ -49,19 +50,24 @@ pub struct OwnScore {
     /// The explanation, or `None` for a person the platform has no records of.
     pub explained: Option<Explained>,
     pub what_if: Vec<WhatIf>,
-    json: serde_json::Value,
+    body: Vec<u8>,
 }
 
 impl OwnScore {
-    /// The answer of `GET /me/score`: the fields of `chengxin score --json`
-    /// plus `what_if`.
-    pub fn json(&self) -> &serde_json::Value {
-        &self.json
+    /// The answer of `GET /me/score` as JSON text: the fields of
+    /// `chengxin score --json` plus `what_if`.
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 
-    /// [`OwnScore::json`], taken.
-    pub fn into_json(self) -> serde_json::Value {
-        self.json
+    /// [`OwnScore::body`], taken.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// [`OwnScore::body`] as a JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
     }
 }
 
@@ -87,8 +93,20 @@ pub fn evaluate(
     as_of: Date,
 ) -> Result<(OwnScore, Vec<u8>), JobError> {
     let explained = load(ctx, id, as_of, false)?;
-    let (index, mut json, what_if) = match &explained {
-        Some(x) => (x.index.clone(), x.json(id), what_if(ctx, x)),
+    let masked = id.masked();
+    let invalid = |e: serde_json::Error| JobError::Invalid(e.to_string());
+    let (index, body, what_if) = match &explained {
+        Some(x) => {
+            let what_if = what_if(ctx, x);
+            let body = answer::to_vec(&Answer {
+                eval: &x.evaluation(),
+                id_number_masked: &masked,
+                stored: x.stored.as_ref(),
+                what_if: &what_if,
+            })
+            .map_err(invalid)?;
+            (x.index.clone(), body, what_if)
+        }
         None => {
             let index = ctx.store.keys().blind_index(id.as_str().as_bytes());
             let scorer = ctx.active(&mut *ctx.store.read()?)?;
@@ -96,26 +114,21 @@ pub fn evaluate(
                 birth_date: id.birth_date(),
                 records: Vec::new(),
             };
-            let mut v = serde_json::to_value(scorer.engine.evaluate(&input, as_of))
-                .map_err(|e| JobError::Invalid(e.to_string()))?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("id_number_masked".into(), id.masked().into());
-                o.insert("stored".into(), serde_json::Value::Null);
-            }
-            (index.to_vec(), v, Vec::new())
+            let body = answer::to_vec(&Answer {
+                eval: &scorer.engine.evaluate(&input, as_of),
+                id_number_masked: &masked,
+                stored: None,
+                what_if: &[],
+            })
+            .map_err(invalid)?;
+            (index.to_vec(), body, Vec::new())
         }
     };
-    if let Some(o) = json.as_object_mut() {
-        o.insert(
-            "what_if".into(),
-            serde_json::to_value(&what_if).map_err(|e| JobError::Invalid(e.to_string()))?,
-        );
-    }
     Ok((
         OwnScore {
             explained,
             what_if,
-            json,
+            body,
         },
         index,
     ))

@@ -288,3 +288,81 @@ fn every_own_read_is_one_audit_entry_also_for_an_unknown_person() {
         assert_eq!(e["held"], json!(false));
     }
 }
+
+/// The answer of `GET /me/score` is written straight from the evaluation
+/// (no `serde_json::Value` tree): byte for byte what the tree gave, the
+/// explanation of `chengxin score --json` plus `what_if`, for a synthetic
+/// population, a resident with repairable records and a running
+/// commitment, and a person the platform does not know.
+#[test]
+fn the_score_answer_is_byte_for_byte_the_explanation_plus_what_if() {
+    let as_of = chengxin_jobs::today();
+    let mut data = Vec::new();
+    chengxin_synth::generate(
+        &chengxin_synth::GenerateOptions {
+            residents: 150,
+            seed: 11,
+            as_of: days_ago(30),
+        },
+        &mut data,
+    )
+    .unwrap();
+    let mut ids: Vec<IdNumber> = data
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_slice(l).unwrap();
+            IdNumber::parse(j["id_number"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    for db in backends() {
+        let ctx = Context::new(Arc::from(db.open())).unwrap();
+        let opts = chengxin_jobs::ImportOptions {
+            format: chengxin_ingest::Format::Jsonl,
+            chunk: 97,
+            errors: None,
+            as_of: days_ago(30),
+        };
+        chengxin_jobs::import(&ctx, std::io::Cursor::new(data.clone()), opts, &()).unwrap();
+        let mine = id_number("330602", "19800101", 7);
+        setup(&ctx, mine);
+        let unknown = id_number("330602", "19900101", 9);
+        let mut with_what_if = 0;
+        for id in ids.iter().chain([&mine, &unknown]) {
+            let (own, _) = own::evaluate(&ctx, id, as_of).unwrap();
+            let tree = match explain(&ctx, id, as_of).unwrap() {
+                Some(x) => {
+                    let mut v = x.json(id);
+                    v["what_if"] = serde_json::to_value(own::what_if(&ctx, &x)).unwrap();
+                    v
+                }
+                None => {
+                    let scorer = ctx.active(&mut *ctx.store.read().unwrap()).unwrap();
+                    let input = chengxin_domain::record::PersonInput {
+                        birth_date: id.birth_date(),
+                        records: Vec::new(),
+                    };
+                    let mut v =
+                        serde_json::to_value(scorer.engine.evaluate(&input, as_of)).unwrap();
+                    v["id_number_masked"] = json!(id.masked());
+                    v["stored"] = serde_json::Value::Null;
+                    v["what_if"] = json!([]);
+                    v
+                }
+            };
+            if tree["what_if"].as_array().is_some_and(|w| !w.is_empty()) {
+                with_what_if += 1;
+            }
+            let expected = serde_json::to_vec(&tree).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(own.body()),
+                String::from_utf8_lossy(&expected),
+                "{}",
+                id.masked()
+            );
+        }
+        assert!(with_what_if >= 1, "some answer has what-if lines");
+    }
+}

@@ -5,6 +5,8 @@
 //! durable before the response is sent.
 
 use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::Json;
 use chengxin_jobs::own::{self, Access, Notification, OwnRecord, ScoreChange};
 use serde::Deserialize;
@@ -33,7 +35,7 @@ pub async fn score(
     State(state): State<AppState>,
     resident: AuthResident,
     RequestId(request_id): RequestId,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let own = super::read_own(&state, move |ctx| {
         own::score(
             ctx,
@@ -43,7 +45,18 @@ pub async fn score(
         )
     })
     .await?;
-    Ok(Json(own.into_json()))
+    Ok(json_body(own.into_body()))
+}
+
+/// JSON text already written, sent as [`Json`] sends a value.
+fn json_body(body: Vec<u8>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
 }
 
 /// Every change of the caller's score, oldest first.

@@ -35,7 +35,10 @@ async fn a_resident_reads_their_own_data_and_sees_who_else_did() {
         .await;
         let token = app.resident_token(&me);
 
-        let score = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await;
+        let res = app.get(&token, "/api/v1/me/score").await;
+        // Written straight as JSON text, sent as `Json` sent the value.
+        assert_eq!(res.headers()["content-type"], "application/json");
+        let score = assert_json(res, StatusCode::OK).await;
         assert_eq!(
             score["score"],
             Value::from(app.explained_score(&me).await.unwrap())
