@@ -300,3 +300,15 @@ pub fn not_found(chrome: &Chrome) -> WebError {
 
 /// A status for tests and handlers that want it spelled out.
 pub const SEE_OTHER: StatusCode = StatusCode::SEE_OTHER;
+
+/// An RFC 3339 instant as the city's local time, `YYYY-MM-DD HH:MM`.
+pub fn local_time(ts: &str) -> String {
+    ts.parse::<jiff::Timestamp>().map_or_else(
+        |_| ts.to_owned(),
+        |t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
+}

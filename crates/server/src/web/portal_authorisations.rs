@@ -182,17 +182,7 @@ pub fn purpose_text(l: Lang, code: &str) -> String {
     Purpose::parse(code).map_or_else(|| code.to_owned(), |p| l.t(p.zh(), p.en()).to_owned())
 }
 
-/// An RFC 3339 instant as the city's local time, `YYYY-MM-DD HH:MM`.
-pub fn local_time(ts: &str) -> String {
-    ts.parse::<jiff::Timestamp>().map_or_else(
-        |_| ts.to_owned(),
-        |t| {
-            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        },
-    )
-}
+pub use super::page::local_time;
 
 #[derive(Debug, Deserialize)]
 pub struct Done {

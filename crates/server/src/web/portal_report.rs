@@ -70,7 +70,7 @@ pub async fn page(
         .and_then(|r| r.map_err(ApiError::job))
         .map_err(|e| p.fail(e))?;
     let s: ScoreView =
-        serde_json::from_value(own.into_json()).map_err(|e| p.fail(ApiError::internal(e)))?;
+        serde_json::from_slice(own.body()).map_err(|e| p.fail(ApiError::internal(e)))?;
     let resident = p.resident.clone();
     let issued = state
         .blocking(move |ctx| {

@@ -98,7 +98,7 @@ pub async fn page(
         .await
         .and_then(|r| r.map_err(crate::error::ApiError::job))
         .map_err(|e| p.fail(e))?;
-    let s: ScoreView = serde_json::from_value(own.into_json())
+    let s: ScoreView = serde_json::from_slice(own.body())
         .map_err(|e| p.fail(crate::error::ApiError::internal(e)))?;
     let l = p.l;
     let grade = if l.is_zh() {

@@ -360,6 +360,32 @@ where
     each_backend(true, Limits::default, test).await;
 }
 
+/// Runs `test` against a fresh `serve --demo` server on every backend that
+/// also signs certificates as the city `shaoxing` (a key already rotated
+/// in), as `chengxin demo` runs.
+pub async fn on_each_backend_demo_city<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut dbs = Dbs(tokio::task::spawn_blocking(chengxin_testkit::backends)
+        .await
+        .unwrap());
+    dbs.0.reverse();
+    while let Some(db) = dbs.0.pop() {
+        let keys = tempfile::tempdir().unwrap();
+        let city = Some(("shaoxing".to_owned(), keys.path().join("cert-keys")));
+        let app = TestApp::spawn_full(db, Limits::default(), vec![test_issuer()], true, city).await;
+        app.run(|ctx| {
+            chengxin_jobs::certificates::rotate(ctx, jiff::Timestamp::now().as_second()).unwrap()
+        })
+        .await;
+        eprintln!("backend: {}", app.backend);
+        test(app).await;
+        drop(keys);
+    }
+}
+
 /// [`on_each_backend`] with the limits `limits` gives.
 pub async fn on_each_backend_with<F, Fut>(limits: impl Fn() -> Limits, test: F)
 where

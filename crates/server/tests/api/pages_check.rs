@@ -34,7 +34,10 @@ const UNITS: &[&str] = &[
 ];
 
 /// Elements whose text is not prose a reader reads as the page's language.
-const NOT_PROSE: &[&str] = &["script", "style", "code", "kbd", "samp", "template"];
+/// `textarea`: what a person typed, echoed back, not the page's prose.
+const NOT_PROSE: &[&str] = &[
+    "script", "style", "code", "kbd", "samp", "template", "textarea",
+];
 
 /// Attributes whose values a reader sees or hears.
 const READ_ATTRS: &[&str] = &["title", "aria-label", "placeholder", "alt"];

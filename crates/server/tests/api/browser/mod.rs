@@ -32,6 +32,7 @@
 mod demo_idp;
 mod driver;
 mod harness;
+mod journeys;
 mod pdf;
 
 use std::collections::{BTreeSet, HashMap};

@@ -50,7 +50,32 @@ async fn the_foundation_and_console_pages_pass_the_html_checks_in_both_languages
             for path in ["/", "/console/login", "/console/login?next=/console/units"] {
                 checked(&public, app.url(path), &mut problems).await;
             }
-            checked(&resident, app.url("/portal"), &mut problems).await;
+            for path in [
+                "/portal",
+                "/portal/history",
+                "/portal/records",
+                "/portal/commitments",
+                "/portal/self-reports",
+                "/portal/objections",
+                "/portal/repairs",
+                "/portal/authorisations",
+                "/portal/scenarios",
+                "/portal/access-log",
+                "/portal/notifications",
+                "/portal/report",
+            ] {
+                checked(&resident, app.url(path), &mut problems).await;
+            }
+            for path in [
+                "/rules/catalogue",
+                "/rules/model",
+                "/rules/model/diff?from=2026.1&to=2026.1",
+                "/rules/scenarios",
+                "/verify",
+                "/verify?jws=not-a-certificate",
+            ] {
+                checked(&public, app.url(path), &mut problems).await;
+            }
             for path in [
                 "/console",
                 "/console/models",
