@@ -2,6 +2,7 @@
 //! languages. Helpers here give page tests a signed-in client; the browser
 //! journeys are in `crate::browser`.
 
+mod console_cases;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
