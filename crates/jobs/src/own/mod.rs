@@ -18,8 +18,8 @@ mod what_if;
 pub use access::{access_log, Access};
 pub use export::export;
 pub use history::{history, notifications, Notification, ScoreChange};
-pub use records::{records, OwnRecord};
 pub(crate) use records::build as build_records;
+pub use records::{records, OwnRecord};
 pub use what_if::{evaluate, score, OwnScore, WhatIf, WhatIfAction};
 
 use chengxin_domain::IdNumber;

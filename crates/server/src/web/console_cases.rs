@@ -66,7 +66,11 @@ impl PageQuery {
         let mut filter = Vec::new();
         let (mut done, mut case) = (None, None);
         let mut pairs = BTreeMap::new();
-        for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match k {
                 "done" => done = Some(v.to_owned()),
@@ -185,10 +189,7 @@ pub fn fields_text(l: Lang, fields: &serde_json::Value) -> Vec<String> {
 /// A catalogue item's name in the page's language, after its code.
 pub fn item_name(l: Lang, catalogue: &chengxin_domain::Catalogue, code: &str) -> String {
     match catalogue.item(code) {
-        Some(i) => format!(
-            "{code} {}",
-            if l.is_zh() { &i.name_zh } else { &i.name_en }
-        ),
+        Some(i) => format!("{code} {}", if l.is_zh() { &i.name_zh } else { &i.name_en }),
         None => code.to_owned(),
     }
 }

@@ -63,16 +63,40 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/logout", post(session::console_logout))
         .route("/console/self-reports", get(console_self_reports::page))
-        .route("/console/self-reports/{id}/decision", post(console_self_reports::decide))
-        .route("/console/self-reports/{id}/evidence/{sha256}", get(console_self_reports::evidence))
+        .route(
+            "/console/self-reports/{id}/decision",
+            post(console_self_reports::decide),
+        )
+        .route(
+            "/console/self-reports/{id}/evidence/{sha256}",
+            get(console_self_reports::evidence),
+        )
         .route("/console/objections", get(console_objections::page))
-        .route("/console/objections/{id}/accept", post(console_objections::accept))
-        .route("/console/objections/{id}/decision", post(console_objections::decide))
-        .route("/console/objections/{id}/evidence/{sha256}", get(console_objections::evidence))
+        .route(
+            "/console/objections/{id}/accept",
+            post(console_objections::accept),
+        )
+        .route(
+            "/console/objections/{id}/decision",
+            post(console_objections::decide),
+        )
+        .route(
+            "/console/objections/{id}/evidence/{sha256}",
+            get(console_objections::evidence),
+        )
         .route("/console/repairs", get(console_repairs::page))
-        .route("/console/repairs/{id}/decision", post(console_repairs::decide))
-        .route("/console/lookup", get(console_lookup::page).post(console_lookup::lookup))
-        .route("/console/audit", get(console_audit::page).post(console_audit::verify))
+        .route(
+            "/console/repairs/{id}/decision",
+            post(console_repairs::decide),
+        )
+        .route(
+            "/console/lookup",
+            get(console_lookup::page).post(console_lookup::lookup),
+        )
+        .route(
+            "/console/audit",
+            get(console_audit::page).post(console_audit::verify),
+        )
         .layer(axum::middleware::from_fn(csrf::same_origin))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

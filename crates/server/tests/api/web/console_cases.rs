@@ -11,14 +11,17 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{client_with, console, location, page};
-use crate::helpers::{
-    assert_json, b03, days_ago, id, on_each_backend, p01, wrong_check, TestApp,
-};
+use crate::helpers::{assert_json, b03, days_ago, id, on_each_backend, p01, wrong_check, TestApp};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
 /// `POST path` with a form.
-async fn form(c: &reqwest::Client, app: &TestApp, path: &str, f: &[(&str, &str)]) -> reqwest::Response {
+async fn form(
+    c: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    f: &[(&str, &str)],
+) -> reqwest::Response {
     c.post(app.url(path)).form(f).send().await.unwrap()
 }
 
@@ -46,7 +49,11 @@ async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> Valu
 /// token and the penalty's record id.
 async fn penalised(app: &TestApp, tax: &str, n: u32, days: i64) -> (String, String, i64) {
     let person = id(n);
-    assert_json(app.push(tax, &b03(&format!("b-{n}"), &person)).await, StatusCode::CREATED).await;
+    assert_json(
+        app.push(tax, &b03(&format!("b-{n}"), &person)).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let mut p = p01(&format!("p-{n}"), &person, "general");
     p["fields"]["decided_on"] = json!(days_ago(days).to_string());
     let r = assert_json(app.push(tax, &p).await, StatusCode::CREATED).await;
@@ -54,8 +61,24 @@ async fn penalised(app: &TestApp, tax: &str, n: u32, days: i64) -> (String, Stri
     (person, token, r["record_id"].as_i64().unwrap())
 }
 
+/// The audit entries of staff member `wang`'s look-ups.
+async fn lookups(app: &TestApp) -> Vec<chengxin_domain::audit::AuditEntry> {
+    app.run(|ctx| {
+        ctx.store.seal_audit().unwrap();
+        ctx.store.read().unwrap().audit_entries(0, 100_000).unwrap()
+    })
+    .await
+    .into_iter()
+    .filter(|e| e.event.actor == "staff:wang" && e.event.detail["what"] == "lookup")
+    .collect()
+}
+
 async fn mine(app: &TestApp, token: &str, what: &str) -> Value {
-    assert_json(app.get(token, &format!("/api/v1/me/{what}")).await, StatusCode::OK).await
+    assert_json(
+        app.get(token, &format!("/api/v1/me/{what}")).await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,8 +87,13 @@ async fn a_reviewer_accepts_and_decides_an_objection_through_the_pages() {
         let (_, tax) = app.unit("SX-TAX", &["B03", "P01"]).await;
         let (_, token, record) = penalised(&app, &tax, 401, 30).await;
         let before = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await;
-        let filed = post_json(&app, &token, "/api/v1/me/objections",
-            &json!({"record_id": record, "reason": "该处罚已被复议撤销"})).await;
+        let filed = post_json(
+            &app,
+            &token,
+            "/api/v1/me/objections",
+            &json!({"record_id": record, "reason": "该处罚已被复议撤销"}),
+        )
+        .await;
         let oid = filed["id"].as_i64().unwrap();
         let accept_by = filed["accept_by"].as_str().unwrap().to_owned();
 
@@ -73,54 +101,147 @@ async fn a_reviewer_accepts_and_decides_an_objection_through_the_pages() {
         let list = page(&wang, &app, "/console/objections").await;
         assert!(list.contains(&format!("id=\"c{oid}\"")), "{list}");
         assert!(list.contains("该处罚已被复议撤销"));
-        assert!(list.contains(&format!("<dd class=\"accept-by\">{accept_by}")), "the acceptance deadline: {list}");
+        assert!(
+            list.contains(&format!("<dd class=\"accept-by\">{accept_by}")),
+            "the acceptance deadline: {list}"
+        );
         assert!(list.contains("待受理"), "the status, in Chinese");
         assert!(list.contains(&format!("/console/objections/{oid}/accept")));
         // The filters: decided ones and late ones do not include it.
-        assert!(!page(&wang, &app, "/console/objections?status=explained").await.contains(&format!("id=\"c{oid}\"")));
-        assert!(!page(&wang, &app, "/console/objections?status=&overdue=true").await.contains(&format!("id=\"c{oid}\"")));
-        assert!(page(&wang, &app, "/console/objections?status=submitted").await.contains(&format!("id=\"c{oid}\"")));
+        assert!(!page(&wang, &app, "/console/objections?status=explained")
+            .await
+            .contains(&format!("id=\"c{oid}\"")));
+        assert!(
+            !page(&wang, &app, "/console/objections?status=&overdue=true")
+                .await
+                .contains(&format!("id=\"c{oid}\""))
+        );
+        assert!(page(&wang, &app, "/console/objections?status=submitted")
+            .await
+            .contains(&format!("id=\"c{oid}\"")));
         // A bad filter is the API's 400.
-        let bad = html(wang.get(app.url("/console/objections?status=nope")).send().await.unwrap(), StatusCode::BAD_REQUEST).await;
+        let bad = html(
+            wang.get(app.url("/console/objections?status=nope"))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
         assert!(bad.contains("bad_request"), "{bad}");
 
         // Accept: 303 back with a notice; the reply deadline appears.
-        let res = form(&wang, &app, &format!("/console/objections/{oid}/accept"), &[]).await;
+        let res = form(
+            &wang,
+            &app,
+            &format!("/console/objections/{oid}/accept"),
+            &[],
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let back = location(&res);
-        assert_eq!(back, format!("/console/objections?done=accepted&case={oid}#c{oid}"));
+        assert_eq!(
+            back,
+            format!("/console/objections?done=accepted&case={oid}#c{oid}")
+        );
         let list = page(&wang, &app, &back).await;
         assert!(list.contains(&format!("已受理 #{oid}")), "{list}");
         assert!(list.contains("待单位答复"), "routed to the record's unit");
         let api = mine(&app, &token, "objections").await;
         let reply_by = api[0]["reply_by"].as_str().unwrap().to_owned();
-        assert!(list.contains(&format!("<dd class=\"reply-by\">{reply_by}")), "{list}");
+        assert!(
+            list.contains(&format!("<dd class=\"reply-by\">{reply_by}")),
+            "{list}"
+        );
 
         // Accepting again: the domain's refusal, in place, 409.
-        let again = html(form(&wang, &app, &format!("/console/objections/{oid}/accept"), &[]).await, StatusCode::CONFLICT).await;
+        let again = html(
+            form(
+                &wang,
+                &app,
+                &format!("/console/objections/{oid}/accept"),
+                &[],
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         assert!(again.contains("objection_wrong_state"), "{again}");
         // A decision without an answer: 422 missing_field, in place.
         let path = format!("/console/objections/{oid}/decision");
-        let refused = html(form(&wang, &app, &path, &[("outcome", "explained"), ("explanation", "  ")]).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let refused = html(
+            form(
+                &wang,
+                &app,
+                &path,
+                &[("outcome", "explained"), ("explanation", "  ")],
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert!(refused.contains("missing_field"), "{refused}");
         // "corrected" while the unit neither corrected nor withdrew it, and
         // without the agency withdrawing it: refused, the answer kept.
-        let refused = html(form(&wang, &app, &path, &[("outcome", "corrected"), ("explanation", "经核实信息有误")]).await, StatusCode::CONFLICT).await;
+        let refused = html(
+            form(
+                &wang,
+                &app,
+                &path,
+                &[("outcome", "corrected"), ("explanation", "经核实信息有误")],
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         assert!(refused.contains("objection_not_corrected"), "{refused}");
-        assert!(refused.contains(">经核实信息有误</textarea>"), "the answer is kept: {refused}");
-        assert_eq!(mine(&app, &token, "objections").await[0]["status"], "awaiting_unit", "nothing was written");
+        assert!(
+            refused.contains(">经核实信息有误</textarea>"),
+            "the answer is kept: {refused}"
+        );
+        assert_eq!(
+            mine(&app, &token, "objections").await[0]["status"],
+            "awaiting_unit",
+            "nothing was written"
+        );
 
         // Corrected, with the agency withdrawing the record.
-        let res = form(&wang, &app, &path, &[("outcome", "corrected"), ("withdraw", "true"), ("explanation", "经核实信息有误，已撤回")]).await;
+        let res = form(
+            &wang,
+            &app,
+            &path,
+            &[
+                ("outcome", "corrected"),
+                ("withdraw", "true"),
+                ("explanation", "经核实信息有误，已撤回"),
+            ],
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&res), format!("/console/objections?done=decided&case={oid}#c{oid}"));
+        assert_eq!(
+            location(&res),
+            format!("/console/objections?done=decided&case={oid}#c{oid}")
+        );
         let api = mine(&app, &token, "objections").await;
         assert_eq!(api[0]["status"], "corrected");
         assert_eq!(api[0]["answer"], "经核实信息有误，已撤回");
         let after = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await;
-        assert!(after["score"].as_i64() > before["score"].as_i64(), "the penalty no longer counts: {before} → {after}");
+        assert!(
+            after["score"].as_i64() > before["score"].as_i64(),
+            "the penalty no longer counts: {before} → {after}"
+        );
         // Deciding it again: refused in place.
-        let again = html(form(&wang, &app, &path, &[("outcome", "explained"), ("explanation", "再次")]).await, StatusCode::CONFLICT).await;
+        let again = html(
+            form(
+                &wang,
+                &app,
+                &path,
+                &[("outcome", "explained"), ("explanation", "再次")],
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         assert!(again.contains("objection_wrong_state"), "{again}");
     })
     .await;
@@ -203,20 +324,48 @@ async fn admins_and_auditors_are_refused_on_the_queues_and_nothing_is_written() 
     on_each_backend(|app| async move {
         let (_, tax) = app.unit("SX-TAX", &["B03", "P01"]).await;
         let (person, token, record) = penalised(&app, &tax, 403, 30).await;
-        let oid = post_json(&app, &token, "/api/v1/me/objections",
-            &json!({"record_id": record, "reason": "有误"})).await["id"].as_i64().unwrap();
+        let oid = post_json(
+            &app,
+            &token,
+            "/api/v1/me/objections",
+            &json!({"record_id": record, "reason": "有误"}),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
         for (name, role) in [("li", Role::Admin), ("zhao", Role::Auditor)] {
             let c = console(&app, name, role).await;
-            for path in ["/console/objections", "/console/self-reports", "/console/repairs", "/console/lookup"] {
-                let body = html(c.get(app.url(path)).send().await.unwrap(), StatusCode::FORBIDDEN).await;
+            for path in [
+                "/console/objections",
+                "/console/self-reports",
+                "/console/repairs",
+                "/console/lookup",
+            ] {
+                let body = html(
+                    c.get(app.url(path)).send().await.unwrap(),
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
                 assert!(body.contains("role_forbidden"), "{name} {path}: {body}");
             }
             let posts: [(String, Vec<(&str, &str)>); 6] = [
                 (format!("/console/objections/{oid}/accept"), vec![]),
-                (format!("/console/objections/{oid}/decision"), vec![("outcome", "explained"), ("explanation", "x")]),
-                ("/console/repairs/1/decision".into(), vec![("decision", "approved")]),
-                ("/console/self-reports/1/decision".into(), vec![("decision", "verified")]),
-                ("/console/lookup".into(), vec![("id_number", person.as_str()), ("purpose", "案件 1")]),
+                (
+                    format!("/console/objections/{oid}/decision"),
+                    vec![("outcome", "explained"), ("explanation", "x")],
+                ),
+                (
+                    "/console/repairs/1/decision".into(),
+                    vec![("decision", "approved")],
+                ),
+                (
+                    "/console/self-reports/1/decision".into(),
+                    vec![("decision", "verified")],
+                ),
+                (
+                    "/console/lookup".into(),
+                    vec![("id_number", person.as_str()), ("purpose", "案件 1")],
+                ),
                 (format!("/console/objections/{oid}/evidence/00"), vec![]),
             ];
             for (path, f) in &posts {
@@ -229,18 +378,38 @@ async fn admins_and_auditors_are_refused_on_the_queues_and_nothing_is_written() 
                 assert!(body.contains("role_forbidden"), "{name} {path}: {body}");
             }
         }
-        assert_eq!(mine(&app, &token, "objections").await[0]["status"], "submitted", "nothing was written");
+        assert_eq!(
+            mine(&app, &token, "objections").await[0]["status"],
+            "submitted",
+            "nothing was written"
+        );
         // A lookup by someone refused left no audit entry naming them.
-        let entries = app.run(|ctx| {
-            ctx.store.seal_audit().unwrap();
-            ctx.store.read().unwrap().audit_entries(0, 100_000).unwrap()
-        }).await;
-        assert!(!entries.iter().any(|e| e.event.actor == "staff:li" || (e.event.actor == "staff:zhao" && e.event.action == "person.read")));
+        let entries = app
+            .run(|ctx| {
+                ctx.store.seal_audit().unwrap();
+                ctx.store.read().unwrap().audit_entries(0, 100_000).unwrap()
+            })
+            .await;
+        let refused: Vec<_> = entries
+            .iter()
+            .filter(|e| ["staff:li", "staff:zhao"].contains(&e.event.actor.as_str()))
+            .map(|e| e.event.action.as_str())
+            .filter(|a| *a != "staff.signed_in")
+            .collect();
+        assert!(refused.is_empty(), "{refused:?}");
         // The reviewer has no audit page; the auditor has.
         let wang = console(&app, "wang", Role::Reviewer).await;
-        let body = html(wang.get(app.url("/console/audit")).send().await.unwrap(), StatusCode::FORBIDDEN).await;
+        let body = html(
+            wang.get(app.url("/console/audit")).send().await.unwrap(),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
         assert!(body.contains("role_forbidden"));
-        let body = html(form(&wang, &app, "/console/audit", &[]).await, StatusCode::FORBIDDEN).await;
+        let body = html(
+            form(&wang, &app, "/console/audit", &[]).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
         assert!(body.contains("role_forbidden"));
     })
     .await;
@@ -251,35 +420,81 @@ async fn a_look_up_needs_a_purpose_and_is_audited_with_the_staff_member() {
     on_each_backend(|app| async move {
         let (_, tax) = app.unit("SX-TAX", &["B03", "P01"]).await;
         let (person, token, record) = penalised(&app, &tax, 404, 30).await;
-        post_json(&app, &token, "/api/v1/me/objections", &json!({"record_id": record, "reason": "有误"})).await;
-        let score = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await["score"].as_i64().unwrap();
+        post_json(
+            &app,
+            &token,
+            "/api/v1/me/objections",
+            &json!({"record_id": record, "reason": "有误"}),
+        )
+        .await;
+        let score = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await
+            ["score"]
+            .as_i64()
+            .unwrap();
         let wang = console(&app, "wang", Role::Reviewer).await;
         let form_page = page(&wang, &app, "/console/lookup").await;
         assert!(form_page.contains("<label for=\"purpose\">"), "{form_page}");
 
-        let lookups = |app: &TestApp| {
-            let app_run = app.run(|ctx| {
-                ctx.store.seal_audit().unwrap();
-                ctx.store.read().unwrap().audit_entries(0, 100_000).unwrap()
-            });
-            async move {
-                app_run.await.into_iter()
-                    .filter(|e| e.event.actor == "staff:wang" && e.event.detail["what"] == "lookup")
-                    .collect::<Vec<_>>()
-            }
-        };
-        let refused = html(form(&wang, &app, "/console/lookup", &[("id_number", &person), ("purpose", "  ")]).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let refused = html(
+            form(
+                &wang,
+                &app,
+                "/console/lookup",
+                &[("id_number", &person), ("purpose", "  ")],
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert!(refused.contains("missing_field"), "{refused}");
-        assert!(!refused.contains("score-value"), "nothing shown without a purpose");
-        let refused = html(form(&wang, &app, "/console/lookup", &[("id_number", &wrong_check(&person)), ("purpose", "案件 2026-001")]).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert!(refused.contains("id_check_digit") && refused.contains("校验位"), "{refused}");
-        assert!(lookups(&app).await.is_empty(), "refused look-ups read nothing");
+        assert!(
+            !refused.contains("score-value"),
+            "nothing shown without a purpose"
+        );
+        let refused = html(
+            form(
+                &wang,
+                &app,
+                "/console/lookup",
+                &[
+                    ("id_number", &wrong_check(&person)),
+                    ("purpose", "案件 2026-001"),
+                ],
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            refused.contains("id_check_digit") && refused.contains("校验位"),
+            "{refused}"
+        );
+        assert!(
+            lookups(&app).await.is_empty(),
+            "refused look-ups read nothing"
+        );
 
-        let found = html(form(&wang, &app, "/console/lookup", &[("id_number", &person), ("purpose", "案件 2026-001")]).await, StatusCode::OK).await;
-        assert!(found.contains(&format!("<span class=\"score-value\">{score}</span>")), "{found}");
+        let found = html(
+            form(
+                &wang,
+                &app,
+                "/console/lookup",
+                &[("id_number", &person), ("purpose", "案件 2026-001")],
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            found.contains(&format!("<span class=\"score-value\">{score}</span>")),
+            "{found}"
+        );
         assert!(found.contains(&chengxin_domain::IdNumber::parse(&person).unwrap().masked()));
         assert!(found.contains(&format!("#{record}")), "the records");
-        assert!(found.contains("/console/objections#c"), "the open objection");
+        assert!(
+            found.contains("/console/objections#c"),
+            "the open objection"
+        );
         let entries = lookups(&app).await;
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].event.action, "person.read");
@@ -288,7 +503,17 @@ async fn a_look_up_needs_a_purpose_and_is_audited_with_the_staff_member() {
 
         // Someone the platform does not know: said so, and audited too.
         let stranger = id(499);
-        let none = html(form(&wang, &app, "/console/lookup", &[("id_number", &stranger), ("purpose", "咨询")]).await, StatusCode::OK).await;
+        let none = html(
+            form(
+                &wang,
+                &app,
+                "/console/lookup",
+                &[("id_number", &stranger), ("purpose", "咨询")],
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
         assert!(none.contains("class=\"not-found\""), "{none}");
         let entries = lookups(&app).await;
         assert_eq!(entries.len(), 2);
@@ -303,13 +528,25 @@ async fn the_audit_page_verifies_a_fresh_log() {
         let zhao = console(&app, "zhao", Role::Auditor).await;
         let start = page(&zhao, &app, "/console/audit").await;
         assert!(start.contains("立即校验"), "{start}");
-        let body = html(form(&zhao, &app, "/console/audit", &[]).await, StatusCode::OK).await;
+        let body = html(
+            form(&zhao, &app, "/console/audit", &[]).await,
+            StatusCode::OK,
+        )
+        .await;
         assert!(body.contains("audit-ok"), "{body}");
-        let size = app.run(|ctx| chengxin_jobs::audit::size(ctx).unwrap()).await;
+        let size = app
+            .run(|ctx| chengxin_jobs::audit::size(ctx).unwrap())
+            .await;
         assert!(size > 0);
         assert!(body.contains("<dd class=\"entries\">"), "{body}");
         // In English too.
-        let en = client_with(&app, &format!("{}; cx_lang=en", "cx_staff=".to_owned() + &app.staff_token("zhao2", Role::Auditor).await));
+        let en = client_with(
+            &app,
+            &format!(
+                "{}; cx_lang=en",
+                "cx_staff=".to_owned() + &app.staff_token("zhao2", Role::Auditor).await
+            ),
+        );
         let body = html(form(&en, &app, "/console/audit", &[]).await, StatusCode::OK).await;
         assert!(body.contains("OK: the audit log is intact."), "{body}");
     })
