@@ -174,7 +174,8 @@ PY
         target/release/examples/read_bench_server "$db" 127.0.0.1:18182 "$data/ids50k.txt" "$data/tokens.txt" 2000 2>/dev/null & pid=$!
         for _ in $(seq 600); do [[ -s $data/tokens.txt.party ]] && curl -sf -o /dev/null http://127.0.0.1:18182/api/v1/health && break; sleep 0.2; done
         say "$backend: 32 connections, 15 s each, one server process"
-        for path in /bench/bare /bench/me/score-unaudited /api/v1/me/score; do
+        # /portal: the resident's score page (the same audited read, rendered as HTML).
+        for path in /bench/bare /bench/me/score-unaudited /api/v1/me/score /portal; do
             target/release/examples/read_load 127.0.0.1:18182 "$path" "$data/tokens.txt" 15 32
         done
         # A party's answers under 2,000 redeemed score authorisations: each

@@ -7,7 +7,9 @@
 #
 # A local PostgreSQL server is started/prepared by scripts/pg-test-env.sh, and
 # CHENGXIN_REQUIRE_POSTGRES=1 makes the PostgreSQL tests fail (not skip) if the
-# database is unavailable.
+# database is unavailable. scripts/browser-test-env.sh installs Chromium for
+# the browser tests (and with CI=true sets CHENGXIN_REQUIRE_BROWSER=1, so they
+# fail rather than skip without it).
 #
 # Without arguments this runs: all targets of the workspace, the doc tests, and
 # then every scripts/ci-checks/*.sh in name order. With arguments it runs only
@@ -28,6 +30,10 @@ step "preparing PostgreSQL"
 # shellcheck source-path=SCRIPTDIR source=pg-test-env.sh
 . scripts/pg-test-env.sh
 export CHENGXIN_REQUIRE_POSTGRES=1
+
+step "preparing the browser tests (Chromium, ChromeDriver, CJK fonts, poppler)"
+# shellcheck source-path=SCRIPTDIR source=browser-test-env.sh
+. scripts/browser-test-env.sh
 
 # Add --workspace / --all-targets unless the caller selected packages / targets.
 pkg_args=(--workspace)

@@ -1,7 +1,8 @@
 //! Load generator for read benchmarks: `CONNECTIONS` keep-alive connections
 //! each sending `GET PATH` back to back (closed loop) for `SECONDS`, with
 //! `Authorization: Bearer TOKEN` taken in turn from TOKEN_FILE (one token per
-//! line; `-` sends none). Prints requests/s and latency percentiles. A PATH
+//! line; `-` sends none; a PATH under `/portal` sends it as the portal's
+//! session cookie instead). Prints requests/s and latency percentiles. A PATH
 //! with `{id}` takes it from each line's second word (`TOKEN ID` lines). No HTTP
 //! library: plain HTTP/1.1 over TCP, as `push_load`.
 //!
@@ -59,8 +60,12 @@ fn main() {
                     let (token, id) = line.split_once(' ').unwrap_or((line.as_str(), ""));
                     let path = path.replace("{id}", id);
                     let t0 = Instant::now();
+                    // The portal's pages take the token from the session
+                    // cookie the sign-in leaves; the API from the header.
                     let auth = if token.is_empty() {
                         String::new()
+                    } else if path.starts_with("/portal") {
+                        format!("\r\nCookie: cx_resident={token}")
                     } else {
                         format!("\r\nAuthorization: Bearer {token}")
                     };

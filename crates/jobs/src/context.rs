@@ -107,6 +107,19 @@ impl Context {
         Ok(ctx)
     }
 
+    /// A context over the same store and settings whose jobs are audited
+    /// as `actor` (e.g. `staff:NAME` for a publication from the console);
+    /// its engine cache starts empty.
+    pub fn acting_as(&self, actor: impl Into<String>) -> Context {
+        Context {
+            store: Arc::clone(&self.store),
+            catalogue: RwLock::new(self.catalogue()),
+            engines: Mutex::new(HashMap::new()),
+            actor: actor.into(),
+            certificates: Arc::clone(&self.certificates),
+        }
+    }
+
     /// The same context, auditing the jobs run through it (imports,
     /// recomputes, publications, reads by the CLI) as `actor`, e.g.
     /// `operator:wang`.

@@ -16,3 +16,15 @@ document.addEventListener("click", function (e) {
     window.print();
   }
 });
+// A file input marked data-fill="ID" loads the chosen text file into the
+// textarea ID (the form still sends only the textarea).
+document.addEventListener("change", function (e) {
+  var input = e.target;
+  var target = input.getAttribute && input.getAttribute("data-fill");
+  if (!target || !input.files || !input.files[0]) {
+    return;
+  }
+  input.files[0].text().then(function (text) {
+    document.getElementById(target).value = text;
+  });
+});

@@ -4,6 +4,7 @@
 use rand::Rng;
 
 use crate::calendar::{Day, Span};
+use crate::civic::Engagement;
 use crate::json::Lines;
 use crate::person::{Home, Person};
 use crate::population::Context;
@@ -118,8 +119,15 @@ fn capacity_row(p: &Person, lines: &mut Lines, n: u32, capacity: &str, decided_o
 }
 
 /// B01 provincial evaluation: almost every adult, mostly 800–849; half have
-/// last year's evaluation on record as well.
-pub(crate) fn evaluation(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines) {
+/// last year's evaluation on record as well. Core and active civic
+/// participants are more often in the top band.
+pub(crate) fn evaluation(
+    ctx: &Context,
+    p: &Person,
+    engagement: Engagement,
+    rng: &mut impl Rng,
+    lines: &mut Lines,
+) {
     if !rng.gen_bool(rates::EVALUATED) {
         return;
     }
@@ -133,7 +141,16 @@ pub(crate) fn evaluation(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &
             evaluation_row(p, lines, 2, score(rng), previous);
         }
     }
-    evaluation_row(p, lines, 1, score(rng), latest);
+    let top = engagement
+        .profile()
+        .is_some_and(|profile| rng.gen_bool(profile.top_evaluation));
+    let latest_score = if top {
+        let (low, high, _) = rates::EVALUATION_BANDS[0];
+        rng.gen_range(low..=high)
+    } else {
+        score(rng)
+    };
+    evaluation_row(p, lines, 1, latest_score, latest);
 }
 
 fn evaluation_row(p: &Person, lines: &mut Lines, n: u32, score: u64, on: Day) {
@@ -143,14 +160,12 @@ fn evaluation_row(p: &Person, lines: &mut Lines, n: u32, score: u64, on: Day) {
     lines.end();
 }
 
-/// A provincial score: 98% in 800–849 (peaked in the middle), the rest spread.
+/// A provincial score, its band drawn from [`rates::EVALUATION_BANDS`];
+/// 800–849 peaks in the middle, the other bands are flat.
 fn score(rng: &mut impl Rng) -> u64 {
-    if rng.gen_bool(rates::TYPICAL_SCORE) {
+    let (low, high, _) = *rates::weighted(rng, &rates::EVALUATION_BANDS, |b| b.2);
+    if low == 800 {
         return 800 + rng.gen_range(0..25) + rng.gen_range(0..25);
     }
-    match rng.gen_range(0..10) {
-        0..=2 => rng.gen_range(850..=920),
-        3..=7 => rng.gen_range(700..=799),
-        _ => rng.gen_range(480..=699),
-    }
+    rng.gen_range(low..=high)
 }

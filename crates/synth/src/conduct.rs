@@ -5,6 +5,7 @@
 use rand::Rng;
 
 use crate::calendar::{Day, Span};
+use crate::civic::Engagement;
 use crate::json::Lines;
 use crate::person::Person;
 use crate::places::{Enforcer, ENFORCERS, LISTS, TAX, TRAFFIC};
@@ -27,20 +28,31 @@ struct Signed {
     on: Day,
 }
 
-pub(crate) fn write(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut Lines) {
+pub(crate) fn write(
+    ctx: &Context,
+    p: &Person,
+    engagement: Engagement,
+    rng: &mut impl Rng,
+    lines: &mut Lines,
+) {
     let penalised = rng.gen_bool(rates::PENALISED);
-    let signs = if penalised {
+    let mut signs = if penalised {
         rates::COMMITTED_AFTER_PENALTY
     } else {
         rates::COMMITTED
     };
+    let mut counts = [55, 30, 15];
+    if let Some(profile) = engagement.profile() {
+        signs = signs.max(profile.committed);
+        counts = profile.commitments;
+    }
     let mut signed = [Signed {
         template: 0,
         on: ctx.as_of,
     }; 3];
     let mut count = 0;
     if rng.gen_bool(signs) {
-        count = commitments(ctx, p, rng, lines, &mut signed);
+        count = commitments(ctx, p, rng, lines, &counts, &mut signed);
     }
     if penalised {
         penalties(ctx, p, rng, lines, &signed[..count]);
@@ -50,18 +62,20 @@ pub(crate) fn write(ctx: &Context, p: &Person, rng: &mut impl Rng, lines: &mut L
     }
 }
 
-/// 1–3 C01 signatures over the last four years; returns how many.
+/// 1–3 C01 signatures over the last four years, how many drawn with
+/// `counts`; returns how many.
 fn commitments(
     ctx: &Context,
     p: &Person,
     rng: &mut impl Rng,
     lines: &mut Lines,
+    counts: &[u32; 3],
     signed: &mut [Signed; 3],
 ) -> usize {
     let Some(window) = ctx.last_years(4).not_before(p.adult_since) else {
         return 0;
     };
-    let count = rates::count(rng, &[55, 30, 15]) as usize;
+    let count = rates::count(rng, counts) as usize;
     for s in signed.iter_mut().take(count) {
         *s = Signed {
             template: rates::index(rng, &TEMPLATE_WEIGHTS),

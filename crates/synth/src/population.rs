@@ -92,7 +92,8 @@ fn write_records(ctx: &Context, person: &Person, rng: &mut ChaCha8Rng, lines: &m
         return;
     }
     basic::capacity(ctx, person, rng, lines);
-    basic::evaluation(ctx, person, rng, lines);
-    conduct::write(ctx, person, rng, lines);
-    civic::write(ctx, person, rng, lines);
+    let engagement = civic::Engagement::draw(rng);
+    basic::evaluation(ctx, person, engagement, rng, lines);
+    conduct::write(ctx, person, engagement, rng, lines);
+    civic::write(ctx, person, engagement, rng, lines);
 }

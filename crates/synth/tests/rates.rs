@@ -57,14 +57,16 @@ fn shares_and_cases() {
         );
     }
 
-    // Provincial evaluations: 800–849 dominate, the tails exist.
+    // Provincial evaluations: 800–849 dominate (92.5 % of draws, fewer
+    // among the civic core and active, who are often in the top band), the
+    // tails exist.
     let scores: Vec<i64> = rows
         .iter()
         .filter(|r| r.item == "B01")
         .map(|r| r.fields["score"].as_i64().expect("int score"))
         .collect();
     let typical = scores.iter().filter(|s| (800..=849).contains(*s)).count();
-    assert_between("B01 in 800–849", share(typical, scores.len()), 0.95, 0.995);
+    assert_between("B01 in 800–849", share(typical, scores.len()), 0.87, 0.94);
     assert!(scores.iter().any(|&s| s >= 850));
     assert!(scores.iter().any(|&s| (700..800).contains(&s)));
     assert!(scores.iter().any(|&s| s < 700));
@@ -107,11 +109,12 @@ fn shares_and_cases() {
         .iter()
         .filter(|p| ["O01", "O02", "O03"].iter().any(|i| has(p, i)))
         .count();
+    // Adults: the core (2.5 %) and active (8 %) all, then 20 % of the rest.
     assert_between(
         "honour, donation or volunteering",
         share(civic, n),
-        0.16,
         0.24,
+        0.31,
     );
 }
 

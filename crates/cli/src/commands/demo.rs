@@ -184,6 +184,7 @@ pub fn run(
             tax_key = key;
         }
     }
+    let staff = super::demo_web::set_up(&ctx)?;
     let (id, name) = pick_person(&ctx, &data, as_of)?;
     let ctx = Arc::new(ctx);
     let watcher = Arc::clone(&ctx);
@@ -193,6 +194,10 @@ pub fn run(
             if let Err(e) = show_push(&watcher, addr, &tax_key, &id, &name, &db) {
                 eprintln!("demo push failed: {e:#}");
             }
+            super::demo_web::print_pages(addr, id.as_str(), &staff);
+            println!(
+                "\n(The ID numbers above are synthetic, from the demo generator.) Ctrl-C stops the server."
+            );
         });
     });
     let opts = super::serve::ServeOptions {
@@ -276,9 +281,6 @@ fn show_push(
     );
     println!("chengxin --db sqlite://{db} score {}\n", id.as_str());
     show_sign_in(addr, id)?;
-    println!(
-        "(The ID number above is synthetic, from the demo generator.) Ctrl-C stops the server."
-    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod certs;
 mod daily;
 mod data;
 mod demo;
+mod demo_web;
 mod model;
 mod party;
 mod scenario;

@@ -1,13 +1,14 @@
 //! The demo provider's login page: the client's authorization request,
-//! checked, and a list of synthetic residents to sign in as, in Chinese
-//! first with English.
+//! checked, and a list of synthetic residents to sign in as; in Chinese
+//! (`lang="zh-CN"`), or in English with `lang=en` in the query, each page
+//! linking to the other.
 
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chengxin_domain::IdNumber;
 use serde::Deserialize;
 
-use super::CLIENT_ID;
+use super::{urlencode, CLIENT_ID};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -24,6 +25,8 @@ pub(crate) struct AuthorizeRequest {
     pub(crate) code_challenge_method: String,
     pub(crate) state: Option<String>,
     pub(crate) nonce: Option<String>,
+    /// The page's language: `en` for English, otherwise Chinese.
+    pub(crate) lang: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -89,7 +92,83 @@ pub(crate) async fn authorize_page(
     Html(render(&req, &residents)).into_response()
 }
 
+/// The page's words in one language.
+struct Words {
+    lang: &'static str,
+    title: &'static str,
+    heading: &'static str,
+    warning: &'static str,
+    choose: &'static str,
+    no_name: &'static str,
+    has_score: &'static str,
+    no_score: &'static str,
+    other_id: &'static str,
+    sign_in: &'static str,
+    /// The link to the page in the other language.
+    switch: &'static str,
+    switch_lang: &'static str,
+}
+
+const ZH: Words = Words {
+    lang: "zh-CN",
+    title: "演示登录",
+    heading: "演示身份认证",
+    warning: "仅用于演示：以下居民均为合成数据，任何人都可以任意身份登录。",
+    choose: "选择居民登录",
+    no_name: "（无姓名）",
+    has_score: "有诚信分",
+    no_score: "无诚信分",
+    other_id: "其他身份证号",
+    sign_in: "登录",
+    switch: "English",
+    switch_lang: "en",
+};
+
+const EN: Words = Words {
+    lang: "en",
+    title: "Demo sign-in",
+    heading: "Demo identity provider",
+    warning:
+        "For demonstration only: these residents are synthetic, and anyone can sign in as anyone.",
+    choose: "Choose a resident to sign in as",
+    no_name: "(no name)",
+    has_score: "has a score",
+    no_score: "no score",
+    other_id: "Another ID number",
+    sign_in: "Sign in",
+    switch: "中文",
+    switch_lang: "zh-CN",
+};
+
+/// The query string of this request in language `lang`.
+fn query_in(req: &AuthorizeRequest, lang: &str) -> String {
+    let mut pairs = vec![
+        ("response_type", req.response_type.as_str()),
+        ("client_id", &req.client_id),
+        ("redirect_uri", &req.redirect_uri),
+        ("code_challenge", &req.code_challenge),
+        ("code_challenge_method", &req.code_challenge_method),
+    ];
+    if let Some(s) = &req.state {
+        pairs.push(("state", s));
+    }
+    if let Some(s) = &req.nonce {
+        pairs.push(("nonce", s));
+    }
+    pairs.push(("lang", lang));
+    let pairs: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    pairs.join("&")
+}
+
 fn render(req: &AuthorizeRequest, residents: &[chengxin_jobs::me::DemoResident]) -> String {
+    let w = if req.lang.as_deref() == Some("en") {
+        &EN
+    } else {
+        &ZH
+    };
     let hidden = |name: &str, value: &str| {
         format!(
             r#"<input type="hidden" name="{name}" value="{}">"#,
@@ -117,24 +196,35 @@ fn render(req: &AuthorizeRequest, residents: &[chengxin_jobs::me::DemoResident])
         rows.push_str(&format!(
             r#"<li><form method="post"><button name="id_number" value="{id}">{name} · {id}</button> {elig}{fields}</form></li>"#,
             id = esc(r.id_number.as_str()),
-            name = esc(r.name.as_deref().unwrap_or("（无姓名 no name）")),
-            elig = if r.eligible { "有诚信分 has a score" } else { "无诚信分 no score" },
+            name = esc(r.name.as_deref().unwrap_or(w.no_name)),
+            elig = if r.eligible { w.has_score } else { w.no_score },
         ));
     }
+    let switch = esc(&format!("?{}", query_in(req, w.switch_lang)));
     format!(
         r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>演示登录 Demo sign-in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,"></head>
 <body>
-<h1>演示身份认证 Demo identity provider</h1>
-<p><strong>仅用于演示：以下居民均为合成数据，任何人都可以任意身份登录。</strong><br>
-For demonstration only: these residents are synthetic, and anyone can sign in as anyone.</p>
-<h2>选择居民登录 Choose a resident to sign in as</h2>
+<nav><a href="{switch}" lang="{switch_lang}" hreflang="{switch_lang}">{switch_text}</a></nav>
+<h1>{heading}</h1>
+<p><strong>{warning}</strong></p>
+<h2>{choose}</h2>
 <ul>{rows}</ul>
-<form method="post"><label>其他身份证号 Another ID number <input name="id_number" maxlength="18" required></label>
-{fields}<button>登录 Sign in</button></form>
+<form method="post"><label>{other_id} <input name="id_number" maxlength="18" autocomplete="off" required></label>
+{fields}<button>{sign_in}</button></form>
 </body></html>
-"#
+"#,
+        lang = w.lang,
+        title = w.title,
+        switch_lang = w.switch_lang,
+        switch_text = w.switch,
+        heading = w.heading,
+        warning = w.warning,
+        choose = w.choose,
+        other_id = w.other_id,
+        sign_in = w.sign_in,
     )
 }
 

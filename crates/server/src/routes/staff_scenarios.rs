@@ -119,7 +119,7 @@ impl utoipa::PartialSchema for ScenarioInput {
 
 impl ToSchema for ScenarioInput {}
 
-fn created_error(e: CreateError) -> ApiError {
+pub(crate) fn created_error(e: CreateError) -> ApiError {
     match e {
         CreateError::Invalid(errors) => {
             let code = if errors.not_incentive() {
@@ -239,14 +239,17 @@ pub async fn retire(
             )
         })
         .await?
-        .map_err(|e| match e {
-            e @ ScenarioError::NotFound(_) => {
-                ApiError::new(ErrorCode::ScenarioNotFound, e.to_string())
-            }
-            e @ ScenarioError::AlreadyRetired(_) => {
-                ApiError::new(ErrorCode::ScenarioRetired, e.to_string())
-            }
-            ScenarioError::Job(e) => ApiError::job(e),
-        })?;
+        .map_err(retire_error)?;
     Ok(Json(StaffScenarioBody::from(&retired)))
+}
+
+/// A refused retirement as the API and the console answer it.
+pub(crate) fn retire_error(e: ScenarioError) -> ApiError {
+    match e {
+        e @ ScenarioError::NotFound(_) => ApiError::new(ErrorCode::ScenarioNotFound, e.to_string()),
+        e @ ScenarioError::AlreadyRetired(_) => {
+            ApiError::new(ErrorCode::ScenarioRetired, e.to_string())
+        }
+        ScenarioError::Job(e) => ApiError::job(e),
+    }
 }

@@ -193,3 +193,28 @@ pub fn item_name(l: Lang, catalogue: &chengxin_domain::Catalogue, code: &str) ->
         None => code.to_owned(),
     }
 }
+
+/// An RFC 3339 UTC timestamp as `YYYY-MM-DD HH:MM:SS` (the label says UTC).
+pub fn timestamp(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
+}
+
+/// What a refusal's code means, in the page's language (the API's detail,
+/// in English, follows it).
+pub fn code_text(l: impl std::borrow::Borrow<Lang>, code: &str) -> &'static str {
+    let l = *l.borrow();
+    match code {
+        "missing_field" => l.t("缺少必填内容（驳回须说明理由，决定须填写答复）。", "Something required is missing."),
+        "out_of_range" => l.t("内容过长。", "Too long."),
+        "invalid_field" | "invalid_enum" | "invalid_character" => l.t("填写的内容不符合要求。", "A value is not acceptable."),
+        "objection_wrong_state" => l.t("该异议当前状态不允许此操作（可能已受理或已决定）。", "The objection's state does not allow this step."),
+        "objection_not_corrected" => l.t("单位尚未更正或撤回该信息；如由本机构撤回，请勾选“撤回”。", "The unit has not corrected or withdrawn the record; tick “withdraw” for the agency to withdraw it."),
+        "record_not_disputable" => l.t("该信息当前状态不能撤回。", "The record cannot be withdrawn in its state."),
+        "self_report_already_decided" | "repair_already_decided" => l.t("已经作出过决定。", "It was already decided."),
+        "repair_record_changed" => l.t("该记录已不再计分，只能驳回。", "The record no longer counts; it can only be rejected."),
+        "objection_not_found" | "self_report_not_found" | "repair_not_found" | "not_found" => l.t("没有找到该案件。", "No such case."),
+        "id_check_digit" | "invalid_id_number" => l.t("身份证号不正确。", "The ID number is not valid."),
+        "role_forbidden" => l.t("您的角色无权进行此操作。", "Your role may not do this."),
+        _ => l.t("操作未能完成。", "It could not be done."),
+    }
+}

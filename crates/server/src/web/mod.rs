@@ -21,8 +21,11 @@ pub mod assets;
 pub mod console_audit;
 pub mod console_cases;
 pub mod console_lookup;
+pub mod console_models;
 pub mod console_objections;
+pub mod console_registry;
 pub mod console_repairs;
+pub mod console_scenarios;
 pub mod console_self_reports;
 pub mod csrf;
 pub mod home;
@@ -96,6 +99,26 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/audit",
             get(console_audit::page).post(console_audit::verify),
+        )
+        .route(
+            "/console/units",
+            get(console_registry::units).post(console_registry::units_act),
+        )
+        .route(
+            "/console/parties",
+            get(console_registry::parties).post(console_registry::parties_act),
+        )
+        .route(
+            "/console/partners",
+            get(console_registry::partners).post(console_registry::partners_act),
+        )
+        .route(
+            "/console/scenarios",
+            get(console_scenarios::page).post(console_scenarios::act),
+        )
+        .route(
+            "/console/models",
+            get(console_models::page).post(console_models::act),
         )
         .layer(axum::middleware::from_fn(csrf::same_origin))
         .layer(SetResponseHeaderLayer::overriding(

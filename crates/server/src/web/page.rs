@@ -271,6 +271,20 @@ impl IntoResponse for WebError {
     }
 }
 
+/// A use case's failure on an operator's form (console): the operator's
+/// own input refused (a bad code or name, an invalid model, a publication
+/// the model's status forbids) is 400 with the use case's message, shown in
+/// place; anything else is [`ApiError::job`].
+pub fn operator_error(e: chengxin_jobs::JobError) -> ApiError {
+    use chengxin_jobs::JobError as J;
+    match e {
+        e @ (J::Invalid(_) | J::Model(_) | J::Engine(_) | J::Publication(_)) => {
+            ApiError::new(ErrorCode::BadRequest, e.to_string())
+        }
+        e => ApiError::job(e),
+    }
+}
+
 /// A 404 page for a well-formed address that names nothing of the caller's.
 pub fn not_found(chrome: &Chrome) -> WebError {
     WebError::api(

@@ -117,7 +117,15 @@ impl Console {
         Chrome::console(
             self.l,
             &self.path,
-            format!("{} ({})", m.name, m.role),
+            format!(
+                "{} ({})",
+                m.name,
+                match m.role {
+                    chengxin_domain::staff::Role::Admin => self.l.t("管理员", "admin"),
+                    chengxin_domain::staff::Role::Reviewer => self.l.t("审核员", "reviewer"),
+                    chengxin_domain::staff::Role::Auditor => self.l.t("审计员", "auditor"),
+                }
+            ),
             m.role.rights(),
         )
     }

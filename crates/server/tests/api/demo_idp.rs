@@ -100,8 +100,28 @@ async fn the_pkce_flow_signs_a_resident_in_and_a_wrong_verifier_is_refused() {
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
-        assert!(html.contains("演示身份认证") && html.contains("Demo identity provider"));
+        assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("演示身份认证"));
         assert!(html.contains(&person) && html.contains("张三"), "the stored resident is listed");
+        assert!(html.contains("&amp;lang=en\" lang=\"en\" hreflang=\"en\">English</a>"), "{html}");
+        // The same page in English.
+        let page = app
+            .client
+            .get(app.url("/demo-idp/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "chengxin-demo"),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("lang", "en"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\">") && html.contains("Demo identity provider"));
+        assert!(html.contains(&person) && html.contains("has a score"), "{html}");
+        assert!(!html.contains("演示身份认证"), "{html}");
 
         // A request without PKCE gets no page.
         let res = app

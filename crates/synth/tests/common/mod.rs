@@ -163,3 +163,5 @@ pub fn commitment_outcomes(
         })
         .collect()
 }
+
+pub mod score;

@@ -10,8 +10,9 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{client_with, console, location, page};
+use super::{client_with, console, location};
 use crate::helpers::{assert_json, b03, days_ago, id, on_each_backend, p01, wrong_check, TestApp};
+use crate::pages_check::assert_page_ok;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
@@ -25,12 +26,38 @@ async fn form(
     c.post(app.url(path)).form(f).send().await.unwrap()
 }
 
-/// The body of a response that must have `status` and be HTML.
+/// The body of a response that must have `status` and be HTML passing
+/// the page checks (labels, headings, no English-only text in Chinese).
 async fn html(res: reqwest::Response, status: StatusCode) -> String {
     let got = res.status();
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "{text}");
+    assert_page_ok(&text);
     text
+}
+
+/// The page at `path` (200, HTML, checked).
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let html = super::page(c, app, path).await;
+    assert_page_ok(&html);
+    html
+}
+
+/// A reviewer `name` signed in twice: a Chinese and an English client.
+async fn reviewer(app: &TestApp, name: &str) -> (reqwest::Client, reqwest::Client) {
+    let token = app.staff_token(name, Role::Reviewer).await;
+    (
+        client_with(app, &format!("cx_staff={token}")),
+        client_with(app, &format!("cx_staff={token}; cx_lang=en")),
+    )
+}
+
+/// `paths` in English: 200, `lang="en"`, checked.
+async fn english(c: &reqwest::Client, app: &TestApp, paths: &[&str]) {
+    for path in paths {
+        let html = page(c, app, path).await;
+        assert!(html.contains("<html lang=\"en\">"), "{path}: {html}");
+    }
 }
 
 async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
@@ -97,8 +124,9 @@ async fn a_reviewer_accepts_and_decides_an_objection_through_the_pages() {
         let oid = filed["id"].as_i64().unwrap();
         let accept_by = filed["accept_by"].as_str().unwrap().to_owned();
 
-        let wang = console(&app, "wang", Role::Reviewer).await;
+        let (wang, wang_en) = reviewer(&app, "wang").await;
         let list = page(&wang, &app, "/console/objections").await;
+        english(&wang_en, &app, &["/console/objections", "/console/lookup"]).await;
         assert!(list.contains(&format!("id=\"c{oid}\"")), "{list}");
         assert!(list.contains("该处罚已被复议撤销"));
         assert!(
@@ -260,8 +288,9 @@ async fn a_reviewer_decides_a_repair_and_a_self_report_through_the_pages() {
         let aid = applied["id"].as_i64().unwrap();
         let before = assert_json(app.get(&token, "/api/v1/me/score").await, StatusCode::OK).await;
 
-        let wang = console(&app, "wang", Role::Reviewer).await;
+        let (wang, wang_en) = reviewer(&app, "wang").await;
         let list = page(&wang, &app, "/console/repairs").await;
+        english(&wang_en, &app, &["/console/repairs"]).await;
         assert!(list.contains(&format!("id=\"c{aid}\"")), "{list}");
         assert!(list.contains("已缴清罚款并完成整改"), "the statement");
         assert!(list.contains(&format!("#{record}")), "the record");
@@ -298,6 +327,7 @@ async fn a_reviewer_decides_a_repair_and_a_self_report_through_the_pages() {
         let sha = mine(&app, &token, "self-reports").await[0]["evidence"][0]["sha256"].as_str().unwrap().to_owned();
 
         let list = page(&wang, &app, "/console/self-reports").await;
+        english(&wang_en, &app, &["/console/self-reports"]).await;
         assert!(list.contains(&format!("id=\"c{sid}\"")), "{list}");
         assert!(list.contains("字段 amount_cny：5000"), "{list}");
         let link = format!("/console/self-reports/{sid}/evidence/{sha}");

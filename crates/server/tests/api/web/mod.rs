@@ -3,6 +3,9 @@
 //! journeys are in `crate::browser`.
 
 mod console_cases;
+mod console_models;
+mod console_registry;
+mod console_scenarios;
 mod sign_in;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, SET_COOKIE};

@@ -177,7 +177,7 @@ async fn staff_sign_in_to_the_console_and_see_only_their_role_s_sections() {
         let session = set_cookie(&res, "cx_staff").unwrap();
         let c = client_with(&app, &session);
         let html = page(&c, &app, "/console").await;
-        assert!(html.contains("rev-web (reviewer)"));
+        assert!(html.contains("rev-web (审核员)"));
         assert!(html.contains("href=\"/console/objections\""));
         assert!(
             !html.contains("href=\"/console/models\""),
