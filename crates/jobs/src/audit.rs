@@ -228,6 +228,27 @@ pub fn record_read_of(
     Ok(())
 }
 
+/// Records that staff member `actor` looked ONE person up by ID number in
+/// the console for `purpose` (e.g. a case number), found (`person_id`) or
+/// not: a read of personal data like [`record_read_of`], with the purpose.
+pub fn record_lookup(
+    ctx: &Context,
+    actor: &str,
+    person_index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    purpose: &str,
+) -> Result<(), JobError> {
+    let mut e = read_event(actor, person_index, person_id, request_id, "lookup");
+    e.detail = serde_json::json!({
+        "what": "lookup",
+        "purpose": purpose,
+        "found": person_id.is_some(),
+    });
+    ctx.store.append_reads(vec![e])?;
+    Ok(())
+}
+
 /// Records that `actor` read the data of each of `people` (blind index,
 /// person id) in one request: one entry per person, made durable together.
 pub fn record_reads(

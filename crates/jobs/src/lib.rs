@@ -60,6 +60,7 @@ pub mod batches;
 pub mod calendar;
 pub mod certificates;
 pub mod commitments;
+pub mod console;
 pub mod daily;
 pub mod decisions;
 pub mod keys;

@@ -19,6 +19,7 @@ mod what_if;
 pub use access::{access_log, Access};
 pub use export::export;
 pub use history::{history, notifications, Notification, ScoreChange};
+pub(crate) use records::build as build_records;
 pub use records::{records, OwnRecord};
 pub use what_if::{evaluate, score, what_if, OwnScore, WhatIf, WhatIfAction};
 

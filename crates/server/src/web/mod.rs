@@ -18,9 +18,15 @@
 //! and SVG presentation attributes), nothing from other origins.
 
 pub mod assets;
+pub mod console_audit;
+pub mod console_cases;
+pub mod console_lookup;
 pub mod console_models;
+pub mod console_objections;
 pub mod console_registry;
+pub mod console_repairs;
 pub mod console_scenarios;
+pub mod console_self_reports;
 pub mod csrf;
 pub mod home;
 pub mod lang;
@@ -111,6 +117,41 @@ pub fn routes() -> Router<AppState> {
             get(session::console_login_page).post(session::console_login),
         )
         .route("/console/logout", post(session::console_logout))
+        .route("/console/self-reports", get(console_self_reports::page))
+        .route(
+            "/console/self-reports/{id}/decision",
+            post(console_self_reports::decide),
+        )
+        .route(
+            "/console/self-reports/{id}/evidence/{sha256}",
+            get(console_self_reports::evidence),
+        )
+        .route("/console/objections", get(console_objections::page))
+        .route(
+            "/console/objections/{id}/accept",
+            post(console_objections::accept),
+        )
+        .route(
+            "/console/objections/{id}/decision",
+            post(console_objections::decide),
+        )
+        .route(
+            "/console/objections/{id}/evidence/{sha256}",
+            get(console_objections::evidence),
+        )
+        .route("/console/repairs", get(console_repairs::page))
+        .route(
+            "/console/repairs/{id}/decision",
+            post(console_repairs::decide),
+        )
+        .route(
+            "/console/lookup",
+            get(console_lookup::page).post(console_lookup::lookup),
+        )
+        .route(
+            "/console/audit",
+            get(console_audit::page).post(console_audit::verify),
+        )
         .route(
             "/console/units",
             get(console_registry::units).post(console_registry::units_act),

@@ -3,6 +3,7 @@
 //! journeys are in `crate::browser`.
 
 mod checks;
+mod console_cases;
 mod console_models;
 mod console_registry;
 mod console_scenarios;
