@@ -41,6 +41,13 @@ pub struct GrantForm {
     max_uses: String,
 }
 
+/// The form's suggested end of an authorisation: 30 days from today.
+fn default_valid_until() -> String {
+    chengxin_jobs::today()
+        .saturating_add(jiff::Span::new().days(30))
+        .to_string()
+}
+
 /// One option of the purpose list.
 pub struct PurposeOption {
     code: &'static str,
@@ -234,6 +241,7 @@ pub async fn page(
         list,
         form: GrantForm {
             scope: "grade".into(),
+            valid_until: default_valid_until(),
             ..GrantForm::default()
         },
         error: None,
@@ -320,6 +328,7 @@ pub async fn grant(
         form: if granted.is_some() {
             GrantForm {
                 scope: "grade".into(),
+                valid_until: default_valid_until(),
                 ..GrantForm::default()
             }
         } else {

@@ -1,5 +1,5 @@
 //! Reading PDFs the browser printed: their text (poppler's `pdftotext`)
-//! and the QR codes on their pages (`pdftoppm` to PNG at 150 dpi, then
+//! and the QR codes on their pages (`pdftoppm` to PNG at 200 dpi, then
 //! `rqrr`).
 
 use std::path::Path;
@@ -52,7 +52,7 @@ pub fn pdf_qr_codes(pdf: &[u8]) -> Vec<String> {
         "pdftoppm",
         &[
             "-r".as_ref(),
-            "150".as_ref(),
+            "200".as_ref(),
             "-png".as_ref(),
             file.as_os_str(),
             prefix.as_os_str(),

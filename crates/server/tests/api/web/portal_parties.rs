@@ -92,7 +92,7 @@ async fn grant_redeem_list_and_revoke_an_authorisation() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let html = res.text().await.unwrap();
-        let code = between(&html, "class=\"one-time-code\"", "</strong>")
+        let code = between(&html, "class=\"one-time-code\"", "</code>")
             .and_then(|s| s.split('>').nth(1))
             .expect("the code is shown")
             .to_owned();
