@@ -4,6 +4,7 @@
 
 mod checks;
 mod console_cases;
+mod console_dashboard;
 mod console_models;
 mod console_registry;
 mod console_scenarios;
