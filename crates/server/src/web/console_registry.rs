@@ -185,12 +185,37 @@ pub async fn units_act(
                 key: Some(key),
             })
         }
+        action => {
+            let keys = KeyActions {
+                rotate: chengxin_jobs::units::rotate_key,
+                disable: chengxin_jobs::units::disable_unit,
+            };
+            key_action(&state, &c, action, code, actor, keys).await?
+        }
+    };
+    Ok((status, units_page(&state, &c, Some(out)).await?).into_response())
+}
+
+/// A register's key operations (units and parties have the same two).
+struct KeyActions {
+    rotate: fn(&chengxin_jobs::Context, &str, &str) -> Result<String, chengxin_jobs::JobError>,
+    disable: fn(&chengxin_jobs::Context, &str, &str) -> Result<(), chengxin_jobs::JobError>,
+}
+
+/// `rotate` (a new key, shown once) or `disable` of the holder `code`.
+async fn key_action(
+    state: &AppState,
+    c: &Console,
+    action: &str,
+    code: String,
+    actor: String,
+    keys: KeyActions,
+) -> Result<(StatusCode, Outcome), WebError> {
+    let l = c.l;
+    let c2 = code.clone();
+    Ok(match action {
         "rotate" => {
-            let c2 = code.clone();
-            let r = run(&state, &c, move |ctx| {
-                chengxin_jobs::units::rotate_key(ctx, &c2, &actor)
-            })
-            .await?;
+            let r = run(state, c, move |ctx| (keys.rotate)(ctx, &c2, &actor)).await?;
             outcome(l, r, |key| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已更换密钥：", "New key for")),
@@ -198,11 +223,7 @@ pub async fn units_act(
             })
         }
         "disable" => {
-            let c2 = code.clone();
-            let r = run(&state, &c, move |ctx| {
-                chengxin_jobs::units::disable_unit(ctx, &c2, &actor)
-            })
-            .await?;
+            let r = run(state, c, move |ctx| (keys.disable)(ctx, &c2, &actor)).await?;
             outcome(l, r, |()| Outcome {
                 ok: true,
                 text: format!("{} {code}", l.t("已停用", "Disabled")),
@@ -210,8 +231,7 @@ pub async fn units_act(
             })
         }
         _ => (StatusCode::BAD_REQUEST, unknown(l)),
-    };
-    Ok((status, units_page(&state, &c, Some(out)).await?).into_response())
+    })
 }
 
 fn unknown(l: Lang) -> Outcome {
@@ -294,31 +314,13 @@ pub async fn parties_act(
                 key: Some(key),
             })
         }
-        "rotate" => {
-            let c2 = code.clone();
-            let r = run(&state, &c, move |ctx| {
-                chengxin_jobs::parties::rotate_key(ctx, &c2, &actor)
-            })
-            .await?;
-            outcome(l, r, |key| Outcome {
-                ok: true,
-                text: format!("{} {code}", l.t("已更换密钥：", "New key for")),
-                key: Some(key),
-            })
+        action => {
+            let keys = KeyActions {
+                rotate: chengxin_jobs::parties::rotate_key,
+                disable: chengxin_jobs::parties::disable_party,
+            };
+            key_action(&state, &c, action, code, actor, keys).await?
         }
-        "disable" => {
-            let c2 = code.clone();
-            let r = run(&state, &c, move |ctx| {
-                chengxin_jobs::parties::disable_party(ctx, &c2, &actor)
-            })
-            .await?;
-            outcome(l, r, |()| Outcome {
-                ok: true,
-                text: format!("{} {code}", l.t("已停用", "Disabled")),
-                key: None,
-            })
-        }
-        _ => (StatusCode::BAD_REQUEST, unknown(l)),
     };
     Ok((status, parties_page(&state, &c, Some(out)).await?).into_response())
 }
