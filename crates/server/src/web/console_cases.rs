@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::lang::Lang;
 use crate::error::ApiError;
@@ -127,6 +127,27 @@ pub fn json_body(fields: &[(&str, Option<&str>)], flags: &[(&str, bool)]) -> byt
         }
     }
     bytes::Bytes::from(serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+/// The `{decision, reason}` form of the self-report and repair queues.
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    decision: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl DecisionForm {
+    /// The API's decision body for it.
+    pub fn body(&self) -> bytes::Bytes {
+        json_body(
+            &[
+                ("decision", self.decision.as_deref()),
+                ("reason", Some(self.reason.as_str())),
+            ],
+            &[],
+        )
+    }
 }
 
 /// The JSON name of a serialisable state (`"awaiting_unit"`).

@@ -15,7 +15,6 @@ use chengxin_domain::repair::ApplicationStatus;
 use chengxin_domain::staff::Right;
 use chengxin_jobs::console::{repair_reviews, RepairReview};
 use chengxin_jobs::repairs::{self, Application, Reviewer};
-use serde::Deserialize;
 
 use super::console_cases::{self as cases, PageQuery, Refusal};
 use super::page::{Chrome, WebError};
@@ -142,31 +141,17 @@ pub async fn page(
     render(state, &c, request_id, query.as_deref(), None).await
 }
 
-/// The decision form.
-#[derive(Debug, Deserialize)]
-pub struct DecisionForm {
-    decision: Option<String>,
-    #[serde(default)]
-    reason: String,
-}
-
 /// `POST /console/repairs/{id}/decision`: the API's decision.
 pub async fn decide(
     State(state): State<AppState>,
     c: Console,
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
-    Form(f): Form<DecisionForm>,
+    Form(f): Form<cases::DecisionForm>,
 ) -> Result<Response, WebError> {
     c.require(Right::DecideRepairs)?;
     let case = id.parse().ok();
-    let body = cases::json_body(
-        &[
-            ("decision", f.decision.as_deref()),
-            ("reason", Some(f.reason.as_str())),
-        ],
-        &[],
-    );
+    let body = f.body();
     match staff_repairs::decide(
         State(state.clone()),
         c.staff.clone(),
