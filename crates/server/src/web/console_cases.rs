@@ -36,6 +36,11 @@ impl Refusal {
         }
     }
 
+    /// `e` refused a step on `case`, with the status the page answers.
+    pub fn refused(case: Option<i64>, e: &ApiError, text: String) -> Refused {
+        (Refusal::new(case, e, text), e.code().status())
+    }
+
     /// Shown at the top when the case is not among `shown`.
     pub fn placed(mut self, shown: &[i64]) -> Refusal {
         if self.case.is_some_and(|c| !shown.contains(&c)) {
@@ -127,6 +132,23 @@ pub fn json_body(fields: &[(&str, Option<&str>)], flags: &[(&str, bool)]) -> byt
         }
     }
     bytes::Bytes::from(serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+/// A refusal and the status its page is answered with.
+pub type Refused = (Refusal, axum::http::StatusCode);
+
+/// The refusal to show (in its case's card if that case is `shown`) and
+/// the page's status: 200 without one.
+pub fn shown(refused: Option<Refused>, shown: &[i64]) -> (Option<Refusal>, axum::http::StatusCode) {
+    match refused {
+        Some((r, s)) => (Some(r.placed(shown)), s),
+        None => (None, axum::http::StatusCode::OK),
+    }
+}
+
+/// A queue's state filter: each state with its label.
+pub fn tabs(l: Lang, states: &[&'static str]) -> Vec<(&'static str, String)> {
+    states.iter().map(|s| (*s, label(l, s))).collect()
 }
 
 /// The `{decision, reason}` form of the self-report and repair queues.

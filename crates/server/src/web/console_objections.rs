@@ -88,7 +88,7 @@ async fn render(
     c: &Console,
     request_id: String,
     query: Option<&str>,
-    refusal: Option<(Refusal, axum::http::StatusCode)>,
+    refusal: Option<cases::Refused>,
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(query);
     let filter = staff_objections::parse_query(&q.filter, true).map_err(|e| c.fail(e))?;
@@ -105,22 +105,19 @@ async fn render(
         .and_then(|r| r.map_err(problem))
         .map_err(|e| c.fail(e))?;
     let l = c.l;
-    let statuses = [
-        "submitted",
-        "accepted",
-        "awaiting_unit",
-        "corrected",
-        "explained",
-    ]
-    .into_iter()
-    .map(|s| (s, cases::label(l, s)))
-    .collect();
-    let (refusal, status) = match refusal {
-        Some((r, s)) => (Some(r), s),
-        None => (None, axum::http::StatusCode::OK),
-    };
+    let statuses = cases::tabs(
+        l,
+        &[
+            "submitted",
+            "accepted",
+            "awaiting_unit",
+            "corrected",
+            "explained",
+        ],
+    );
     let rows: Vec<Row> = list.into_iter().map(row).collect();
     let shown: Vec<i64> = rows.iter().map(|r| r.o.id).collect();
+    let (refusal, status) = cases::shown(refusal, &shown);
     let page = ObjectionsPage {
         chrome: c.chrome(),
         rows,
@@ -128,7 +125,7 @@ async fn render(
         overdue: filter.overdue,
         statuses,
         notice: cases::done_text(l, q.done.as_deref(), q.case),
-        refusal: refusal.map(|r| r.placed(&shown)),
+        refusal,
     };
     Ok((status, page).into_response())
 }
@@ -163,9 +160,8 @@ pub async fn accept(
     {
         Ok(o) => Ok(cases::done(PATH, "accepted", o.0.id)),
         Err(e) => {
-            let status = e.code().status();
-            let r = Refusal::new(case, &e, String::new());
-            render(state, &c, request_id, None, Some((r, status))).await
+            let refused = Refusal::refused(case, &e, String::new());
+            render(state, &c, request_id, None, Some(refused)).await
         }
     }
 }
@@ -209,9 +205,8 @@ pub async fn decide(
     {
         Ok(o) => Ok(cases::done(PATH, "decided", o.0.id)),
         Err(e) => {
-            let status = e.code().status();
-            let r = Refusal::new(case, &e, f.explanation);
-            render(state, &c, request_id, None, Some((r, status))).await
+            let refused = Refusal::refused(case, &e, f.explanation);
+            render(state, &c, request_id, None, Some(refused)).await
         }
     }
 }

@@ -57,7 +57,7 @@ async fn render(
     c: &Console,
     request_id: String,
     query: Option<&str>,
-    refusal: Option<(Refusal, axum::http::StatusCode)>,
+    refusal: Option<cases::Refused>,
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(query);
     let (status, after) = decision::queue_query(
@@ -91,18 +91,12 @@ async fn render(
         })
         .collect();
     let shown: Vec<i64> = rows.iter().map(|r| r.r.id).collect();
-    let (refusal, code) = match refusal {
-        Some((r, s)) => (Some(r.placed(&shown)), s),
-        None => (None, axum::http::StatusCode::OK),
-    };
+    let (refusal, code) = cases::shown(refusal, &shown);
     let page = SelfReportsPage {
         chrome: c.chrome(),
         rows,
         status: cases::name_of(&status),
-        tabs: ["pending", "verified", "rejected"]
-            .into_iter()
-            .map(|s| (s, cases::label(l, s)))
-            .collect(),
+        tabs: cases::tabs(l, &["pending", "verified", "rejected"]),
         notice: cases::done_text(l, q.done.as_deref(), q.case),
         refusal,
     };
@@ -142,9 +136,8 @@ pub async fn decide(
     {
         Ok(d) => Ok(cases::done(PATH, &cases::name_of(&d.0.status), d.0.id)),
         Err(e) => {
-            let status = e.code().status();
-            let r = Refusal::new(case, &e, f.reason);
-            render(state, &c, request_id, None, Some((r, status))).await
+            let refused = Refusal::refused(case, &e, f.reason);
+            render(state, &c, request_id, None, Some(refused)).await
         }
     }
 }
