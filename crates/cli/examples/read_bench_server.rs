@@ -40,7 +40,7 @@ async fn unaudited(
     resident: AuthResident,
 ) -> Result<impl IntoResponse, ApiError> {
     let own = state
-        .reading(move |ctx| {
+        .reading_short(move |ctx| {
             chengxin_jobs::own::evaluate(ctx, &resident.id_number, chengxin_jobs::today())
         })
         .await?

@@ -207,6 +207,51 @@ fn read_event(
     }
 }
 
+/// A read's answer with its audit entry queued: the answer is handed out
+/// only once the entry is durable, either to a blocking caller
+/// ([`Audited::wait`]) or to an async one ([`Audited::durable`], which
+/// holds no thread while the entry's group commits).
+#[must_use = "the answer is available only once its audit entry is durable"]
+pub struct Audited<T> {
+    value: T,
+    durable: chengxin_store::Durable,
+}
+
+impl<T> Audited<T> {
+    /// Blocks until the audit entry is durable, then gives the answer.
+    pub fn wait(self) -> Result<T, JobError> {
+        self.durable.wait()?;
+        Ok(self.value)
+    }
+
+    /// Waits for the audit entry without holding a thread, then gives the answer.
+    pub async fn durable(self) -> Result<T, JobError> {
+        self.durable.await?;
+        Ok(self.value)
+    }
+}
+
+/// Queues the entry of `actor` reading a person's data (as
+/// [`record_read_of`]) and ties `value` to it.
+pub fn audited_read_of<T>(
+    ctx: &Context,
+    value: T,
+    actor: &str,
+    person_index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    what: &str,
+) -> Audited<T> {
+    let durable = ctx.store.enqueue_reads(vec![read_event(
+        actor,
+        person_index,
+        person_id,
+        request_id,
+        what,
+    )]);
+    Audited { value, durable }
+}
+
 /// [`record_read`] where the person may be unknown to the platform (a
 /// resident looking themselves up before any record exists): the entry
 /// then names them by blind index only, with no subject.

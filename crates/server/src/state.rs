@@ -160,6 +160,25 @@ impl AppState {
         self.permitted(&self.read_permits, f).await
     }
 
+    /// [`AppState::reading`] for a short, bounded read of one person's data
+    /// (their score): where the store reads in process
+    /// ([`chengxin_store::Store::reads_in_process`], SQLite) it runs here,
+    /// on the async worker, since handing ~40 µs of work to a blocking
+    /// thread and back costs two thread switches (measured: the score read
+    /// serves ~25 % more requests inline, BENCHMARKS.md); a store across a
+    /// network (PostgreSQL) still reads on the blocking pool.
+    pub async fn reading_short<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.ctx.store.reads_in_process() {
+            Ok(f(&self.ctx))
+        } else {
+            self.reading(f).await
+        }
+    }
+
     async fn permitted<T, F>(
         &self,
         permits: &Arc<tokio::sync::Semaphore>,

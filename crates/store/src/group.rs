@@ -1,103 +1,179 @@
-//! Group commit for the audit entries of reads: callers that arrive while a
-//! commit is running wait together, and the next caller to find no commit
-//! running (the leader) writes everything queued in one transaction. Each
-//! caller returns only once its entries are durable, yet a thousand
-//! concurrent reads cost a handful of commits, not a thousand.
+//! Group commit for the audit entries of reads. Callers queue their entries
+//! and get a [`Durable`] ticket; one committer thread per store takes
+//! everything queued, writes it in one transaction and then settles every
+//! ticket of that group. A caller's answer waits on its ticket, so each
+//! entry is durable before its read is answered, yet a thousand concurrent
+//! reads cost a handful of commits, not a thousand.
+//!
+//! The ticket can be waited on by a blocking thread ([`Durable::wait`]) or
+//! awaited by an async task (it is a `Future`): a server's request then
+//! waits for the commit without holding a thread, and the committer wakes
+//! the tasks of a group with their runtime's own wake-ups instead of one
+//! parked thread per request.
 
-use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
 
 use chengxin_domain::audit::AuditEvent;
 
 use crate::{Result, StoreError};
 
-/// Failures kept for waiters that have not woken yet.
-const KEEP_FAILURES: u64 = 1024;
+/// How a group is written: one transaction holding every entry given.
+pub(crate) type Commit = Box<dyn FnMut(Vec<AuditEvent>) -> Result<()> + Send>;
 
-#[derive(Default)]
-struct State {
-    /// Entries waiting for the next commit, all of group `open`.
-    pending: Vec<AuditEvent>,
-    /// The group new entries join.
-    open: u64,
-    /// Every group up to this one has been committed (or failed).
-    done: Option<u64>,
-    committing: bool,
-    /// Groups whose commit failed, with the error.
-    failed: BTreeMap<u64, String>,
+/// One caller's entries and where to say how their commit went.
+struct Job {
+    events: Vec<AuditEvent>,
+    slot: Arc<Slot>,
 }
 
-/// Queues entries and commits them in groups.
-///
-/// Waiters sleep on the condition variable of their group's parity: while
-/// group `g` commits, only `g` (committing) and `g + 1` (open) can have
-/// waiters, so a finished commit wakes exactly its own group's callers, and
-/// one caller of the open group to lead the next commit, rather than
-/// everyone (most of whom would only go back to sleep).
+/// A ticket's shared state: the outcome once known, and who to wake.
 #[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    settled: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    /// `Some` once the group is committed (`Ok`) or failed (the reason).
+    outcome: Option<std::result::Result<(), String>>,
+    waker: Option<Waker>,
+}
+
+impl Slot {
+    fn settle(&self, outcome: std::result::Result<(), String>) {
+        let waker = {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.outcome = Some(outcome);
+            st.waker.take()
+        };
+        self.settled.notify_all();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// Settles once the entries it was given for are durable (or could not be
+/// stored). Wait on it with [`Durable::wait`] from a blocking thread, or
+/// `.await` it.
+#[must_use = "the entries are durable only once the ticket is settled"]
+pub struct Durable(Option<Arc<Slot>>);
+
+impl Durable {
+    /// A ticket for nothing: settled at once.
+    pub fn settled() -> Self {
+        Durable(None)
+    }
+
+    /// Blocks until the entries are durable.
+    pub fn wait(self) -> Result<()> {
+        let Some(slot) = self.0 else { return Ok(()) };
+        let mut st = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(outcome) = st.outcome.take() {
+                return outcome.map_err(failed);
+            }
+            st = slot.settled.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Future for Durable {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Some(slot) = &self.0 else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut st = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &st.outcome {
+            Some(outcome) => Poll::Ready(outcome.clone().map_err(failed)),
+            None => {
+                if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    st.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn failed(reason: String) -> StoreError {
+    StoreError::Conflict(format!("the audit entry could not be stored: {reason}"))
+}
+
+/// Queues entries and commits them in groups on its own thread.
 pub(crate) struct GroupCommit {
-    state: Mutex<State>,
-    wake: [Condvar; 2],
-}
-
-/// The condition variable group `g`'s waiters sleep on.
-fn parity(g: u64) -> usize {
-    (g % 2) as usize
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl GroupCommit {
-    /// Adds `events` to the next group and returns once that group is
-    /// committed by `commit` (called by whichever waiter leads).
-    pub(crate) fn submit(
-        &self,
-        events: Vec<AuditEvent>,
-        commit: &dyn Fn(Vec<AuditEvent>) -> Result<()>,
-    ) -> Result<()> {
+    /// Starts the committer thread, which writes each group with `commit`.
+    pub(crate) fn start(mut commit: Commit) -> Result<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("audit-reads".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    jobs.extend(rx.try_iter());
+                    let events = jobs.iter_mut().flat_map(|j| j.events.drain(..)).collect();
+                    let outcome = commit(events).map_err(|e| e.to_string());
+                    for job in jobs {
+                        job.slot.settle(outcome.clone());
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the audit committer: {e}")))?;
+        Ok(GroupCommit {
+            queue: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Adds `events` to the next group; the ticket settles once it is committed.
+    pub(crate) fn enqueue(&self, events: Vec<AuditEvent>) -> Durable {
         if events.is_empty() {
-            return Ok(());
+            return Durable::settled();
         }
-        let poisoned = || StoreError::Corrupt("audit group commit poisoned".into());
-        let mut st = self.state.lock().map_err(|_| poisoned())?;
-        st.pending.extend(events);
-        let mine = st.open;
-        loop {
-            if st.done.is_some_and(|d| d >= mine) {
-                return match st.failed.get(&mine) {
-                    Some(e) => Err(StoreError::Conflict(format!(
-                        "the audit entry could not be stored: {e}"
-                    ))),
-                    None => Ok(()),
-                };
-            }
-            if !st.committing {
-                st.committing = true;
-                let group = st.open;
-                st.open += 1;
-                let batch = std::mem::take(&mut st.pending);
-                drop(st);
-                let result = commit(batch);
-                st = self.state.lock().map_err(|_| poisoned())?;
-                st.committing = false;
-                st.done = Some(group);
-                if let Err(e) = result {
-                    st.failed.insert(group, e.to_string());
-                }
-                while st
-                    .failed
-                    .first_key_value()
-                    .is_some_and(|(&g, _)| g + KEEP_FAILURES < group)
-                {
-                    st.failed.pop_first();
-                }
-                self.wake[parity(group)].notify_all();
-                if !st.pending.is_empty() {
-                    // The open group's entries need a leader.
-                    self.wake[parity(st.open)].notify_one();
-                }
-                continue;
-            }
-            st = self.wake[parity(mine)].wait(st).map_err(|_| poisoned())?;
+        let slot = Arc::new(Slot::default());
+        let queued = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|q| {
+                q.send(Job {
+                    events,
+                    slot: Arc::clone(&slot),
+                })
+            });
+        if !matches!(queued, Some(Ok(()))) {
+            slot.settle(Err("the store is closing".into()));
         }
+        Durable(Some(slot))
+    }
+
+    /// Commits what is queued and stops the committer; later entries are
+    /// refused. Called before a store's last seal.
+    pub(crate) fn close(&self) {
+        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -105,7 +181,6 @@ impl GroupCommit {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     fn event(i: usize) -> AuditEvent {
         AuditEvent {
@@ -118,24 +193,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn concurrent_callers_share_commits_and_every_entry_is_written() {
-        let group = Arc::new(GroupCommit::default());
+    fn recording() -> (GroupCommit, Arc<Mutex<Vec<AuditEvent>>>, Arc<AtomicUsize>) {
         let written = Arc::new(Mutex::new(Vec::new()));
         let commits = Arc::new(AtomicUsize::new(0));
+        let (w, c) = (written.clone(), commits.clone());
+        let group = GroupCommit::start(Box::new(move |batch| {
+            c.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            w.lock().unwrap().extend(batch);
+            Ok(())
+        }))
+        .unwrap();
+        (group, written, commits)
+    }
+
+    #[test]
+    fn concurrent_callers_share_commits_and_every_entry_is_written() {
+        let (group, written, commits) = recording();
+        let group = Arc::new(group);
         let threads: Vec<_> = (0..32)
             .map(|i| {
-                let (group, written, commits) = (group.clone(), written.clone(), commits.clone());
+                let (group, written) = (group.clone(), written.clone());
                 std::thread::spawn(move || {
                     for j in 0..20 {
-                        group
-                            .submit(vec![event(i * 100 + j)], &|batch| {
-                                commits.fetch_add(1, Ordering::Relaxed);
-                                std::thread::sleep(std::time::Duration::from_millis(1));
-                                written.lock().unwrap().extend(batch);
-                                Ok(())
-                            })
-                            .unwrap();
+                        let id = format!("t{}", i * 100 + j);
+                        group.enqueue(vec![event(i * 100 + j)]).wait().unwrap();
+                        // Settled means written.
+                        assert!(written.lock().unwrap().iter().any(|e| e.actor == id));
                     }
                 })
             })
@@ -153,12 +237,57 @@ mod tests {
     }
 
     #[test]
+    fn an_awaited_ticket_settles_after_its_commit() {
+        let (group, written, _) = recording();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let group = Arc::new(group);
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..64)
+                .map(|i| {
+                    let (group, written) = (group.clone(), written.clone());
+                    tokio::spawn(async move {
+                        group.enqueue(vec![event(i)]).await.unwrap();
+                        let id = format!("t{i}");
+                        assert!(written.lock().unwrap().iter().any(|e| e.actor == id));
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        assert_eq!(written.lock().unwrap().len(), 64);
+    }
+
+    #[test]
     fn a_failed_commit_fails_its_callers_only() {
-        let group = GroupCommit::default();
-        let err = group
-            .submit(vec![event(1)], &|_| Err(StoreError::Corrupt("disk".into())))
-            .unwrap_err();
+        let f = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let group = GroupCommit::start(Box::new(move |_| {
+            if f.swap(false, Ordering::Relaxed) {
+                Err(StoreError::Corrupt("disk".into()))
+            } else {
+                Ok(())
+            }
+        }))
+        .unwrap();
+        let err = group.enqueue(vec![event(1)]).wait().unwrap_err();
         assert!(err.to_string().contains("disk"));
-        group.submit(vec![event(2)], &|_| Ok(())).unwrap();
+        group.enqueue(vec![event(2)]).wait().unwrap();
+    }
+
+    #[test]
+    fn entries_queued_before_close_are_committed_and_later_ones_refused() {
+        let (group, written, _) = recording();
+        let tickets: Vec<_> = (0..10).map(|i| group.enqueue(vec![event(i)])).collect();
+        group.close();
+        assert_eq!(written.lock().unwrap().len(), 10);
+        for t in tickets {
+            t.wait().unwrap();
+        }
+        assert!(group.enqueue(vec![event(11)]).wait().is_err());
+        Durable::settled().wait().unwrap();
     }
 }

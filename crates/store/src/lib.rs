@@ -18,6 +18,7 @@ use chengxin_domain::record::RecordStatus;
 use chengxin_domain::IdNumber;
 
 pub use crypto::{DataKeys, KeyConfig};
+pub use group::Durable;
 pub use types::*;
 pub use uow::{ReadTx, WriteTx};
 
@@ -100,9 +101,23 @@ pub trait Store: Send + Sync {
     /// bounded delay.
     fn seal_audit(&self) -> Result<u64>;
 
-    /// Appends the audit entries of reads. Returns once they are durable;
-    /// entries of concurrent callers share one commit.
-    fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()>;
+    /// Whether a short read (one person's rows) runs in this process at
+    /// memory speed, with no network round trip (SQLite): a server may then
+    /// run it on its async worker instead of handing it to a blocking
+    /// thread, which costs more than the read itself.
+    fn reads_in_process(&self) -> bool {
+        false
+    }
+
+    /// Queues the audit entries of reads for the next group commit (entries
+    /// of concurrent callers share one commit). They are durable once the
+    /// ticket settles: a read is answered only after that.
+    fn enqueue_reads(&self, events: Vec<AuditEvent>) -> Durable;
+
+    /// Appends the audit entries of reads and returns once they are durable.
+    fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()> {
+        self.enqueue_reads(events).wait()
+    }
 }
 
 /// Opens the store named by a URL (`sqlite://PATH`, `postgres://…`),

@@ -21,7 +21,7 @@ pub use export::export;
 pub use history::{history, notifications, Notification, ScoreChange};
 pub(crate) use records::build as build_records;
 pub use records::{records, OwnRecord};
-pub use what_if::{evaluate, score, what_if, OwnScore, WhatIf, WhatIfAction};
+pub use what_if::{evaluate, score, score_audited, what_if, OwnScore, WhatIf, WhatIfAction};
 
 use chengxin_domain::IdNumber;
 
@@ -48,4 +48,24 @@ pub(crate) fn audit_own_read(
     what: &str,
 ) -> Result<(), JobError> {
     crate::audit::record_read_of(ctx, &actor(index), index, person_id, request_id, what)
+}
+
+/// [`audit_own_read`], with `value` handed out once the entry is durable.
+pub(crate) fn audited_own_read<T>(
+    ctx: &Context,
+    value: T,
+    index: &[u8],
+    person_id: Option<i64>,
+    request_id: Option<&str>,
+    what: &str,
+) -> crate::audit::Audited<T> {
+    crate::audit::audited_read_of(
+        ctx,
+        value,
+        &actor(index),
+        index,
+        person_id,
+        request_id,
+        what,
+    )
 }

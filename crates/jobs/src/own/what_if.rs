@@ -10,6 +10,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::answer::{self, Answer};
+use crate::audit::Audited;
 use crate::score::{load, Explained};
 use crate::{Context, JobError};
 
@@ -78,10 +79,22 @@ pub fn score(
     as_of: Date,
     request_id: Option<&str>,
 ) -> Result<OwnScore, JobError> {
+    score_audited(ctx, id, as_of, request_id)?.wait()
+}
+
+/// [`score`], handed out once its audit entry is durable: a server awaits
+/// that without holding a thread.
+pub fn score_audited(
+    ctx: &Context,
+    id: &IdNumber,
+    as_of: Date,
+    request_id: Option<&str>,
+) -> Result<Audited<OwnScore>, JobError> {
     let (own, index) = evaluate(ctx, id, as_of)?;
     let person_id = own.explained.as_ref().map(|x| x.person_id);
-    super::audit_own_read(ctx, &index, person_id, request_id, "score")?;
-    Ok(own)
+    Ok(super::audited_own_read(
+        ctx, own, &index, person_id, request_id, "score",
+    ))
 }
 
 /// [`score`] without its audit entry, and the person's blind index. Only

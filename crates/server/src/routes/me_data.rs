@@ -36,8 +36,8 @@ pub async fn score(
     resident: AuthResident,
     RequestId(request_id): RequestId,
 ) -> Result<impl IntoResponse, ApiError> {
-    let own = super::read_own(&state, move |ctx| {
-        own::score(
+    let own = super::read_own_audited(&state, move |ctx| {
+        own::score_audited(
             ctx,
             &resident.id_number,
             chengxin_jobs::today(),

@@ -76,6 +76,26 @@ pub(crate) fn strict_object(
 
 /// Runs one of the resident's own reads (each audits itself) under the read
 /// permits; a failure is a fault of ours, not the caller's.
+/// [`read_own`] for a short read handed out once its audit entry is
+/// durable ([`crate::state::AppState::reading_short`]): the request waits
+/// for the entry's group commit without holding a thread.
+pub(crate) async fn read_own_audited<T: Send + 'static>(
+    state: &crate::state::AppState,
+    read: impl FnOnce(
+            &chengxin_jobs::Context,
+        ) -> Result<chengxin_jobs::audit::Audited<T>, chengxin_jobs::JobError>
+        + Send
+        + 'static,
+) -> Result<T, crate::error::ApiError> {
+    state
+        .reading_short(read)
+        .await?
+        .map_err(crate::error::ApiError::internal)?
+        .durable()
+        .await
+        .map_err(crate::error::ApiError::internal)
+}
+
 pub(crate) async fn read_own<T: Send + 'static>(
     state: &crate::state::AppState,
     read: impl FnOnce(&chengxin_jobs::Context) -> Result<T, chengxin_jobs::JobError> + Send + 'static,

@@ -65,10 +65,13 @@ pub async fn page(
     let id = p.resident.id_number;
     let rid = request_id.clone();
     let own = state
-        .reading(move |ctx| own::score(ctx, &id, chengxin_jobs::today(), Some(&rid)))
+        .reading_short(move |ctx| own::score_audited(ctx, &id, chengxin_jobs::today(), Some(&rid)))
         .await
         .and_then(|r| r.map_err(ApiError::job))
-        .map_err(|e| p.fail(e))?;
+        .map_err(|e| p.fail(e))?
+        .durable()
+        .await
+        .map_err(|e| p.fail(ApiError::job(e)))?;
     let s: ScoreView =
         serde_json::from_slice(own.body()).map_err(|e| p.fail(ApiError::internal(e)))?;
     let resident = p.resident.clone();

@@ -94,10 +94,15 @@ pub async fn page(
 ) -> Result<ScorePage, WebError> {
     let id = p.resident.id_number;
     let own = state
-        .reading(move |ctx| own::score(ctx, &id, chengxin_jobs::today(), Some(&request_id)))
+        .reading_short(move |ctx| {
+            own::score_audited(ctx, &id, chengxin_jobs::today(), Some(&request_id))
+        })
         .await
         .and_then(|r| r.map_err(crate::error::ApiError::job))
-        .map_err(|e| p.fail(e))?;
+        .map_err(|e| p.fail(e))?
+        .durable()
+        .await
+        .map_err(|e| p.fail(crate::error::ApiError::job(e)))?;
     let s: ScoreView = serde_json::from_slice(own.body())
         .map_err(|e| p.fail(crate::error::ApiError::internal(e)))?;
     let l = p.l;

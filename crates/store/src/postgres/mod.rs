@@ -65,7 +65,7 @@ use std::sync::Arc;
 use chengxin_domain::audit::AuditEvent;
 
 use crate::crypto::DataKeys;
-use crate::group::GroupCommit;
+use crate::group::{Durable, GroupCommit};
 use crate::uow::{ReadTx, WriteTx};
 use crate::{RawPerson, Result, Scan, Store, StoreError};
 
@@ -88,6 +88,7 @@ impl Drop for PgStore {
     /// a complete chain behind it.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.reads.close();
         if let Err(e) = self.seal_audit() {
             tracing::warn!(error = %e, "audit entries left pending for the next sequencer");
         }
@@ -162,10 +163,20 @@ impl PgStore {
             .build(manager)?;
         let stop = Arc::new(AtomicBool::new(false));
         spawn_sealer(pool.clone(), keys.clone(), Arc::clone(&stop))?;
+        let (committer, committer_keys) = (pool.clone(), keys.clone());
+        let reads = GroupCommit::start(Box::new(move |batch| {
+            let mut tx: Box<dyn WriteTx> = Box::new(tx::PgTx::begin(
+                committer.get()?,
+                &committer_keys,
+                tx::Mode::Write,
+            )?);
+            tx.append_audit(batch);
+            tx.commit()
+        }))?;
         let store = PgStore {
             pool,
             keys,
-            reads: GroupCommit::default(),
+            reads,
             stop,
         };
         // Entries a process left pending when it died are sealed now.
@@ -226,12 +237,8 @@ impl Store for PgStore {
         audit::seal(&mut conn, crate::audit_key(&self.keys)?)
     }
 
-    fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()> {
-        self.reads.submit(events, &|batch| {
-            let mut tx = self.write()?;
-            tx.append_audit(batch);
-            tx.commit()
-        })
+    fn enqueue_reads(&self, events: Vec<AuditEvent>) -> Durable {
+        self.reads.enqueue(events)
     }
 }
 

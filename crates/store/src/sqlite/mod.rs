@@ -35,7 +35,7 @@ mod tx;
 mod units;
 
 use crate::crypto::DataKeys;
-use crate::group::GroupCommit;
+use crate::group::{Durable, GroupCommit};
 use crate::migrate::SQLITE;
 use crate::uow::{ReadTx, WriteTx};
 use crate::{now_text, RawPerson, RawRecord, Result, Scan, ScoreState, Store, StoreError};
@@ -52,7 +52,7 @@ pub struct SqliteStore {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     reads: GroupCommit,
     /// The journal of read audit entries (see `reads`).
-    journal: Mutex<Connection>,
+    journal: std::sync::Arc<Mutex<Connection>>,
 }
 
 impl Drop for SqliteStore {
@@ -60,6 +60,7 @@ impl Drop for SqliteStore {
     /// chain behind it.
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.reads.close();
         if let Err(e) = self.seal_audit() {
             tracing::warn!(error = %e, "read audit entries left in the journal for the next sealer");
         }
@@ -185,6 +186,14 @@ impl SqliteStore {
         let journal = reads::open(&reads::journal_path(path))?;
         // Entries a process left in the journal when it died are sealed now.
         reads::seal(&writer, &journal, crate::audit_key(&keys)?)?;
+        let journal = std::sync::Arc::new(Mutex::new(journal));
+        let committer = std::sync::Arc::clone(&journal);
+        let reads = GroupCommit::start(Box::new(move |batch| {
+            let journal = committer
+                .lock()
+                .map_err(|_| StoreError::Corrupt("journal lock poisoned".into()))?;
+            reads::write(&journal, batch)
+        }))?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         spawn_checkpointer(path, keys.clone(), stop.clone())?;
         Ok(SqliteStore {
@@ -194,8 +203,8 @@ impl SqliteStore {
             readers,
             keys,
             stop,
-            reads: GroupCommit::default(),
-            journal: Mutex::new(journal),
+            reads,
+            journal,
         })
     }
 
@@ -444,15 +453,13 @@ impl Store for SqliteStore {
         reads::seal(&writer, &journal, crate::audit_key(&self.keys)?)
     }
 
+    fn reads_in_process(&self) -> bool {
+        true
+    }
+
     /// Read entries go to the journal, never waiting for the main writer.
-    fn append_reads(&self, events: Vec<AuditEvent>) -> Result<()> {
-        self.reads.submit(events, &|batch| {
-            let journal = self
-                .journal
-                .lock()
-                .map_err(|_| StoreError::Corrupt("journal lock poisoned".into()))?;
-            reads::write(&journal, batch)
-        })
+    fn enqueue_reads(&self, events: Vec<AuditEvent>) -> Durable {
+        self.reads.enqueue(events)
     }
 }
 
