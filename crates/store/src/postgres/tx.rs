@@ -43,6 +43,21 @@ pub(super) enum Mode {
     Write,
 }
 
+/// How a write transaction starts: with the plans of its prepared
+/// statements generic (planned once per session), not custom.
+///
+/// Writes are shaped for batches: they take arrays (`id = ANY($1)`,
+/// `unnest($1)`), so one statement serves a push of one record and a batch
+/// of 5,000. Left to itself (`plan_cache_mode = auto`), PostgreSQL plans such
+/// a statement again at every execution, because the custom plan for a
+/// one-element array always looks cheaper than the generic one; measured,
+/// that re-planning was most of the server's CPU time per single push, and
+/// generic plans took pushes from ~1,100/s to ~1,450/s with 32 clients
+/// (BENCHMARKS.md). The generic plans are the same index lookups at any
+/// array length. Reads keep `auto`: their range conditions (the daily run's
+/// `next_change <= $2`) need the value to pick an index.
+const GENERIC_PLANS: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
+
 impl<'a> PgTx<'a> {
     pub(super) fn begin(
         mut conn: r2d2::PooledConnection<Manager>,
@@ -54,7 +69,8 @@ impl<'a> PgTx<'a> {
         match mode {
             Mode::Read => {}
             Mode::Snapshot => conn.defer("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
-            Mode::Write => conn.defer("BEGIN"),
+            // Generic plans: see `GENERIC_PLANS`.
+            Mode::Write => conn.defer(GENERIC_PLANS),
         }
         Ok(PgTx {
             conn,
@@ -633,5 +649,32 @@ impl WriteTx for PgTx<'_> {
         }
         self.open = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes plan their prepared statements generically; reads do not.
+    #[test]
+    fn write_transactions_use_generic_plans_and_reads_do_not() {
+        let Some(db) = chengxin_testkit::TestDb::postgres() else {
+            return;
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .build(Manager::from_url(&db.url).unwrap())
+            .unwrap();
+        let keys = DataKeys::from_master([1; 32]);
+        let mode_in = |mode: Mode| {
+            let mut tx = PgTx::begin(pool.get().unwrap(), &keys, mode).unwrap();
+            let rows = tx.conn.simple_last("SHOW plan_cache_mode").unwrap();
+            rows[0].get(0).unwrap().to_owned()
+        };
+        assert_eq!(mode_in(Mode::Write), "force_generic_plan");
+        // SET LOCAL ended with the transaction: the session is back to auto.
+        assert_eq!(mode_in(Mode::Read), "auto");
+        assert_eq!(mode_in(Mode::Snapshot), "auto");
     }
 }
