@@ -125,7 +125,13 @@ impl GroupCommit {
                     let mut jobs = vec![first];
                     jobs.extend(rx.try_iter());
                     let events = jobs.iter_mut().flat_map(|j| j.events.drain(..)).collect();
-                    let outcome = commit(events).map_err(|e| e.to_string());
+                    // A panic must not leave the group's callers waiting forever.
+                    let outcome =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(events)))
+                            .unwrap_or_else(|_| {
+                                Err(StoreError::Corrupt("the audit commit panicked".into()))
+                            })
+                            .map_err(|e| e.to_string());
                     for job in jobs {
                         job.slot.settle(outcome.clone());
                     }
@@ -275,6 +281,21 @@ mod tests {
         .unwrap();
         let err = group.enqueue(vec![event(1)]).wait().unwrap_err();
         assert!(err.to_string().contains("disk"));
+        group.enqueue(vec![event(2)]).wait().unwrap();
+    }
+
+    #[test]
+    fn a_panicking_commit_fails_its_callers_and_the_next_group_is_written() {
+        let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let group = GroupCommit::start(Box::new(move |_| {
+            if first.swap(false, Ordering::Relaxed) {
+                panic!("commit failed hard");
+            }
+            Ok(())
+        }))
+        .unwrap();
+        let err = group.enqueue(vec![event(1)]).wait().unwrap_err();
+        assert!(err.to_string().contains("panicked"), "{err}");
         group.enqueue(vec![event(2)]).wait().unwrap();
     }
 
