@@ -8,7 +8,28 @@ mod progress;
 
 use clap::Parser as _;
 
+/// A reader that stops reading (`chengxin model simulate … | head`) ends the
+/// command quietly with status 141 (128 + SIGPIPE, as a shell reports a tool
+/// its pipe ended), as it would end other Unix tools, instead of with a
+/// panic from `println!` (Rust ignores SIGPIPE, so the write fails instead).
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
+    quiet_on_broken_pipe();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
