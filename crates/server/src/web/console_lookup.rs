@@ -6,12 +6,12 @@
 //! purpose before it answers (found or not). A POST, so the ID number is
 //! never in an address or a server log.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use chengxin_domain::IdNumber;
 use chengxin_jobs::console::{self, Lookup, LookupError, LOOKUP_RIGHT, MAX_PURPOSE_CHARS};
 use serde::Deserialize;
@@ -98,7 +98,7 @@ pub async fn lookup(
     State(state): State<AppState>,
     c: Console,
     RequestId(request_id): RequestId,
-    Form(f): Form<LookupForm>,
+    PageForm(f): PageForm<LookupForm>,
 ) -> Result<Response, WebError> {
     c.require(LOOKUP_RIGHT)?;
     let l = c.l;

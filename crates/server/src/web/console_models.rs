@@ -7,9 +7,10 @@
 //! member. The simulation shows no list of people (第十八条): its movers
 //! are not asked for.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chengxin_domain::staff::Right;
 use chengxin_domain::Model;
@@ -130,7 +131,7 @@ pub struct ModelForm {
 pub async fn act(
     State(state): State<AppState>,
     c: Console,
-    Form(f): Form<ModelForm>,
+    PageForm(f): PageForm<ModelForm>,
 ) -> Result<Response, WebError> {
     let member = c.require(Right::ManageModels)?.clone();
     let l = c.l;

@@ -8,11 +8,11 @@
 //! /api/v1/staff/objections/{id}/accept`, `…/decision`), so the parsing,
 //! the rules and the error codes are the API's.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use chengxin_domain::objection::ObjectionStatus;
 use chengxin_domain::staff::Right;
 use chengxin_jobs::objections::{self, Objection, Staff};
@@ -183,7 +183,7 @@ pub async fn decide(
     c: Console,
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
-    Form(f): Form<DecisionForm>,
+    PageForm(f): PageForm<DecisionForm>,
 ) -> Result<Response, WebError> {
     c.require(Right::DecideObjections)?;
     let case = id.parse().ok();

@@ -3,9 +3,10 @@
 //! answer to the form), rotate a key, disable; the same use cases as
 //! `chengxin unit|party|partner …`, audited as the staff member.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chengxin_domain::party::{PartyKind, Purpose};
@@ -165,7 +166,7 @@ fn list_of(s: &str) -> Vec<String> {
 pub async fn units_act(
     State(state): State<AppState>,
     c: Console,
-    Form(f): Form<RegisterForm>,
+    PageForm(f): PageForm<RegisterForm>,
 ) -> Result<Response, WebError> {
     let actor = c.require(Right::ManageUnits)?.actor();
     let l = c.l;
@@ -350,7 +351,7 @@ pub async fn partners(State(state): State<AppState>, c: Console) -> Result<Partn
 pub async fn partners_act(
     State(state): State<AppState>,
     c: Console,
-    Form(f): Form<RegisterForm>,
+    PageForm(f): PageForm<RegisterForm>,
 ) -> Result<Response, WebError> {
     let actor = c.require(Right::ManagePartnerCities)?.actor();
     let l = c.l;

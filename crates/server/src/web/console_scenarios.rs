@@ -5,9 +5,10 @@
 //! use cases as `POST /api/v1/staff/scenarios` and `…/retire`, audited as
 //! the staff member.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chengxin_domain::scenario::{BenefitKind, Sector, Threshold};
@@ -195,7 +196,7 @@ fn body(f: &ScenarioForm) -> Value {
 pub async fn act(
     State(state): State<AppState>,
     c: Console,
-    Form(f): Form<ScenarioForm>,
+    PageForm(f): PageForm<ScenarioForm>,
 ) -> Result<Response, WebError> {
     let actor = c.require(Right::ManageScenarios)?.actor();
     let l = c.l;

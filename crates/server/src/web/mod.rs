@@ -28,6 +28,7 @@ pub mod console_repairs;
 pub mod console_scenarios;
 pub mod console_self_reports;
 pub mod csrf;
+pub mod form;
 pub mod home;
 pub mod lang;
 pub mod page;

@@ -3,9 +3,10 @@
 //! (who, when) and revokes one — the same use cases, audit entries and
 //! error codes as `POST/GET/DELETE /api/v1/me/authorisations`.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chengxin_domain::authorisation::Scope;
@@ -290,7 +291,7 @@ pub async fn grant(
     State(state): State<AppState>,
     p: Portal,
     RequestId(request_id): RequestId,
-    Form(form): Form<GrantForm>,
+    PageForm(form): PageForm<GrantForm>,
 ) -> Result<Response, WebError> {
     let outcome = match parse(&form) {
         Err(e) => Err(e),

@@ -3,9 +3,10 @@
 //! their status. Signing is the same use case as `POST /api/v1/me/commitments`
 //! (a C01 record, rescored in the same transaction), then 303 back here.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chengxin_jobs::commitments::{self, TemplateView};
 use serde::Deserialize;
@@ -94,7 +95,7 @@ pub async fn sign(
     State(state): State<AppState>,
     p: Portal,
     RequestId(request_id): RequestId,
-    Form(f): Form<SignForm>,
+    PageForm(f): PageForm<SignForm>,
 ) -> Result<Response, WebError> {
     let resident = p.resident.clone();
     let rid = request_id.clone();

@@ -6,9 +6,10 @@
 //! `GET /api/v1/me/repairs`; a refusal (`repair_too_early`, …) is shown in
 //! place in the page's language.
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chengxin_jobs::repairs::{self, ApplyError};
 use serde::Deserialize;
@@ -109,7 +110,7 @@ pub async fn apply(
     State(state): State<AppState>,
     p: Portal,
     RequestId(request_id): RequestId,
-    Form(f): Form<ApplyForm>,
+    PageForm(f): PageForm<ApplyForm>,
 ) -> Result<Response, WebError> {
     let Ok(record_id) = f.record_id.trim().parse::<i64>() else {
         return Err(super::page::not_found(&p.chrome()));

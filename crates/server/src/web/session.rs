@@ -9,7 +9,8 @@
 //! [`Portal`] and [`Console`] are the page handlers' extractors: without a
 //! valid session they send the browser to sign in and back.
 
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use super::form::PageForm;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -222,7 +223,7 @@ pub async fn console_login(
     jar: CookieJar,
     RequestId(request_id): RequestId,
     peer: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> Response {
     let address = peer.map_or_else(
         || "unknown".to_owned(),

@@ -298,3 +298,62 @@ async fn pages_are_chinese_first_switch_to_english_and_carry_a_strict_policy() {
     })
     .await;
 }
+
+/// A form body that cannot be read (a field missing, the wrong content type)
+/// gets an HTML page with the API's problem code, not a plain-text answer,
+/// and nothing is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_form_bodies_get_an_error_page_with_their_code() {
+    on_each_backend(|app| async move {
+        let admin = console(&app, "form-admin", Role::Admin).await;
+        let base = app.url("/console/models");
+        let cases = [
+            // `action` missing: nothing validated, simulated or published.
+            (
+                admin
+                    .post(&base)
+                    .form(&[("text", "version = \"x\"")])
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_field",
+            ),
+            (
+                admin
+                    .post(&base)
+                    .header("content-type", "application/json")
+                    .body(r#"{"text":"","action":"publish"}"#)
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            // The sign-in form, before anyone is signed in.
+            (
+                client_with(&app, "")
+                    .post(app.url("/console/login"))
+                    .form(&[("name", "form-admin")])
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_field",
+            ),
+        ];
+        for (res, status, code) in cases {
+            assert_eq!(res.status(), status);
+            let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(ct.starts_with("text/html"), "{ct}");
+            assert!(set_cookie(&res, "cx_staff").is_none());
+            let body = res.text().await.unwrap();
+            assert!(body.contains(code), "{body}");
+            crate::pages_check::assert_page_ok(&body);
+        }
+        // Still signed in, and the model in force did not change.
+        let models = page(&admin, &app, "/console/models").await;
+        assert!(models.contains("2026.1"), "{models}");
+    })
+    .await;
+}
