@@ -6,11 +6,11 @@
 //! (each applicant's read audited); a decision is the API's own handler
 //! (`POST /api/v1/staff/repairs/{id}/decision`).
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use chengxin_domain::repair::ApplicationStatus;
 use chengxin_domain::staff::Right;
 use chengxin_jobs::console::{repair_reviews, RepairReview};
@@ -141,7 +141,7 @@ pub async fn decide(
     c: Console,
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
-    Form(f): Form<cases::DecisionForm>,
+    PageForm(f): PageForm<cases::DecisionForm>,
 ) -> Result<Response, WebError> {
     c.require(Right::DecideRepairs)?;
     let case = id.parse().ok();

@@ -5,11 +5,11 @@
 //! /api/v1/staff/self-reports` (each reporter's read audited); a decision
 //! is the API's own handler (`POST /api/v1/staff/self-reports/{id}/decision`).
 
+use super::form::PageForm;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use chengxin_domain::self_report::ReportStatus;
 use chengxin_domain::staff::Right;
 use chengxin_jobs::self_reports::{self, Report, Verifier};
@@ -120,7 +120,7 @@ pub async fn decide(
     c: Console,
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
-    Form(f): Form<cases::DecisionForm>,
+    PageForm(f): PageForm<cases::DecisionForm>,
 ) -> Result<Response, WebError> {
     c.require(Right::DecideSelfReports)?;
     let case = id.parse().ok();

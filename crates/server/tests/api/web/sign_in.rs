@@ -306,8 +306,21 @@ async fn pages_are_chinese_first_switch_to_english_and_carry_a_strict_policy() {
 async fn unreadable_form_bodies_get_an_error_page_with_their_code() {
     on_each_backend(|app| async move {
         let admin = console(&app, "form-admin", Role::Admin).await;
+        let reviewer = console(&app, "form-reviewer", Role::Reviewer).await;
         let base = app.url("/console/models");
         let cases = [
+            // A queue's decision form.
+            (
+                reviewer
+                    .post(app.url("/console/repairs/1/decision"))
+                    .header("content-type", "application/json")
+                    .body(r#"{"decision":"approve"}"#)
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
             // `action` missing: nothing validated, simulated or published.
             (
                 admin
