@@ -68,6 +68,7 @@ pub mod me;
 pub mod objections;
 pub mod parties;
 pub mod party_uses;
+pub mod portal_sessions;
 pub mod push;
 pub mod repairs;
 pub mod resident;

@@ -84,6 +84,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 19,
         sql: include_str!("../migrations/sqlite/0019_statistics.sql"),
     },
+    Migration {
+        version: 20,
+        sql: include_str!("../migrations/sqlite/0020_resident_sign_outs.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -163,5 +167,9 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 19,
         sql: include_str!("../migrations/postgres/0019_statistics.sql"),
+    },
+    Migration {
+        version: 20,
+        sql: include_str!("../migrations/postgres/0020_resident_sign_outs.sql"),
     },
 ];

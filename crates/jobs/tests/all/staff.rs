@@ -269,3 +269,37 @@ fn every_role_gets_exactly_its_rights_once_signed_in() {
         }
     }
 }
+
+/// A resident's portal session signed out stays refused until its token
+/// expires; the list forgets expired tokens at the next sign-out.
+#[test]
+fn signed_out_portal_sessions_are_listed_until_their_token_expires() {
+    use chengxin_jobs::portal_sessions::{sign_out, signed_out};
+    use chengxin_jobs::resident::Resident;
+    for db in backends() {
+        let ctx = ctx(&db);
+        let id: chengxin_domain::IdNumber = "11010519491231002X".parse().unwrap();
+        let resident = Resident {
+            id_number: &id,
+            name: None,
+            request_id: Some("req-1"),
+        };
+        assert!(!signed_out(&ctx, "token-a").unwrap());
+        sign_out(&ctx, resident, "token-a", T0 + 3600, T0).unwrap();
+        assert!(signed_out(&ctx, "token-a").unwrap(), "{}", db.backend());
+        assert!(!signed_out(&ctx, "token-b").unwrap(), "only that session");
+        // Signing out twice is harmless.
+        sign_out(&ctx, resident, "token-a", T0 + 3600, T0 + 1).unwrap();
+        // After token A expired, the next sign-out forgets it.
+        sign_out(&ctx, resident, "token-b", T0 + 7200, T0 + 3601).unwrap();
+        assert!(!signed_out(&ctx, "token-a").unwrap());
+        assert!(signed_out(&ctx, "token-b").unwrap());
+        let outs: Vec<_> = entries(&ctx)
+            .into_iter()
+            .filter(|e| e.event.action == "resident.signed_out")
+            .collect();
+        assert_eq!(outs.len(), 3, "{}", db.backend());
+        assert_eq!(outs[0].event.actor, resident.actor(&ctx));
+        assert_eq!(outs[0].event.request_id.as_deref(), Some("req-1"));
+    }
+}

@@ -315,16 +315,51 @@ pub async fn callback(
     Ok((jar, Redirect::to(&pending.next)).into_response())
 }
 
-/// The `nonce` claim of a token whose signature was already verified.
-fn nonce_of(token: &str) -> Option<String> {
+/// The claims of a token whose signature was already verified.
+fn claims_of(token: &str) -> Option<serde_json::Value> {
     let payload = token.split('.').nth(1)?;
-    let v: serde_json::Value = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-    v.get("nonce")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&B64.decode(payload).ok()?).ok()
 }
 
-/// `POST /portal/logout`: forgets the session.
-pub async fn logout(jar: CookieJar) -> Response {
-    (jar.remove(session::clear_resident()), Redirect::to("/")).into_response()
+/// The `nonce` claim of a token whose signature was already verified.
+fn nonce_of(token: &str) -> Option<String> {
+    claims_of(token)?.get("nonce")?.as_str().map(str::to_owned)
+}
+
+/// `POST /portal/logout`: ends the session. A session still valid is
+/// listed as signed out until its token expires (so a copy of the cookie
+/// stops working too), then the cookie is removed.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    crate::middleware::RequestId(request_id): crate::middleware::RequestId,
+) -> Result<Response, WebError> {
+    if let Some(token) = jar
+        .get(session::RESIDENT_COOKIE)
+        .map(|c| c.value().to_owned())
+    {
+        if let Ok(resident) = AuthResident::from_token(&state, &token).await {
+            let now = jiff::Timestamp::now().as_second();
+            // Verified tokens carry `exp`; a day is longer than any we accept.
+            let expires_at = claims_of(&token)
+                .and_then(|c| c.get("exp")?.as_i64())
+                .unwrap_or(now + 86_400);
+            state
+                .blocking(move |ctx| {
+                    chengxin_jobs::portal_sessions::sign_out(
+                        ctx,
+                        resident.acting(&request_id),
+                        &token,
+                        expires_at,
+                        now,
+                    )
+                })
+                .await
+                .and_then(|r| r.map_err(ApiError::internal))
+                .map_err(|e| WebError::api(e, &Chrome::public(Lang::default(), "/portal")))?;
+        }
+    }
+    Ok((jar.remove(session::clear_resident()), Redirect::to("/")).into_response())
 }
 
 /// The path and query of a request, for coming back after sign-in.

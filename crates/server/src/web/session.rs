@@ -1,8 +1,10 @@
 //! Who is signed in to the pages. A resident's session cookie holds their
 //! verified ID token, checked again on every request by the same verifier
 //! as the API (so it ends when the token expires, at most an hour for the
-//! demo provider); a staff member's holds their staff session token, a row
-//! in the store that signing out revokes at once. Both cookies are
+//! demo provider) and against the store's list of signed-out sessions
+//! (`jobs::portal_sessions`: signing out ends it at once); a staff member's
+//! holds their staff session token, a row in the store that signing out
+//! revokes at once. Both cookies are
 //! HttpOnly and scoped to their area's path; state-changing requests are
 //! also checked for their origin ([`super::csrf`]).
 //!
@@ -95,6 +97,14 @@ impl FromRequestParts<AppState> for Portal {
         let resident = AuthResident::from_token(state, &token)
             .await
             .map_err(|_| sign_in())?;
+        let signed_out = state
+            .reading_short(move |ctx| chengxin_jobs::portal_sessions::signed_out(ctx, &token))
+            .await
+            .and_then(|r| r.map_err(ApiError::internal))
+            .map_err(|e| WebError::api(e, &Chrome::public(l, parts.uri.path())))?;
+        if signed_out {
+            return Err(sign_in());
+        }
         Ok(Portal {
             resident,
             l,

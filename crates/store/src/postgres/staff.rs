@@ -121,3 +121,31 @@ pub(super) fn revoke_all(c: &mut Conn, staff_id: i64) -> Result<u64> {
         &[&staff_id],
     )
 }
+
+/// Whether a resident's portal session (ID token hash) was signed out.
+pub(super) fn resident_signed_out(c: &mut Conn, token_hash: &[u8]) -> Result<bool> {
+    Ok(c.query_opt(
+        "SELECT 1 FROM resident_sign_outs WHERE token_hash = $1",
+        &[&token_hash],
+    )?
+    .is_some())
+}
+
+/// Lists a signed-out portal session; forgets those expired before `now`.
+pub(super) fn sign_out_resident(
+    c: &mut Conn,
+    token_hash: &[u8],
+    expires_at: i64,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "DELETE FROM resident_sign_outs WHERE expires_at < $1",
+        &[&now],
+    )?;
+    c.execute(
+        "INSERT INTO resident_sign_outs (token_hash, expires_at) VALUES ($1, $2)
+         ON CONFLICT (token_hash) DO NOTHING",
+        &[&token_hash, &expires_at],
+    )?;
+    Ok(())
+}

@@ -409,6 +409,9 @@ impl StaffRead for PgTx<'_> {
     fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>> {
         staff::session(&mut self.conn, token_hash)
     }
+    fn resident_signed_out(&mut self, token_hash: &[u8]) -> Result<bool> {
+        staff::resident_signed_out(&mut self.conn, token_hash)
+    }
 }
 
 impl StaffWrite for PgTx<'_> {
@@ -438,6 +441,9 @@ impl StaffWrite for PgTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&mut self.conn, staff_id)
+    }
+    fn sign_out_resident(&mut self, token_hash: &[u8], expires_at: i64, now: i64) -> Result<()> {
+        staff::sign_out_resident(&mut self.conn, token_hash, expires_at, now)
     }
 }
 

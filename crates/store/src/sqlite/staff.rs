@@ -105,3 +105,27 @@ pub(super) fn revoke_all(conn: &Connection, staff_id: i64) -> Result<u64> {
     )?;
     Ok(n as u64)
 }
+
+/// Whether a resident's portal session (ID token hash) was signed out.
+pub(super) fn resident_signed_out(conn: &Connection, token_hash: &[u8]) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM resident_sign_outs WHERE token_hash = ?1")?
+        .exists([token_hash])?)
+}
+
+/// Lists a signed-out portal session; forgets those expired before `now`.
+pub(super) fn sign_out_resident(
+    conn: &Connection,
+    token_hash: &[u8],
+    expires_at: i64,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached("DELETE FROM resident_sign_outs WHERE expires_at < ?1")?
+        .execute([now])?;
+    conn.prepare_cached(
+        "INSERT INTO resident_sign_outs (token_hash, expires_at) VALUES (?1, ?2)
+         ON CONFLICT (token_hash) DO NOTHING",
+    )?
+    .execute(rusqlite::params![token_hash, expires_at])?;
+    Ok(())
+}

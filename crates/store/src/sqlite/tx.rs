@@ -399,6 +399,9 @@ impl StaffRead for SqliteTx<'_> {
     fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>> {
         staff::session(&self.conn, token_hash)
     }
+    fn resident_signed_out(&mut self, token_hash: &[u8]) -> Result<bool> {
+        staff::resident_signed_out(&self.conn, token_hash)
+    }
 }
 
 impl StaffWrite for SqliteTx<'_> {
@@ -428,6 +431,9 @@ impl StaffWrite for SqliteTx<'_> {
     }
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64> {
         staff::revoke_all(&self.conn, staff_id)
+    }
+    fn sign_out_resident(&mut self, token_hash: &[u8], expires_at: i64, now: i64) -> Result<()> {
+        staff::sign_out_resident(&self.conn, token_hash, expires_at, now)
     }
 }
 

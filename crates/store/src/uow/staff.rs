@@ -1,4 +1,5 @@
-//! Agency staff accounts and sessions.
+//! Agency staff accounts and sessions, and residents' signed-out portal
+//! sessions.
 
 use chengxin_domain::staff::Role;
 
@@ -37,6 +38,9 @@ pub trait StaffRead {
     /// The session whose token has this hash, with its staff member
     /// (expired, revoked and disabled ones too).
     fn staff_session(&mut self, token_hash: &[u8]) -> Result<Option<StaffSessionRow>>;
+    /// Whether the resident's portal session with this ID token hash was
+    /// signed out.
+    fn resident_signed_out(&mut self, token_hash: &[u8]) -> Result<bool>;
 }
 
 /// Writes to staff accounts and sessions.
@@ -63,4 +67,8 @@ pub trait StaffWrite {
     fn revoke_staff_session(&mut self, token_hash: &[u8]) -> Result<bool>;
     /// Marks every session of a staff member revoked; returns how many were open.
     fn revoke_staff_sessions_of(&mut self, staff_id: i64) -> Result<u64>;
+    /// Lists a resident's portal session (its ID token's hash) as signed
+    /// out until `expires_at` (Unix seconds), and forgets those whose
+    /// tokens expired before `now`.
+    fn sign_out_resident(&mut self, token_hash: &[u8], expires_at: i64, now: i64) -> Result<()>;
 }

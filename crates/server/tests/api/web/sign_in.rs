@@ -62,6 +62,28 @@ async fn a_resident_signs_in_through_the_code_flow_and_sees_their_score() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let cleared = set_cookie(&res, "cx_resident").unwrap();
         assert_eq!(cleared, "cx_resident=");
+        // ... and ends the session: a copy of the old cookie no longer
+        // works, though its token has not expired.
+        let res = c.get(app.url("/portal")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            location(&res).starts_with("/portal/login"),
+            "{}",
+            location(&res)
+        );
+        // Signing in again opens a new session.
+        let again = client_with(&app, &demo_sign_in(&app, &person).await);
+        page(&again, &app, "/portal").await;
+        // The sign-out is the resident's own act in the audit log.
+        let entries = app
+            .run(move |ctx| {
+                ctx.store.seal_audit().unwrap();
+                ctx.store.read().unwrap().audit_entries(0, 100_000).unwrap()
+            })
+            .await;
+        assert!(entries
+            .iter()
+            .any(|e| e.event.actor == actor && e.event.action == "resident.signed_out"));
     })
     .await;
 }
