@@ -331,6 +331,7 @@ fn nonce_of(token: &str) -> Option<String> {
 /// stops working too), then the cookie is removed.
 pub async fn logout(
     State(state): State<AppState>,
+    l: Lang,
     jar: CookieJar,
     crate::middleware::RequestId(request_id): crate::middleware::RequestId,
 ) -> Result<Response, WebError> {
@@ -356,7 +357,7 @@ pub async fn logout(
                 })
                 .await
                 .and_then(|r| r.map_err(ApiError::internal))
-                .map_err(|e| WebError::api(e, &Chrome::public(Lang::default(), "/portal")))?;
+                .map_err(|e| WebError::api(e, &Chrome::public(l, "/portal")))?;
         }
     }
     Ok((jar.remove(session::clear_resident()), Redirect::to("/")).into_response())

@@ -75,25 +75,34 @@ impl Portal {
     }
 }
 
+/// Going to sign in at `login`, then back to this request's page.
+fn sign_in_at(parts: &Parts, login: &str) -> WebError {
+    WebError::SignIn(format!("{login}?next={}", super::urlencode(&here(parts))))
+}
+
+/// The page's language and the session cookie `name`'s value; without the
+/// cookie, going to sign in at `login`.
+async fn session_cookie(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+    login: &str,
+) -> Result<(Lang, String), WebError> {
+    let l = Lang::from_request_parts(parts, state)
+        .await
+        .unwrap_or_default();
+    match CookieJar::from_headers(&parts.headers).get(name) {
+        Some(c) => Ok((l, c.value().to_owned())),
+        None => Err(sign_in_at(parts, login)),
+    }
+}
+
 impl FromRequestParts<AppState> for Portal {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let l = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
-        let jar = CookieJar::from_headers(&parts.headers);
-        let sign_in = || {
-            WebError::SignIn(format!(
-                "/portal/login?next={}",
-                super::urlencode(&here(parts))
-            ))
-        };
-        let token = jar
-            .get(RESIDENT_COOKIE)
-            .ok_or_else(sign_in)?
-            .value()
-            .to_owned();
+        let (l, token) = session_cookie(parts, state, RESIDENT_COOKIE, "/portal/login").await?;
+        let sign_in = || sign_in_at(parts, "/portal/login");
         let resident = AuthResident::from_token(state, &token)
             .await
             .map_err(|_| sign_in())?;
@@ -148,24 +157,10 @@ impl FromRequestParts<AppState> for Console {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let l = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
-        let jar = CookieJar::from_headers(&parts.headers);
-        let sign_in = || {
-            WebError::SignIn(format!(
-                "/console/login?next={}",
-                super::urlencode(&here(parts))
-            ))
-        };
-        let token = jar
-            .get(STAFF_COOKIE)
-            .ok_or_else(sign_in)?
-            .value()
-            .to_owned();
+        let (l, token) = session_cookie(parts, state, STAFF_COOKIE, "/console/login").await?;
         let staff = AuthStaff::from_token(state, token)
             .await
-            .map_err(|_| sign_in())?;
+            .map_err(|_| sign_in_at(parts, "/console/login"))?;
         Ok(Console {
             staff,
             l,
